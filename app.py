@@ -1,0 +1,105 @@
+"""The Dash app: create_app(settings) -> Dash, plus the JSON API for tools and checks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import dash
+import flask
+import orjson
+import redis
+
+from callbacks import alerts as alert_callbacks
+from callbacks import framing as framing_callbacks
+from callbacks import live as live_callbacks
+from config.settings import Settings
+from layouts.command_center import make_shell
+from store import health as health_store
+from store import posts as post_store
+from store import snapshot
+from store.keys import Keys
+from store.server import connect
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What callbacks and routes need, built once and passed in."""
+
+    settings: Settings
+    r: redis.Redis
+    keys: Keys
+    snapshots: snapshot.SnapshotReader
+
+
+def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
+    r = r or connect(settings.get("REDIS_URL"))
+    services = Services(settings, r, Keys(settings.event.id), snapshot.SnapshotReader(r, Keys(settings.event.id)))
+    app = dash.Dash(
+        __name__, title=f"War Room · {settings.event.name}", update_title=None,
+        external_stylesheets=[],  # Bootstrap is served from assets/: no CDN on war-room Wi-Fi
+        suppress_callback_exceptions=True, serve_locally=True,
+    )
+    app.index_string = app.index_string.replace("<html>", '<html data-bs-theme="dark">')
+    app.layout = make_shell(settings)
+    live_callbacks.register(app, services)
+    framing_callbacks.register(app, services)
+    alert_callbacks.register(app, services)
+    add_api(app.server, services)
+    app.services = services  # for tests and the CLI
+    return app
+
+
+def add_api(server: flask.Flask, s: Services) -> None:
+    @server.get("/api/snapshot")
+    def api_snapshot():
+        _, snap = s.snapshots.get()
+        raw = s.snapshots.raw
+        if not snap or raw is None:
+            return _json({"error": "no snapshot yet: is the aggregator running?"}, 503)
+        return flask.Response(raw, mimetype="application/json")
+
+    @server.get("/api/health")
+    def api_health():
+        body, ok = health(s)
+        return _json(body, 200 if ok else 503)
+
+    @server.post("/api/ingest")
+    def api_ingest():
+        from streams.sources import webhook
+
+        status, body = webhook.ingest(s.r, s.keys, flask.request.get_data(cache=False),
+                                      flask.request.headers.get("Authorization"), s.settings.get("WARROOM_INGEST_TOKEN"))
+        return _json(body, status)
+
+
+def health(s: Services) -> tuple[dict, bool]:
+    """Redis reachable, pipeline counters and lag, per-source status, snapshot age. Never a secret."""
+    now = time.time()
+    try:
+        stats = post_store.stats(s.r, s.keys)
+        lag = post_store.lag(s.r, s.keys)
+        sources = health_store.read_all(s.r, s.keys)
+        snap = snapshot.read(s.r, s.keys)
+    except redis.RedisError as exc:
+        return {"status": "down", "redis": {"reachable": False, "error": type(exc).__name__}, "time": now}, False
+    snap_age = round(now - snap["built_at"], 3) if snap else None
+    stale_after = s.settings.event.thresholds.stale_after_s
+    ok = snap_age is not None and snap_age <= stale_after
+    return {
+        "status": "ok" if ok else "degraded", "time": now, "event": s.settings.event.id,
+        "redis": {"reachable": True},
+        "pipeline": {"received": stats.get("received", 0), "processed": stats.get("processed", 0),
+                     "dead_lettered": stats.get("dead", 0), "duplicates": stats.get("duplicates", 0),
+                     "consumer_lag": lag["lag"], "pending": lag["pending"], "last_processed_at": stats.get("last_at")},
+        "sources": {name: {k: h.get(k) for k in ("state", "detail", "rate_per_s", "last_post_at", "rate_limit", "gaps")}
+                    for name, h in sources.items()},
+        "snapshot": {"age_s": snap_age, "version": snap.get("version") if snap else None},
+    }, ok
+
+
+def _json(body: dict, status: int) -> flask.Response:
+    return flask.Response(orjson.dumps(body), status=status, mimetype="application/json")

@@ -1,0 +1,207 @@
+"""War Room's one entry point: up, collect, process, aggregate, serve, record, replay, simulate, bench, detect.
+
+Only this module turns errors into exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import orjson
+
+from config.settings import ConfigError, Settings, load_settings, redact
+from store.errors import StoreError
+from store.keys import Keys
+
+logger = logging.getLogger("warroom")
+
+ROOT = Path(__file__).resolve().parent
+SOURCE_MODULES = {"simulator": "streams.sources.simulator", "x": "streams.sources.x",
+                  "bluesky": "streams.sources.bluesky", "mastodon": "streams.sources.mastodon",
+                  "rss": "streams.sources.rss", "reddit": "streams.sources.reddit"}
+
+
+class RedactSecrets(logging.Filter):
+    """Last line of defence: no secret value reaches a log line, whoever logged it."""
+
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self.settings = settings
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, self.settings)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+def setup_logging(settings: Settings, role: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(f"%(asctime)s {role:<10} %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(RedactSecrets(settings))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), handlers=[handler], force=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+def redis_url(settings: Settings) -> str:
+    """REDIS_URL, else the embedded server `up` started in var/."""
+    from store.server import running_embedded_url
+
+    url = settings.get("REDIS_URL") or running_embedded_url(settings.var_dir / "redis")
+    if not url:
+        raise StoreError("no Redis: set REDIS_URL, or start everything with `make run` (which starts the embedded one)")
+    return url
+
+
+def client(settings: Settings, blocking: bool = False):
+    from store.server import check, connect
+
+    r = connect(redis_url(settings), blocking=blocking)
+    check(r)
+    return r
+
+
+def stop_event() -> threading.Event:
+    """Set on SIGTERM or Ctrl-C, so loops finish their batch and exit cleanly."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+# Commands ---------------------------------------------------------------------------------------------------
+
+def cmd_collect(settings: Settings, args) -> None:
+    module = importlib.import_module(SOURCE_MODULES[args.source])
+    module.run(settings, client(settings), Keys(settings.event.id), stop_event())
+
+
+def cmd_process(settings: Settings, args) -> None:
+    from streams.processor import Processor
+
+    Processor(settings, client(settings, blocking=True), Keys(settings.event.id)).run(stop_event())
+
+
+def cmd_aggregate(settings: Settings, args) -> None:
+    from streams.aggregator import Aggregator
+
+    Aggregator(settings, client(settings), Keys(settings.event.id)).run(stop_event())
+
+
+def cmd_serve(settings: Settings, args) -> None:
+    from waitress import serve
+
+    from app import create_app
+
+    app = create_app(settings, client(settings))
+    host, port = settings.get("HOST"), settings.port
+    logger.info("dashboard on http://%s:%s", host, port)
+    serve(app.server, host=host, port=port, threads=args.threads, ident="warroom", channel_timeout=30)
+
+
+def cmd_simulate(settings: Settings, args) -> None:
+    from streams.sources import simulator
+
+    simulator.run(settings, client(settings), Keys(settings.event.id), stop_event(), rate=args.rate,
+                  speedup=args.speedup, truth_path=args.truth, duration_s=args.duration)
+
+
+def cmd_record(settings: Settings, args) -> None:
+    from streams.sources import replay
+
+    replay.record(client(settings, blocking=True), Keys(settings.event.id), args.path, stop_event(),
+                  source=args.source, limit=args.limit)
+
+
+def cmd_replay(settings: Settings, args) -> None:
+    from streams.sources import replay
+
+    replay.replay(client(settings), Keys(settings.event.id), args.path, args.speed, stop_event())
+
+
+def cmd_detect(settings: Settings | None, args) -> None:
+    from analytics.spikes import detect_csv
+
+    for alert in detect_csv(args.csv):
+        sys.stdout.write(orjson.dumps(alert).decode() + "\n")
+
+
+def cmd_bench(settings: Settings, args) -> None:
+    from bench.runner import main as bench_main
+
+    bench_main(settings, args.only)
+
+
+def cmd_up(settings: Settings, args) -> None:
+    from supervisor import Supervisor
+
+    Supervisor(settings, ROOT).run()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="warroom", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the embedded server (unless REDIS_URL), sources, workers, aggregator, web")
+    c = sub.add_parser("collect", help="run one source")
+    c.add_argument("source", choices=sorted(SOURCE_MODULES))
+    sub.add_parser("process", help="run one processor worker")
+    sub.add_parser("aggregate", help="run the snapshot aggregator")
+    s = sub.add_parser("serve", help="run the dashboard and the JSON API")
+    s.add_argument("--threads", type=int, default=16)
+    sim = sub.add_parser("simulate", help="run the simulated event, optionally writing its truth")
+    sim.add_argument("--rate", type=float)
+    sim.add_argument("--speedup", type=float)
+    sim.add_argument("--truth", type=Path, help="write the truth (relevance, blackout start) as JSONL")
+    sim.add_argument("--duration", type=float, help="stop after this many seconds")
+    rec = sub.add_parser("record", help="record posts from the stream to JSONL")
+    rec.add_argument("path", type=Path)
+    rec.add_argument("--source")
+    rec.add_argument("--limit", type=int)
+    rep = sub.add_parser("replay", help="replay a JSONL recording into the stream")
+    rep.add_argument("path", type=Path)
+    rep.add_argument("--speed", type=float, default=1.0, help="N x real time; 0 = as fast as possible")
+    d = sub.add_parser("detect", help="spike/dip detector over a timestamp,value CSV; one JSON line per alert")
+    d.add_argument("csv", type=Path)
+    b = sub.add_parser("bench", help="benchmarks, one JSON line per figure")
+    b.add_argument("--only", nargs="*", help="run only these benchmark groups")
+    return p
+
+
+COMMANDS = {"up": cmd_up, "collect": cmd_collect, "process": cmd_process, "aggregate": cmd_aggregate,
+            "serve": cmd_serve, "simulate": cmd_simulate, "record": cmd_record, "replay": cmd_replay,
+            "detect": cmd_detect, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "detect":  # pure: needs no event file and no Redis
+        logging.basicConfig(level=logging.WARNING)
+        cmd_detect(None, args)
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"warroom: {exc}\n")
+        return 2
+    setup_logging(settings, getattr(args, "source", None) or args.command)
+    try:
+        COMMANDS[args.command](settings, args)
+    except (StoreError, ConfigError) as exc:
+        logger.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

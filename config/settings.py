@@ -1,0 +1,263 @@
+"""Typed settings: the event file (what to watch) and the environment (where and with what secrets)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EVENT = ROOT / "config" / "superbowl.yaml"
+
+
+class ConfigError(Exception):
+    """The event file or the environment is invalid; the message names the field and the fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Watch(_Strict):
+    """Something counted on its own line of the volume chart: the brand, a competitor or a term."""
+
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1, description="lower-case phrases or #tags that count as a mention")
+    weight: float = 1.0
+
+    @field_validator("keywords")
+    @classmethod
+    def _lower(cls, v: list[str]) -> list[str]:
+        return [k.strip().lower() for k in v if k.strip()]
+
+
+class Brand(_Strict):
+    name: str = Field(min_length=1)
+    handles: list[str] = []
+    keywords: list[str] = Field(min_length=1)
+    # Phrases that make a post more relevant to the brand team even without naming the brand.
+    profile: dict[str, float] = {}
+
+    @field_validator("keywords", "handles")
+    @classmethod
+    def _lower(cls, v: list[str]) -> list[str]:
+        return [k.strip().lower() for k in v if k.strip()]
+
+
+class SimulatorSource(_Strict):
+    enabled: bool = True
+    rate: float = Field(default=150.0, ge=1, le=50_000, description="base posts per second")
+    speedup: float = Field(default=24.0, gt=0, description="game seconds per wall second")
+    seed: int = 42
+    blackout_minute: float = Field(default=170.0, ge=0, description="game minute the stadium lights go out")
+    blackout_minutes: float = Field(default=34.0, gt=0)
+    start_minute: float = Field(default=0.0, ge=0, description="game minute the simulation starts at")
+    loop: bool = True
+
+
+class XSource(_Strict):
+    enabled: bool = True
+    mode: Literal["stream", "search"] = "stream"
+    poll_seconds: float = Field(default=15.0, ge=1)
+
+
+class BlueskySource(_Strict):
+    enabled: bool = True
+
+
+class MastodonSource(_Strict):
+    enabled: bool = True
+    hashtags: list[str] = []
+    public: bool = False
+
+
+class RssSource(_Strict):
+    enabled: bool = True
+    feeds: list[str] = []
+    poll_seconds: float = Field(default=60.0, ge=5)
+
+
+class RedditSource(_Strict):
+    enabled: bool = False
+    subreddits: list[str] = []
+
+
+class Sources(_Strict):
+    simulator: SimulatorSource = SimulatorSource()
+    x: XSource = XSource()
+    bluesky: BlueskySource = BlueskySource()
+    mastodon: MastodonSource = MastodonSource()
+    rss: RssSource = RssSource()
+    reddit: RedditSource = RedditSource()
+
+
+class Thresholds(_Strict):
+    influencer_followers: int = Field(default=100_000, ge=0)
+    feed_size: int = Field(default=300, ge=10, le=5000)
+    feed_min_score: float = 0.0
+    stale_after_s: float = Field(default=5.0, gt=0)
+    trend_bucket_s: float = Field(default=5.0, gt=0)
+    spike_z: float = 4.0
+    window_minutes: int = Field(default=15, ge=1, le=120)
+
+
+class ScheduleItem(_Strict):
+    name: str
+    minute: float = Field(ge=0, description="game minute")
+    minutes: float = Field(default=5.0, gt=0)
+    expect_surge: bool = True
+
+
+class Guardrails(_Strict):
+    banned_phrases: list[str] = []
+    required_approvers: int = Field(default=1, ge=0)
+    notes: str = ""
+
+
+class Alerts(_Strict):
+    watch_words: list[str] = ["outage", "recall", "lawsuit", "boycott"]
+    webhook_url_env: str = "WARROOM_ALERT_WEBHOOK_URL"
+    cooldown_s: float = Field(default=120.0, ge=0)
+
+
+class EventConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="short slug used in Redis keys")
+    name: str
+    brand: Brand
+    competitors: list[Watch] = []
+    terms: list[Watch] = []
+    hashtags: list[str] = []
+    sources: Sources = Sources()
+    thresholds: Thresholds = Thresholds()
+    schedule: list[ScheduleItem] = []
+    guardrails: Guardrails = Guardrails()
+    alerts: Alerts = Alerts()
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        return [t.lower().lstrip("#") for t in v]
+
+    @model_validator(mode="after")
+    def _unique_series(self) -> EventConfig:
+        names = [self.brand.name] + [w.name for w in self.competitors] + [w.name for w in self.terms]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"brand, competitor and term names must be unique; repeated: {sorted(dupes)}")
+        return self
+
+    def watches(self) -> list[tuple[str, Watch | Brand]]:
+        """Every volume series: ("brand"|"competitor"|"term", watch)."""
+        out: list[tuple[str, Watch | Brand]] = [("brand", self.brand)]
+        out += [("competitor", w) for w in self.competitors]
+        out += [("term", w) for w in self.terms]
+        return out
+
+
+def load_event(path: str | Path) -> EventConfig:
+    """Read and validate an event file; raise ConfigError naming the bad field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"event file {path} not found; set WARROOM_EVENT or see config/superbowl.yaml") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"event file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"event file {path}: expected a mapping at the top level; see config/superbowl.yaml")
+    try:
+        return EventConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"event file {path}: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parts.append(f"'{where}': {err['msg']}")
+    return "; ".join(parts) + " (see config/superbowl.yaml for a valid example)"
+
+
+# Environment settings: (name, default, help). The README's table is checked against this list.
+ENV_VARS: list[tuple[str, str, str]] = [
+    ("REDIS_URL", "", "use this Redis/Valkey instead of starting the embedded server"),
+    ("PORT", "8050", "dashboard port"),
+    ("HOST", "127.0.0.1", "dashboard bind address"),
+    ("WARROOM_EVENT", "config/superbowl.yaml", "event file to load"),
+    ("WARROOM_VAR", "var", "folder for the embedded server's data and logs"),
+    ("WARROOM_WORKERS", "2", "processor worker processes started by `up`"),
+    ("WARROOM_TICK_S", "0.5", "aggregator tick in seconds"),
+    ("WARROOM_INGEST_TOKEN", "", "bearer token for POST /api/ingest (ingest is off when empty)"),
+    ("X_BEARER_TOKEN", "", "X API v2 app token"),
+    ("X_API_BASE_URL", "https://api.x.com", "X API host (tests, proxies)"),
+    ("BLUESKY_JETSTREAM_URL", "wss://jetstream2.us-east.bsky.network/subscribe", "Jetstream endpoint"),
+    ("MASTODON_BASE_URL", "", "Mastodon instance, e.g. https://mastodon.social"),
+    ("MASTODON_ACCESS_TOKEN", "", "Mastodon access token"),
+    ("REDDIT_CLIENT_ID", "", "Reddit app id"),
+    ("REDDIT_CLIENT_SECRET", "", "Reddit app secret"),
+    ("WARROOM_ALERT_WEBHOOK_URL", "", "Slack incoming webhook or any URL that takes a JSON POST"),
+]
+
+SECRET_VARS = {"REDIS_URL", "WARROOM_INGEST_TOKEN", "X_BEARER_TOKEN", "MASTODON_ACCESS_TOKEN",
+               "REDDIT_CLIENT_SECRET", "WARROOM_ALERT_WEBHOOK_URL"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs, loaded once at the edge and passed down."""
+
+    event: EventConfig
+    env: dict[str, str] = field(repr=False)
+    event_path: Path = DEFAULT_EVENT
+
+    def get(self, name: str) -> str:
+        return self.env.get(name, "")
+
+    @property
+    def port(self) -> int:
+        return int(self.get("PORT"))
+
+    @property
+    def var_dir(self) -> Path:
+        p = Path(self.get("WARROOM_VAR"))
+        return p if p.is_absolute() else ROOT / p
+
+    @property
+    def tick_s(self) -> float:
+        return float(self.get("WARROOM_TICK_S"))
+
+    @property
+    def workers(self) -> int:
+        return int(self.get("WARROOM_WORKERS"))
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    env = {name: environ.get(name) or default for name, default, _ in ENV_VARS}
+    for name, cast in (("PORT", int), ("WARROOM_WORKERS", int), ("WARROOM_TICK_S", float)):
+        try:
+            if cast(env[name]) <= 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"environment variable {name}={env[name]!r} must be a positive number") from None
+    event_path = Path(env["WARROOM_EVENT"])
+    if not event_path.is_absolute():
+        event_path = ROOT / event_path
+    return Settings(event=load_event(event_path), env=env, event_path=event_path)
+
+
+def redact(text: str, settings: Settings) -> str:
+    """Remove every secret value from a string before it is logged."""
+    for name in SECRET_VARS:
+        value = settings.get(name)
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text

@@ -1,0 +1,73 @@
+"""The command center page, built for a role: the wall (read-only, big type), strategists, executives."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from config.settings import Settings
+from layouts import ids
+from layouts.feed import make_feed_panel
+from layouts.framing import make_framing_form
+from layouts.render import panel
+from layouts.volume import make_volume_chart
+
+ROLES = ("strategist", "wall", "exec")
+
+
+def role_for(pathname: str | None) -> str:
+    name = (pathname or "/").strip("/").split("/")[0]
+    return name if name in ROLES else "strategist"
+
+
+def make_header(settings: Settings, role: str) -> html.Div:
+    ev = settings.event
+    return html.Div([
+        html.Div([html.Span("WAR ROOM", className="brand-mark me-3"),
+                  html.Span(f"{ev.name} · {ev.brand.name}", className="event-name")]),
+        html.Div(id=ids.GAME_CLOCK, className="game-clock"),
+        html.Div(id=ids.HEADER_STATUS, className="header-status small text-muted"),
+        html.Div([html.Span(className="fresh-dot"), html.Span("connecting…", id=ids.FRESHNESS)],
+                 className="freshness fresh-bad", id=f"{ids.FRESHNESS}-box"),
+        dbc.Nav([dbc.NavLink(r, href=f"/{r}" if r != "strategist" else "/", active=r == role, className="py-0")
+                 for r in ROLES], pills=True, className="ms-3 role-nav"),
+    ], className="topbar")
+
+
+def make_page(settings: Settings, role: str) -> html.Div:
+    strategist = role == "strategist"
+    volume = panel("Live volume · posts per second · last 15 min", make_volume_chart(), class_name="p-volume")
+    trending = panel("Trending now · by how unusual", html.Div(id=ids.TRENDING), class_name="p-trending")
+    feed = panel("Conversation · ranked by relevance", make_feed_panel(strategist), class_name="p-feed")
+    cards_body = [make_framing_form()] if strategist else []
+    cards_body.append(html.Div(id=ids.CARDS, className="cards-list"))
+    framing = panel("Framing · opportunities and threats", cards_body, class_name="p-framing")
+    alerts = panel("Alerts", html.Div(id=ids.ALERTS), class_name="p-alerts")
+    sources = panel("Sources", [html.Div(id=ids.PIPELINE, className="small mb-1"), html.Div(id=ids.SOURCES)],
+                    class_name="p-sources")
+    sentiment = panel("Sentiment · brand vs competitors", dcc.Graph(
+        id=ids.SENTIMENT_CHART, config={"displayModeBar": False}, style={"height": "100%"}), class_name="p-sentiment")
+    grid = html.Div([volume, trending, feed, framing, alerts, sentiment, sources],
+                    className=f"cc-grid role-{role}")
+    return html.Div([
+        make_header(settings, role),
+        html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),
+        html.Div(id=ids.ALERT_FLASH, className="alert-flash"),
+        dbc.Toast(id=ids.ALERT_TOAST, is_open=False, dismissable=True, duration=8000, icon="danger",
+                  header="Alert", className="alert-toast"),
+        grid,
+    ], className=f"cc role-{role}")
+
+
+def make_shell(settings: Settings) -> html.Div:
+    """What Dash serves: the URL, the clocks, the stores, and a slot the page is rendered into."""
+    return html.Div([
+        dcc.Location(id=ids.URL),
+        dcc.Interval(id=ids.TICK, interval=1000),
+        dcc.Store(id=ids.SNAP_VERSION, data=0),
+        dcc.Store(id=ids.LAST_SEEN, data=None),
+        dcc.Store(id=ids.CARDS_VERSION, data=-1),
+        html.Div("Lost contact with the War Room server: what you see is frozen.", id=ids.CONN_BANNER,
+                 className="stale-banner conn-banner", hidden=True),
+        html.Div(make_page(settings, "strategist"), id="page"),
+    ])

@@ -1,0 +1,87 @@
+"""The relevance-ranked conversation feed: who, reach, where, when, mood, score and why."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts.render import age, compact, safe_href, sentiment_badge, source_badge
+from streams.post import SOURCES
+
+
+def make_feed_panel(with_controls: bool = True) -> html.Div:
+    filters = html.Div([
+        dcc.Dropdown(id=ids.FEED_SOURCE, options=[{"label": "All sources", "value": "all"}]
+                     + [{"label": s, "value": s} for s in SOURCES], value="all", clearable=False,
+                     className="feed-source"),
+        html.Div([html.Span("min score", className="small text-muted me-2"),
+                  dcc.Slider(id=ids.FEED_MIN_SCORE, min=-2, max=10, step=0.5, value=0, marks=None,
+                             tooltip={"placement": "bottom"}, className="flex-grow-1")],
+                 className="d-flex align-items-center flex-grow-1 ms-2"),
+    ], className="d-flex align-items-center feed-filters")
+    return html.Div([filters, html.Div(id=ids.FEED, className="feed-list")], className="feed-panel",
+                    **{"data-controls": "1" if with_controls else "0"})
+
+
+def filter_posts(snap: dict, source: str, min_score: float, limit: int = 40) -> list[dict]:
+    posts = snap.get("feed", []) if source in (None, "all") else snap.get("feed_by_source", {}).get(source, [])
+    return [p for p in posts if p.get("score", 0) >= (min_score or 0)][:limit]
+
+
+def feed_items(posts: list[dict], now: float, with_controls: bool = True) -> list:
+    if not posts:
+        return [html.Div("No posts match yet.", className="text-muted p-3")]
+    return [feed_item(p, now, with_controls) for p in posts]
+
+
+def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
+    author = p.get("author", {})
+    head = html.Div([
+        html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
+        html.Span(f"@{author.get('handle', '?')}", className="text-muted me-2"),
+        html.Span("✔ " if author.get("verified") else "", className="text-info"),
+        html.Span(f"{compact(author.get('followers', 0))} followers", className="me-2 small text-muted"),
+        source_badge(p.get("source", "?")),
+        html.Span(age(now - p.get("received_at", now)), className="small text-muted me-2"),
+        sentiment_badge(p.get("sentiment", 0.0)),
+        dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),
+    ], className="feed-head")
+    text = html.Div(p.get("text", ""), className="feed-text")  # a string child: always rendered as text
+    reasons = html.Div([html.Span(r, className="reason") for r in p.get("reasons", [])], className="feed-reasons")
+    actions = []
+    if href := safe_href(p.get("url")):
+        actions.append(html.A("open ↗", href=href, target="_blank", rel="noopener noreferrer nofollow",
+                              className="me-2 small"))
+    if with_controls:
+        actions.append(dbc.Button("Frame", id={"type": ids.FRAME_POST, "post": p["id"]}, size="sm",
+                                  color="outline-warning", className="frame-btn", n_clicks=0))
+    return html.Div([head, text, reasons, html.Div(actions, className="feed-actions")], className="feed-item",
+                    **{"data-post-id": p["id"]})
+
+
+def trending_rows(items: list[dict], now: float) -> list:
+    if not items:
+        return [html.Div("Nothing unusual yet.", className="text-muted p-3")]
+    top = max(i["significance"] for i in items) or 1
+    rows = []
+    for rank, item in enumerate(items, 1):
+        since = item.get("rising_since")
+        rows.append(html.Div([
+            html.Span(f"{rank}", className="trend-rank"),
+            html.Div([
+                html.Div([html.Span(f"#{item['term']}", className="trend-term"),
+                          html.Span(f"{compact(item['rate_per_min'])}/min", className="trend-rate")],
+                         className="d-flex justify-content-between"),
+                html.Div(className="trend-bar", style={"width": f"{max(4, 100 * item['significance'] / top):.0f}%"}),
+                html.Div(f"baseline {compact(item['baseline_per_min'])}/min · ×{_ratio(item)} · "
+                         f"z {item['significance']:.1f}" + (f" · rising {age(now - since)}" if since else ""),
+                         className="trend-meta"),
+            ], className="flex-grow-1"),
+        ], className="trend-row d-flex"))
+    return rows
+
+
+def _ratio(item: dict) -> str:
+    base = item.get("baseline_per_min") or 0
+    return f"{item['rate_per_min'] / base:.0f}" if base >= 0.5 else "new"

@@ -1,0 +1,55 @@
+"""Pure render helpers shared by the panels: numbers, ages, safe links, badges."""
+
+from __future__ import annotations
+
+import re
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from analytics.sentiment import label
+
+_SAFE = re.compile(r"^https?://", re.IGNORECASE)
+SOURCE_COLORS = {"x": "light", "bluesky": "info", "mastodon": "primary", "reddit": "warning", "rss": "secondary",
+                 "webhook": "dark", "simulator": "secondary", "replay": "secondary"}
+SENTIMENT_COLORS = {"positive": "success", "negative": "danger", "neutral": "secondary"}
+
+
+def compact(n: float | None) -> str:
+    if n is None:
+        return "–"
+    for unit, size in (("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
+    return f"{n:.0f}" if float(n).is_integer() else f"{n:.1f}"
+
+
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def safe_href(url: str | None) -> str | None:
+    """Only http(s) links may be clicked; anything else (javascript:, data:) is dropped."""
+    return url if url and _SAFE.match(url) else None
+
+
+def source_badge(source: str) -> dbc.Badge:
+    return dbc.Badge(source, color=SOURCE_COLORS.get(source, "secondary"), className="me-1 source-badge")
+
+
+def sentiment_badge(compound: float) -> dbc.Badge:
+    name = label(compound)
+    return dbc.Badge(f"{name} {compound:+.2f}", color=SENTIMENT_COLORS[name], className="me-1")
+
+
+def panel(title: str, body, *, extra=None, class_name: str = "", body_id: str | None = None) -> dbc.Card:
+    header = html.Div([html.Span(title, className="panel-title"), extra], className="panel-header")
+    kwargs = {"id": body_id} if body_id else {}
+    return dbc.Card([header, html.Div(body, className="panel-body", **kwargs)], className=f"panel {class_name}")

@@ -1,0 +1,72 @@
+"""Status panels: freshness, pipeline counters, per-source health and alerts."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from layouts import ids
+from layouts.render import age, compact
+
+STATE_COLORS = {"connected": "success", "reconnecting": "warning", "failing": "danger", "not configured": "secondary",
+                "stopped": "secondary"}
+SEVERITY_COLORS = {"critical": "danger", "high": "warning", "medium": "info", "low": "secondary"}
+
+
+def freshness(snap: dict | None, now: float, stale_after: float) -> tuple[str, str, bool, str]:
+    """(label, css class, stale?, banner text) for the newest data on screen."""
+    if not snap:
+        return "no data", "fresh-bad", True, "No snapshot yet: is the pipeline running? (`make run`)"
+    snap_age = now - snap.get("built_at", 0)
+    data_age = (snap.get("pipeline") or {}).get("data_age_s")
+    newest = None if data_age is None else data_age + max(0.0, snap_age)
+    if snap_age > stale_after:
+        return f"stale {age(snap_age)}", "fresh-bad", True, f"STALE: the aggregator has not updated for {age(snap_age)}"
+    if newest is None or newest > stale_after:
+        return f"stale {age(newest)}", "fresh-bad", True, (
+            "STALE: no new posts processed for " + age(newest) + " — check sources and workers")
+    return f"live · {newest:.1f}s", "fresh-ok", False, ""
+
+
+def pipeline_line(snap: dict) -> str:
+    p = snap.get("pipeline") or {}
+    return (f"{compact(p.get('rate_per_s', 0))} posts/s · {compact(p.get('processed', 0))} processed · "
+            f"{compact(p.get('dead', 0))} dead-lettered · lag {compact(p.get('lag', 0))}")
+
+
+def sources_rows(sources: dict, now: float) -> list:
+    if not sources:
+        return [html.Div("No sources have reported.", className="text-muted")]
+    rows = []
+    for name, h in sorted(sources.items()):
+        last = h.get("last_post_at")
+        gaps = h.get("gaps", [])
+        rl = h.get("rate_limit") or {}
+        rows.append(html.Div([
+            dbc.Badge(h.get("state", "?"), color=STATE_COLORS.get(h.get("state"), "secondary"), className="me-2 state"),
+            html.Span(name, className="fw-bold me-2"),
+            html.Span(f"{compact(h.get('rate_per_s', 0))}/s · last {age(now - last) if last else '–'}",
+                      className="small text-muted me-2"),
+            html.Span(f"{len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else "", className="small text-warning me-2"),
+            html.Span(f"rate limit {rl.get('remaining')} left" if rl else "", className="small text-info"),
+            html.Div(h.get("detail", ""), className="small text-muted source-detail"),
+        ], className="source-row", **{"data-source": name}))
+    return rows
+
+
+def alert_rows(alerts: list[dict], now: float, can_ack: bool) -> list:
+    if not alerts:
+        return [html.Div("No alerts.", className="text-muted")]
+    rows = []
+    for a in alerts[:12]:
+        acked = a.get("acked_by")
+        rows.append(html.Div([
+            dbc.Badge(a.get("severity", "medium"), color=SEVERITY_COLORS.get(a.get("severity"), "info"), className="me-2"),
+            html.Span(a.get("title", ""), className="alert-title"),
+            html.Span(f" · {age(now - a['at'])} ago", className="small text-muted"),
+            html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
+            html.Span(f"✓ {acked}", className="small text-success") if acked else (
+                dbc.Button("Ack", id={"type": ids.ACK_ALERT, "alert": a["id"]}, size="sm", color="outline-secondary",
+                           className="ms-1 py-0", n_clicks=0) if can_ack else None),
+        ], className="alert-row" + (" acked" if acked else "")))
+    return rows

