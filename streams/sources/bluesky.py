@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -61,10 +61,10 @@ def _quoted(record: dict) -> str | None:
 
 
 def _created_at(record: dict, time_us: int | None) -> datetime:
-    seen = datetime.fromtimestamp(time_us / 1e6, timezone.utc) if isinstance(time_us, int) else None
+    seen = datetime.fromtimestamp(time_us / 1e6, UTC) if isinstance(time_us, int) else None
     try:
-        claimed = datetime.fromisoformat(str(record.get("createdAt")).replace("Z", "+00:00"))
-        claimed = claimed if claimed.tzinfo else claimed.replace(tzinfo=timezone.utc)
+        claimed = datetime.fromisoformat(str(record.get("createdAt")))
+        claimed = claimed if claimed.tzinfo else claimed.replace(tzinfo=UTC)
     except ValueError:
         claimed = None
     if claimed and (seen is None or abs((claimed - seen).total_seconds()) <= CLOCK_SKEW_S):

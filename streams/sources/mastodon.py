@@ -19,7 +19,14 @@ from config.settings import Settings
 from store.keys import Keys
 from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, closing_on_stop, sleep
-from streams.sources.base import CONNECTED, FAILING, NOT_CONFIGURED, RECONNECTING, STOPPED, Sink
+from streams.sources.base import (
+    CONNECTED,
+    FAILING,
+    NOT_CONFIGURED,
+    RECONNECTING,
+    STOPPED,
+    Sink,
+)
 from streams.sources.bluesky import TermFilter
 
 logger = logging.getLogger(__name__)
@@ -90,7 +97,7 @@ def parse_sse(lines: Iterable[bytes]) -> Iterator[tuple[str, str]]:
             yield "comment", line[1:].strip()
         else:
             name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
+            value = value.removeprefix(" ")
             if name == "event":
                 event = value
             elif name == "data":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 
@@ -14,7 +14,14 @@ from config.settings import Settings
 from store.keys import Keys
 from streams.post import MAX_TEXT, InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, sleep
-from streams.sources.base import CONNECTED, FAILING, NOT_CONFIGURED, RECONNECTING, STOPPED, Sink
+from streams.sources.base import (
+    CONNECTED,
+    FAILING,
+    NOT_CONFIGURED,
+    RECONNECTING,
+    STOPPED,
+    Sink,
+)
 from streams.sources.bluesky import TermFilter
 
 logger = logging.getLogger(__name__)
@@ -34,7 +41,7 @@ def _common(d: dict, kind: str, text: str) -> dict:
         "id": f"{NAME}:{d.get('name') or f'{kind}_' + d['id']}", "source": NAME,
         "url": SITE + d["permalink"] if str(d.get("permalink", "")).startswith("/") else d.get("permalink"),
         "author": {"handle": str(d.get("author") or "[deleted]")}, "text": text,
-        "created_at": datetime.fromtimestamp(float(d["created_utc"]), timezone.utc),
+        "created_at": datetime.fromtimestamp(float(d["created_utc"]), UTC),
         "hashtags": entities.hashtags(text), "links": entities.links(text),
         "mentions": USER_MENTION.findall(text),
     }

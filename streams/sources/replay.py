@@ -7,7 +7,7 @@ import logging
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -65,7 +65,7 @@ def _replay_id(tag: str, native: str) -> str:
 
 def restamp(post: Post, tag: str, now: float, keep_source: bool = False) -> Post:
     """The post as replayed: new id (so a replay is not taken for a duplicate), created now, references kept."""
-    update = {"id": _replay_id(tag, post.id), "created_at": datetime.fromtimestamp(now, timezone.utc),
+    update = {"id": _replay_id(tag, post.id), "created_at": datetime.fromtimestamp(now, UTC),
               "received_at": None}
     if not keep_source:
         update["source"] = NAME

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import feedparser
@@ -58,7 +58,7 @@ def entry_key(entry: dict) -> str:
 
 def _when(entry: dict) -> datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc) if parsed else None
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
 
 
 def normalize_entry(entry: dict, feed: dict, url: str, now: float | None = None) -> Post:
@@ -74,7 +74,7 @@ def normalize_entry(entry: dict, feed: dict, url: str, now: float | None = None)
         raise InvalidPost("entry has neither a title nor a summary")
     host = urlsplit(url).hostname or "feed"
     feed_title, _ = html_to_text(feed.get("title") or "")
-    created = _when(entry) or datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
+    created = _when(entry) or datetime.fromtimestamp(time.time() if now is None else now, UTC)
     return parse_post({
         "id": f"rss:{native}", "source": NAME, "url": entry.get("link"),
         "author": {"handle": (entry.get("author") or feed_title or host)[:200], "name": feed_title[:200]},

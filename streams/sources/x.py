@@ -20,7 +20,14 @@ from store import health as health_store
 from store.keys import Keys
 from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, closing_on_stop, sleep
-from streams.sources.base import CONNECTED, FAILING, NOT_CONFIGURED, RECONNECTING, STOPPED, Sink
+from streams.sources.base import (
+    CONNECTED,
+    FAILING,
+    NOT_CONFIGURED,
+    RECONNECTING,
+    STOPPED,
+    Sink,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,13 @@ from pathlib import Path
 from store import health as health_store
 from store import posts as post_store
 from streams.sources import bluesky
-from tests.sources.servers import JetstreamServer, health, running, stream_posts, wait_for
+from tests.sources.servers import (
+    JetstreamServer,
+    health,
+    running,
+    stream_posts,
+    wait_for,
+)
 
 OURS = Path(__file__).resolve().parent.parent / "fixtures" / "bluesky_superbowl.jsonl"
 MATCHING = [0, 2, 3, 5, 6, 9]  # events in OURS about the event (see tests/fixtures/README.md)

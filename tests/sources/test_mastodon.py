@@ -10,7 +10,15 @@ import pytest
 from store import posts as post_store
 from streams.post import InvalidPost
 from streams.sources import mastodon
-from tests.sources.servers import MastodonServer, health, mastodon_cassette, running, sse_events, stream_posts, wait_for
+from tests.sources.servers import (
+    MastodonServer,
+    health,
+    mastodon_cassette,
+    running,
+    sse_events,
+    stream_posts,
+    wait_for,
+)
 
 TOKEN = "test-mastodon-token"
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from store import posts as post_store
 from streams.post import Author, Post
 from streams.sources.replay import record, replay
 from tests.sources.servers import stream_posts, wait_for
 
-T0 = datetime(2026, 2, 8, 1, 38, tzinfo=timezone.utc)
+T0 = datetime(2026, 2, 8, 1, 38, tzinfo=UTC)
 
 
 def make(i: int, source: str = "x", seconds: float = 0.0, **kw) -> Post:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -13,7 +13,7 @@ from streams.sources.base import Sink
 from tests.sources.servers import FeedServer, health, running, stream_posts, wait_for
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-GAME_NIGHT = datetime(2026, 2, 8, 2, 0, tzinfo=timezone.utc).timestamp()
+GAME_NIGHT = datetime(2026, 2, 8, 2, 0, tzinfo=UTC).timestamp()
 NEW_ITEM = b"""<item><title>Play resumes</title><link>https://news.example/2026/02/08/resume</link>
 <guid isPermaLink="false">gameday-0003</guid><pubDate>Sun, 08 Feb 2026 02:10:00 GMT</pubDate>
 <description>34 minutes later.</description></item>"""

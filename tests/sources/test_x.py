@@ -11,7 +11,14 @@ import pytest
 from store import posts as post_store
 from streams.post import InvalidPost
 from streams.sources import x
-from tests.sources.servers import XServer, health, running, stream_posts, wait_for, x_fixture_lines
+from tests.sources.servers import (
+    XServer,
+    health,
+    running,
+    stream_posts,
+    wait_for,
+    x_fixture_lines,
+)
 
 TOKEN = "test-x-bearer-token-123"
 
@@ -49,7 +56,7 @@ def test_rules_one_per_series_tagged_and_within_limit(make_settings):
     rules = x.rules_for(make_settings().event)
     tags = [t for _, t in rules]
     assert tags[:2] == ["Oreo", "Chips Ahoy"] and "hashtags" in tags
-    oreo = dict((t, v) for v, t in rules)["Oreo"]
+    oreo = {t: v for v, t in rules}["Oreo"]
     assert '"dunk in the dark"' in oreo and "#oreo" in oreo and "@oreo" in oreo
     assert all(len(v) <= x.MAX_RULE_CHARS for v, _ in rules)
 
