@@ -186,7 +186,7 @@ def _follow(session: requests.Session, url: str, out: queue.Queue, stop: threadi
                     for event, data in parse_sse(resp.iter_lines(chunk_size=512)):
                         if stop.is_set():
                             break
-                        out.put((event, data))
+                        out.put((event, data, url))
                     if stop.is_set():
                         return
                     out.put(("state", url, RECONNECTING, "stream closed by the server"))
@@ -218,7 +218,7 @@ class _Collector:
             self.states[url] = state
             self._overall(detail)
         elif kind == "update":  # "delete" and "status.update" (edits) are not new posts
-            self._status(item[1])
+            self._status(item[1], from_public=item[2] in self.public)
         elif kind == "comment":
             self.sink.flush()
 
@@ -230,15 +230,15 @@ class _Collector:
             worst = FAILING if any(self.states[u] == FAILING for u in down) else RECONNECTING
             self.sink.state(worst, f"{len(down)} of {len(self.states)} timeline(s) down: {detail}")
 
-    def _status(self, data: str) -> None:
+    def _status(self, data: str, from_public: bool) -> None:
         try:
             post = normalize_status(orjson.loads(data))
         except (orjson.JSONDecodeError, InvalidPost) as exc:
             self.sink.invalid(data, getattr(exc, "reason", "update event data is not JSON"))
             return
         post.matched_terms = self.terms.match(post)
-        from_public_only = len(self.public) == len(self.states)
-        if (post.matched_terms or not from_public_only) and self.recent.first_time(post.id):
+        # Hashtag timelines are filtered by the server; the public one carries everything.
+        if (post.matched_terms or not from_public) and self.recent.first_time(post.id):
             self.sink.emit([post])
 
 

@@ -222,7 +222,7 @@ class FilteredStream(tweepy.StreamingClient):
                     else:
                         delay = self._http_error(resp, http, limited)
             except requests.RequestException as exc:
-                stalled = "timed out" in str(exc).lower()
+                stalled = not isinstance(exc, requests.ConnectTimeout) and "timed out" in str(exc).lower()
                 self._lost(f"stalled: nothing for {self.stall_s:g}s" if stalled else f"network error: {type(exc).__name__}")
                 delay = network.next()
             if sleep(self.stop, delay):

@@ -268,10 +268,11 @@ class MastodonServer(HTTPServer):
     connection. After the list the stream sends `:thump` heartbeats until the server stops.
     """
 
-    def __init__(self, instance: dict, connections: list[list[str]], thump_every: float = 0.2):
+    def __init__(self, instance: dict, connections: list[list[str]] | dict[str, list[list[str]]],
+                 thump_every: float = 0.2):
         super().__init__()
         self.instance = instance
-        self.connections = list(connections)
+        self.connections = connections if isinstance(connections, dict) else list(connections)
         self.thump_every = thump_every
 
     def stream_requests(self) -> list[Seen]:
@@ -288,11 +289,13 @@ class MastodonServer(HTTPServer):
         if req.path.startswith("/api/v1/streaming/"):
             if req.headers.get("Authorization", "") != "Bearer test-mastodon-token":
                 return self.reply(h, 401, {"error": "The access token is invalid"})
-            return self._stream(h)
+            return self._stream(h, req.path)
         self.reply(h, 404, {"error": "Record not found"})
 
-    def _stream(self, h) -> None:
-        blocks = self.connections.pop(0) if self.connections else []
+    def _stream(self, h, path: str) -> None:
+        """Per-connection scripts, in arrival order (a list) or per timeline path (a dict of lists)."""
+        scripts = self.connections.get(path, []) if isinstance(self.connections, dict) else self.connections
+        blocks = scripts.pop(0) if scripts else []
         self.start_chunked(h, "text/event-stream")
         for block in blocks:
             if block == "cut":

@@ -101,6 +101,24 @@ def test_stream_with_heartbeats_reconnects_after_a_cut(r, keys, shared, make_set
     assert post_store.stats(r, keys)["dead"] == 1
 
 
+def test_public_timeline_keeps_only_posts_about_the_event(r, keys, shared, make_settings):
+    instance, _, status = recorded(shared)
+    about = variant(status, "900", "<p>Lights out in the stadium</p>")
+    unrelated = variant(status, "901", "<p>nothing to see here</p>")
+    connections = {"/api/v1/streaming/public": [[update_block(unrelated), update_block(about)]],
+                   "/api/v1/streaming/hashtag": [[update_block(status)]]}
+    with MastodonServer(instance, connections) as server:
+        settings = make_settings({"mastodon": {"hashtags": ["superbowl"], "public": True}},
+                                 MASTODON_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=TOKEN)
+        with running(mastodon.run, settings, r, keys, backoff_scale=0.01):
+            assert wait_for(lambda: len(stream_posts(r, keys)) >= 2)
+            assert wait_for(lambda: health(r, keys, "mastodon").get("detail") == "2 timeline(s)")
+            wait_for(lambda: False, timeout=0.3)
+    posts = {p["id"]: p for p in stream_posts(r, keys)}
+    assert sorted(posts) == ["mastodon:117024248092393661", "mastodon:900"]
+    assert posts["mastodon:900"]["matched_terms"] == ["Blackout"]
+
+
 def test_unauthorized_token_reports_failing(r, keys, shared, make_settings):
     instance, _, _ = recorded(shared)
     with MastodonServer(instance, []) as server:
