@@ -8,6 +8,7 @@ import logging
 import re
 import struct
 from collections import deque
+from itertools import pairwise
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -36,7 +37,7 @@ def tokens(post: dict) -> list[str]:
     """Word 1-2 grams (hashtags keep their '#'), hashtags, the author and the source, as feature names."""
     words = _TOKEN.findall(_URL.sub(" ", post.get("text") or "").casefold())
     words = [w.rstrip(".-'") for w in words]
-    out = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    out = words + [f"{a} {b}" for a, b in pairwise(words)]
     out += [f"#{t.lower().lstrip('#')}" for t in post.get("hashtags") or ()]
     handle = ((post.get("author") or {}).get("handle") or "").lower()
     if handle:
