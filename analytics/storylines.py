@@ -1,0 +1,117 @@
+"""Storylines: recent relevant posts grouped into conversations, each with a label, a size and its growth."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import defaultdict
+from datetime import datetime
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from analytics.dedupe import fold_key
+
+logger = logging.getLogger(__name__)
+
+# Average-linkage cosine distance under which texts join one storyline. Chosen on the simulator's blackout
+# (many phrasings, five languages, one #blackout) against its game chatter; see docs/analytics.md.
+DISTANCE_THRESHOLD = 0.9
+MAX_TEXTS = 1500  # distinct texts clustered (the most repeated); the rest join their nearest storyline
+HASHTAG_WEIGHT = 3
+LABEL_TERMS = 3
+REPRESENTATIVES = 3
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {
+    "rt", "lol", "tbh", "smh", "just", "im", "amp",
+    "el", "la", "los", "las", "en", "de", "del", "y", "que", "se", "un", "una", "es",  # es
+    "o", "a", "no", "na", "um", "uma", "e", "do", "da",  # pt
+    "le", "les", "au", "du", "des", "et", "est",  # fr
+    "der", "die", "das", "beim", "und", "ist",  # de
+})
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_HASHTAG = re.compile(r"#(\w+)")
+_TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
+
+
+def post_time(post: dict) -> float:
+    """When the post arrived (received_at), else when it was created: epoch seconds or ISO 8601."""
+    at = post.get("received_at") or post.get("created_at") or 0.0
+    return datetime.fromisoformat(at).timestamp() if isinstance(at, str) else float(at)
+
+
+def _clean(text: str) -> str:
+    """Text for TF-IDF: no links; hashtags count HASHTAG_WEIGHT times, as people's own topic labels."""
+    text = _URL.sub(" ", text)
+    tags = " ".join(m.group(1) for m in _HASHTAG.finditer(text))
+    return " ".join([text.replace("#", " ").replace("@", " ")] + [tags] * (HASHTAG_WEIGHT - 1))
+
+
+def _fold(posts: list[dict]) -> dict[str, list[int]]:
+    """Post indices per fold key, so a retweet storm is one text with a weight, not a thousand texts."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(posts):
+        groups[fold_key(p.get("text") or "")].append(i)
+    return groups
+
+
+def _cluster(x) -> np.ndarray:
+    """Cluster label per row of L2-normalised TF-IDF rows: average linkage on cosine distance."""
+    if x.shape[0] < 2:
+        return np.zeros(x.shape[0], dtype=int)
+    distance = np.clip(1.0 - (x @ x.T).toarray(), 0.0, 2.0)
+    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                    distance_threshold=DISTANCE_THRESHOLD)
+    return model.fit_predict(distance)
+
+
+def _assign_rest(x_rest, x_top, labels: np.ndarray) -> np.ndarray:
+    """Labels for the rarely repeated texts beyond MAX_TEXTS: the label of their most similar clustered text."""
+    if x_rest.shape[0] == 0:
+        return np.zeros(0, dtype=int)
+    return labels[np.asarray((x_rest @ x_top.T).argmax(axis=1)).ravel()]
+
+
+def _label(x, rows: np.ndarray, weights: np.ndarray, vocab: np.ndarray) -> list[str]:
+    centroid = np.asarray(x[rows].T @ weights[rows]).ravel()
+    return [str(vocab[j]) for j in np.argsort(-centroid)[:LABEL_TERMS] if centroid[j] > 0]
+
+
+def _storyline(posts, groups, x, rows, weights, vocab, now, window) -> dict:
+    label = _label(x, rows, weights, vocab)
+    members = [i for r in rows for i in groups[r]]
+    centroid = np.asarray(x[rows].T @ weights[rows]).ravel()
+    centrality = x[rows] @ centroid
+    reps = [max(groups[rows[j]], key=lambda i: posts[i].get("score") or 0.0) for j in np.argsort(-centrality)]
+    recent = sum(post_time(posts[i]) >= now - window / 3.0 for i in members)
+    return {
+        "id": hashlib.blake2b("|".join(sorted(label[:2])).encode(), digest_size=6).hexdigest(),
+        "label": label, "size": len(members), "growth": round(recent / (len(members) / 3.0), 3),
+        "posts": [posts[i] for i in reps[:REPRESENTATIVES]], "post_ids": [posts[i]["id"] for i in members],
+    }
+
+
+def storylines(posts: list[dict], now: float, *, k_max: int = 8, min_size: int = 5) -> list[dict]:
+    """The biggest conversations among `posts` (recent and relevant, chosen by the caller), biggest first.
+
+    growth = posts in the last third of the window (oldest post .. now) over a third of all: 1 steady, >1 rising.
+    """
+    if len(posts) < min_size:
+        return []
+    folded = sorted(_fold(posts).values(), key=len, reverse=True)
+    texts = [_clean(posts[g[0]].get("text") or "") for g in folded]
+    try:
+        x = TfidfVectorizer(token_pattern=_TOKEN, stop_words=STOP_WORDS, sublinear_tf=True).fit(texts)
+    except ValueError:  # nothing but stop words and emoji
+        return []
+    vocab, x = x.get_feature_names_out(), x.transform(texts)
+    top = min(len(texts), MAX_TEXTS)
+    labels = _cluster(x[:top])
+    labels = np.concatenate([labels, _assign_rest(x[top:], x[:top], labels)])
+    weights = np.array([len(g) for g in folded], dtype=float)
+    window = max(now - min(post_time(p) for p in posts), 1e-9)
+    clusters = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    clusters = [rows for rows in clusters if weights[rows].sum() >= min_size and x[rows].nnz]
+    clusters.sort(key=lambda rows: weights[rows].sum(), reverse=True)
+    return [_storyline(posts, folded, x, rows, weights, vocab, now, window) for rows in clusters[:k_max]]
