@@ -16,6 +16,7 @@ from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
 from config.settings import Settings
 from layouts.command_center import make_shell
+from store import cards
 from store import health as health_store
 from store import posts as post_store
 from store import snapshot
@@ -66,6 +67,10 @@ def add_api(server: flask.Flask, s: Services) -> None:
     def api_health():
         body, ok = health(s)
         return _json(body, 200 if ok else 503)
+
+    @server.get("/api/cards")
+    def api_cards():
+        return _json({"cards": cards.all_cards(s.r, s.keys), "version": cards.version(s.r, s.keys)}, 200)
 
     @server.post("/api/ingest")
     def api_ingest():

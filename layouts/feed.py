@@ -12,9 +12,8 @@ from streams.post import SOURCES
 
 def make_feed_panel(with_controls: bool = True) -> html.Div:
     filters = html.Div([
-        dcc.Dropdown(id=ids.FEED_SOURCE, options=[{"label": "All sources", "value": "all"}]
-                     + [{"label": s, "value": s} for s in SOURCES], value="all", clearable=False,
-                     className="feed-source"),
+        dbc.Select(id=ids.FEED_SOURCE, options=[{"label": "All sources", "value": "all"}]
+                   + [{"label": s, "value": s} for s in SOURCES], value="all", className="feed-source w-auto"),
         html.Div([html.Span("min score", className="small text-muted me-2"),
                   dcc.Slider(id=ids.FEED_MIN_SCORE, min=-2, max=10, step=0.5, value=0, marks=None,
                              tooltip={"placement": "bottom"}, className="flex-grow-1")],

@@ -1,0 +1,134 @@
+"""The command center in real headless Chromium against the real stack (`cli.py up`)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.web.stack import Stack, browser, event_file
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stack")
+    s = Stack(tmp / "var", event_file(tmp, rate=120)).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def driver():
+    d = browser()
+    yield d
+    d.quit()
+
+
+def wait(driver, timeout: float = 20):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+
+
+def count(driver, css: str) -> int:
+    return driver.execute_script("return document.querySelectorAll(arguments[0]).length", css)
+
+
+def text(driver, css: str) -> str:
+    """innerText read in one step: live panels re-render every second, so element handles go stale."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
+
+
+def test_every_panel_fills_with_live_simulated_data(stack, driver):
+    driver.get(stack.url)
+    wait(driver).until(lambda d: count(d, "#volume-chart .scatterlayer .trace, #volume-chart .gl-container") > 0)
+    wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5)
+    wait(driver).until(lambda d: count(d, "#trending .trend-row") >= 1)
+    wait(driver).until(lambda d: count(d, "#alerts .alert-row") >= 1)
+    wait(driver).until(lambda d: text(d, "#freshness").startswith("live"))
+    first = text(driver, "#feed .feed-item")
+    assert "followers" in first and "score" in first
+    assert count(driver, "#feed .feed-item:first-child .reason") >= 1, "each post shows why it ranks"
+    assert driver.find_element(By.ID, "stale-banner").get_attribute("hidden")
+    # A wall screen never scrolls.
+    assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight + 1")
+
+
+def test_feed_filters_by_source_and_min_score(stack, driver):
+    driver.get(stack.url)
+    wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5)
+    scores = driver.execute_script(
+        "return [...document.querySelectorAll('#feed .feed-head .badge.bg-warning')].map(b => b.innerText)")
+    scores = [float(s.split()[1]) for s in scores]
+    assert scores and all(s >= 0 for s in scores)
+    Select(driver.find_element(By.ID, "feed-source")).select_by_value("rss")
+    wait(driver).until(lambda d: "No posts match" in text(d, "#feed"))
+
+
+def test_card_framed_in_one_browser_appears_in_another(stack, driver):
+    other = browser()
+    try:
+        other.get(stack.url)
+        driver.get(stack.url)
+        wait(driver).until(lambda d: count(d, "#feed .frame-btn") > 0)
+        wait(other).until(lambda d: count(d, "#cards") == 1)
+        driver.execute_script("document.querySelector('#feed .frame-btn').click()")
+        wait(driver).until(lambda d: text(d, "#card-context-view").startswith("Framing @"))
+        title = f"Dunk in the dark {time.time():.0f}"
+        driver.find_element(By.ID, "card-title").send_keys(title)
+        driver.find_element(By.ID, "card-summary").send_keys("Lights are out; we answer with a cookie in the dark.")
+        driver.find_element(By.ID, "card-owner").send_keys("Sam")
+        driver.find_element(By.ID, "card-save").click()
+        wait(driver).until(EC.text_to_be_present_in_element((By.ID, "card-saved"), "Saved"))
+        saved_at = time.monotonic()
+        wait(other, 10).until(lambda d: title in text(d, "#cards"))
+        seen_after = time.monotonic() - saved_at
+        assert seen_after < 10, seen_after  # the 2 s figure is measured by `make bench`, not here
+        card = next(c for c in stack.get("/api/cards")["cards"] if c["title"] == title)
+        assert card["post_id"] and card["owner"] == "Sam" and card["type"] == "opportunity"
+    finally:
+        other.quit()
+
+
+def test_hostile_post_renders_as_text_and_bad_links_do_not_open(stack, driver):
+    hostile = {
+        "id": f"webhook:xss-{time.time()}", "source": "webhook", "url": "javascript:window.__xss=3",
+        "author": {"handle": "attacker", "name": "<img src=x onerror=\"window.__xss=1\">", "followers": 50_000_000,
+                   "verified": True},
+        "text": "Oreo <script>window.__xss=2</script><img src=x onerror=\"window.__xss=1\"> dunk in the dark",
+        "created_at": time.time(), "links": ["javascript:window.__xss=4"],
+        "engagement": {"likes": 100000, "reposts": 50000},
+    }
+    status, body = stack.post("/api/ingest", [hostile])
+    assert status == 202, body
+    driver.get(stack.url)
+    item = f'#feed .feed-item[data-post-id="{hostile["id"]}"]'
+    wait(driver, 30).until(lambda d: count(d, item) == 1)
+    shown = text(driver, item)
+    assert "<script>window.__xss=2</script>" in shown and 'onerror="window.__xss=1"' in shown
+    assert driver.execute_script("return window.__xss") is None
+    assert count(driver, "#feed script, #feed img") == 0
+    assert count(driver, f"{item} a") == 0, "a javascript: link must not be clickable"
+
+
+def test_stale_banner_when_the_pipeline_stops_and_clears_when_it_resumes(stack, driver):
+    driver.get(stack.url)
+    wait(driver).until(lambda d: text(d, "#freshness").startswith("live"))
+    aggregator = stack.child("aggregate")
+    aggregator.suspend()
+    try:
+        wait(driver, 20).until(lambda d: not d.find_element(By.ID, "stale-banner").get_attribute("hidden"))
+        assert "STALE" in text(driver, "#stale-banner")
+    finally:
+        aggregator.resume()
+    wait(driver, 20).until(lambda d: d.find_element(By.ID, "stale-banner").get_attribute("hidden"))
+
+
+def test_wall_and_exec_pages_are_read_only(stack, driver):
+    for page in ("/wall", "/exec"):
+        driver.get(stack.url + page)
+        wait(driver).until(lambda d: count(d, "#trending .trend-row") >= 1)
+        assert count(driver, "#card-save") == 0 and count(driver, ".frame-btn") == 0
