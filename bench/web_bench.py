@@ -138,9 +138,11 @@ class Callbacks:
 class Viewer:
     """One open dashboard: each second the heartbeat and cards callbacks; on a new version, the panels."""
 
-    def __init__(self, cbs: Callbacks):
+    def __init__(self, cbs: Callbacks, session: requests.Session | None = None):
         self.cbs = cbs
-        self.session = requests.Session()
+        # Viewers of one client thread share a keep-alive connection: waitress's default connection_limit
+        # (100) would otherwise refuse the 101st screen (see docs/benchmarks.md).
+        self.session = session or requests.Session()
         self.values = {f"{ids.TICK}.n_intervals": 0, f"{ids.SNAP_VERSION}.data": 0, f"{ids.CARDS_VERSION}.data": -1,
                        f"{ids.URL}.pathname": PATHNAME, f"{ids.FEED_SOURCE}.value": "all",
                        f"{ids.FEED_MIN_SCORE}.value": 0, f"{ids.ALERT_TOAST}.is_open": False,
@@ -150,8 +152,13 @@ class Viewer:
         self.bytes = 0
 
     def _post(self, dep: dict, changed: str) -> dict:
-        resp = self.session.post(self.cbs.url, data=self.cbs.body(dep, self.values, changed),
-                                 headers={"Content-Type": "application/json"}, timeout=30)
+        try:
+            resp = self.session.post(self.cbs.url, data=self.cbs.body(dep, self.values, changed),
+                                     headers={"Content-Type": "application/json"}, timeout=30)
+        except requests.RequestException as exc:
+            self.errors += 1
+            logger.warning("viewer request failed: %s", type(exc).__name__)
+            return {}
         self.requests += 1
         self.bytes += len(resp.content)
         if resp.status_code == 204:  # every output no_update
@@ -178,9 +185,11 @@ class Viewer:
 
 def play(cbs: Callbacks, n: int, duration_s: float) -> dict:
     """`n` viewers ticking once a second for `duration_s`, spread over the second like real screens."""
-    viewers = [Viewer(cbs) for _ in range(n)]
-    for v in viewers:  # first render, outside the measurement
-        v.tick()
+    threads = min(CLIENT_THREADS, n)
+    sessions = [requests.Session() for _ in range(threads)]
+    viewers = [Viewer(cbs, sessions[i % threads]) for i in range(n)]
+    with ThreadPoolExecutor(threads) as pool:  # first render, outside the measurement
+        list(pool.map(lambda i: [v.tick() for v in viewers[i::threads]], range(threads)))
     stop = time.monotonic() + duration_s
     late = [0]
     ticks = [0]
@@ -206,7 +215,6 @@ def play(cbs: Callbacks, n: int, duration_s: float) -> dict:
             k += 1
 
     rng = random.Random(n)
-    threads = min(CLIENT_THREADS, n)
     groups = [sorted(((rng.random() * TICK_S, v) for v in viewers[i::threads]), key=lambda x: x[0])
               for i in range(threads)]
     with ThreadPoolExecutor(threads) as pool:
