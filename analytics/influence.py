@@ -6,7 +6,7 @@ import logging
 import math
 import re
 
-from analytics.relevance import humanize
+from analytics.numbers import humanize
 
 logger = logging.getLogger(__name__)
 

@@ -10,6 +10,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from analytics.influence import influence_points
+from analytics.numbers import humanize
+
 SPAM_PHRASES = re.compile(r"\b(click here|free \w+|giveaway|dm me|follow back|promo code|crypto|airdrop)\b", re.I)
 
 # Seconds of recency worth one point of relevance in the feed's "hot" order.
@@ -26,6 +29,8 @@ class Signals:
     profile_hits: tuple[tuple[str, float], ...] = ()
     watch_words: tuple[str, ...] = ()
     followers: int = 0
+    reposted: int = 0  # times this author was reposted recently (resonance, not just reach)
+    mentioned: int = 0  # times this author was @-mentioned recently
     verified: bool = False
     engagement: int = 0
     is_repost: bool = False
@@ -40,13 +45,6 @@ class Scored:
     reasons: list[str] = field(default_factory=list)
 
 
-def humanize(n: float) -> str:
-    for unit, size in (("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f}{unit}".replace(".0", "")
-    return str(int(n))
-
-
 def contributions(s: Signals, brand_name: str) -> list[tuple[float, str]]:
     """Each (points, reason) that applies to the post."""
     out: list[tuple[float, str]] = []
@@ -59,8 +57,9 @@ def contributions(s: Signals, brand_name: str) -> list[tuple[float, str]]:
         out.append((pts, "about " + ", ".join(p for p, _ in s.profile_hits[:3])))
     if s.watch_words:
         out.append((1.5, f"watch-word '{s.watch_words[0]}'"))
-    if s.followers >= 1000:
-        out.append((min(4.2, 0.7 * (math.log10(s.followers) - 2)), f"{humanize(s.followers)} followers"))
+    points, reason = influence_points(s.followers, s.reposted, s.mentioned)
+    if points > 0:
+        out.append((points, reason))
     if s.verified:
         out.append((0.5, "verified"))
     if s.engagement >= 10:

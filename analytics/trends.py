@@ -187,7 +187,8 @@ class TrendDetector:
         """
         alpha = max(self.alpha, 1.0 / (self._folded + 1))
         delta = cells - self._mean
-        if self.clip is not None and alpha == self.alpha:
+        # Clip from the first few buckets on: a burst during warm-up must not become its own baseline.
+        if self.clip is not None and self._folded >= self.warmup_buckets:
             bound = self.clip * np.maximum(np.sqrt(self._var), self.noise_floor)
             np.clip(delta, -bound, bound, out=delta)
         self._mean += alpha * delta

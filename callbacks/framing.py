@@ -12,17 +12,41 @@ from layouts import ids
 from layouts.command_center import role_for
 from layouts.framing import NEXT, PRIORITIES, STATUSES, TYPES, cards_list
 from store import cards as card_store
+from store import learning as learning_store
 from store.errors import NotFound
 
 
 def register(app, s) -> None:
     @app.callback(
-        Output(ids.CARD_CONTEXT, "data"), Output(ids.CARD_CONTEXT_VIEW, "children"),
-        Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"), Input(ids.VOLUME_CHART, "clickData"),
+        Output(ids.LEARNING, "children", allow_duplicate=True),
+        Input({"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, "n_clicks"), State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )
-    def pick_context(_clicks, click_data):
+    def mark(_clicks, pathname):
+        """One click teaches the ranking: the mark goes to the shared model, the post moves at once."""
         trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+            return no_update
+        if role_for(pathname) != "strategist":
+            return "Only strategists can mark posts."
+        post = find_post(s.snapshots.get()[1], trigger["post"])
+        if post is None:
+            return "That post has left the feed."
+        learning_store.add_mark(s.r, s.keys, post, bool(trigger["relevant"]), "strategist")
+        return f"marked {'relevant' if trigger['relevant'] else 'not relevant'}: learning…"
+
+    @app.callback(
+        Output(ids.CARD_CONTEXT, "data"), Output(ids.CARD_CONTEXT_VIEW, "children"),
+        Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"), Input(ids.VOLUME_CHART, "clickData"),
+        Input({"type": ids.FRAME_STORY, "story": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def pick_context(_clicks, click_data, _story_clicks):
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict) and trigger.get("type") == ids.FRAME_STORY:
+            if not ctx.triggered[0]["value"]:
+                return no_update, no_update
+            return story_context(s.snapshots.get()[1], trigger["story"])
         if trigger == ids.VOLUME_CHART:
             moment = chart_moment(click_data)
             if moment is None:
@@ -91,6 +115,17 @@ def register(app, s) -> None:
         return message
 
 
+def story_context(snap: dict | None, story_id: str) -> tuple[dict | None, str]:
+    line = next((x for x in (snap or {}).get("storylines", []) if x["id"] == story_id), None)
+    if line is None:
+        return None, "That storyline has moved on; pick another."
+    label = " · ".join(line.get("label", [])[:4])
+    moments = [p.get("received_at") for p in line.get("posts", []) if p.get("received_at")]
+    context = {"storyline": label, "post_ids": line.get("post_ids", [])[:200], "moment": min(moments) if moments else None,
+               "text": f"Storyline: {label} ({line.get('size', 0)} posts)"}
+    return context, f"Framing the storyline “{label}” · {line.get('size', 0)} posts"
+
+
 def chart_moment(click_data: dict | None) -> float | None:
     try:
         x = click_data["points"][0]["x"]
@@ -122,7 +157,8 @@ def new_card(title, summary, kind, priority, owner, status, context) -> dict:
     context = context or {}
     return {"title": title[:120], "summary": (summary or "").strip()[:1000], "type": kind, "priority": priority,
             "owner": (owner or "").strip()[:60], "status": status, "post_id": context.get("post_id"),
-            "post_text": context.get("text"), "post_handle": context.get("handle"), "moment": context.get("moment")}
+            "post_text": context.get("text"), "post_handle": context.get("handle"), "moment": context.get("moment"),
+            "storyline": context.get("storyline"), "post_ids": context.get("post_ids")}
 
 
 def transition(card: dict, status: str, banned: list[str]) -> tuple[dict, str]:

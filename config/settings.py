@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -105,14 +106,28 @@ class Thresholds(_Strict):
     stale_after_s: float = Field(default=5.0, gt=0)
     trend_bucket_s: float = Field(default=5.0, gt=0)
     spike_z: float = 4.0
+    spike_bin_s: float = Field(default=5.0, gt=0, description="volume is judged in bins this long")
+    spike_half_life_s: float = Field(default=300.0, gt=0)
+    spike_warmup_s: float = Field(default=60.0, ge=0)
+    spike_cooldown_s: float = Field(default=180.0, ge=0)
+    sentiment_drop: float = Field(default=0.25, gt=0)
     window_minutes: int = Field(default=15, ge=1, le=120)
 
 
 class ScheduleItem(_Strict):
+    """An expected surge: at a wall-clock time (`at`, real events) or a game minute (the simulator's clock)."""
+
     name: str
-    minute: float = Field(ge=0, description="game minute")
+    at: datetime | None = None
+    minute: float | None = Field(default=None, ge=0, description="game minute from the start of coverage")
     minutes: float = Field(default=5.0, gt=0)
     expect_surge: bool = True
+
+    @model_validator(mode="after")
+    def _when(self) -> ScheduleItem:
+        if (self.at is None) == (self.minute is None):
+            raise ValueError("give exactly one of 'at' (ISO time) or 'minute' (game minute)")
+        return self
 
 
 class Guardrails(_Strict):

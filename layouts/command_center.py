@@ -38,16 +38,20 @@ def make_page(settings: Settings, role: str) -> html.Div:
     strategist = role == "strategist"
     volume = panel("Live volume · posts per second · last 15 min", make_volume_chart(), class_name="p-volume")
     trending = panel("Trending now · by how unusual", html.Div(id=ids.TRENDING), class_name="p-trending")
-    feed = panel("Conversation · ranked by relevance", make_feed_panel(strategist), class_name="p-feed")
+    feed = panel("Conversation · ranked by relevance", make_feed_panel(strategist), class_name="p-feed",
+                 hold="feed" if strategist else None)
     cards_body = [make_framing_form()] if strategist else []
     cards_body.append(html.Div(id=ids.CARDS, className="cards-list"))
     framing = panel("Framing · opportunities and threats", cards_body, class_name="p-framing")
-    alerts = panel("Alerts", html.Div(id=ids.ALERTS), class_name="p-alerts")
+    alerts = panel("Alerts", html.Div(id=ids.ALERTS), class_name="p-alerts", hold="alerts" if strategist else None)
     sources = panel("Sources", [html.Div(id=ids.PIPELINE, className="small mb-1"), html.Div(id=ids.SOURCES)],
                     class_name="p-sources")
+    stories = panel("Storylines · last 10 min", html.Div(id=ids.STORYLINES), class_name="p-stories",
+                    extra=html.Span(id=ids.LEARNING, className="small text-muted"),
+                    hold="stories" if strategist else None)
     sentiment = panel("Sentiment · brand vs competitors", dcc.Graph(
         id=ids.SENTIMENT_CHART, config={"displayModeBar": False}, style={"height": "100%"}), class_name="p-sentiment")
-    grid = html.Div([volume, trending, feed, framing, alerts, sentiment, sources],
+    grid = html.Div([volume, trending, feed, stories, framing, alerts, sentiment, sources],
                     className=f"cc-grid role-{role}")
     return html.Div([
         make_header(settings, role),
@@ -67,6 +71,8 @@ def make_shell(settings: Settings) -> html.Div:
         dcc.Store(id=ids.SNAP_VERSION, data=0),
         dcc.Store(id=ids.LAST_SEEN, data=None),
         dcc.Store(id=ids.CARDS_VERSION, data=-1),
+        dcc.Store(id=ids.FOCUS, data=None),
+        *[dcc.Store(id=f"{ids.SNAP_VERSION}-{name}", data=0) for name in ids.HELD_PANELS],
         html.Div("Lost contact with the War Room server: what you see is frozen.", id=ids.CONN_BANNER,
                  className="stale-banner conn-banner", hidden=True),
         html.Div(make_page(settings, "strategist"), id="page"),

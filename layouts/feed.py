@@ -52,9 +52,17 @@ def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
     if href := safe_href(p.get("url")):
         actions.append(html.A("open ↗", href=href, target="_blank", rel="noopener noreferrer nofollow",
                               className="me-2 small"))
+    if p.get("similar"):
+        actions.append(dbc.Badge(f"+{p['similar']} similar", color="info", className="me-2 similar"))
     if with_controls:
-        actions.append(dbc.Button("Frame", id={"type": ids.FRAME_POST, "post": p["id"]}, size="sm",
-                                  color="outline-warning", className="frame-btn", n_clicks=0))
+        actions += [
+            dbc.Button("Frame", id={"type": ids.FRAME_POST, "post": p["id"]}, size="sm", color="outline-warning",
+                       className="frame-btn me-1", n_clicks=0),
+            dbc.Button("✓ relevant", id={"type": ids.MARK_POST, "post": p["id"], "relevant": True}, size="sm",
+                       color="outline-success", className="mark-btn me-1", n_clicks=0, title="Teach the ranking: more like this"),
+            dbc.Button("✗ not", id={"type": ids.MARK_POST, "post": p["id"], "relevant": False}, size="sm",
+                       color="outline-secondary", className="mark-btn", n_clicks=0, title="Teach the ranking: less like this"),
+        ]
     return html.Div([head, text, reasons, html.Div(actions, className="feed-actions")], className="feed-item",
                     **{"data-post-id": p["id"]})
 

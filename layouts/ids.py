@@ -4,6 +4,7 @@
 URL = "url"
 TICK = "tick"
 SNAP_VERSION = "snap-version"
+HELD_PANELS = ("feed", "alerts", "stories")  # each gets "snap-version-<name>", held while pointed at
 LAST_SEEN = "last-seen"
 STALE_BANNER = "stale-banner"
 CONN_BANNER = "conn-banner"
@@ -39,6 +40,13 @@ CARDS = "cards"
 CARDS_VERSION = "cards-version"
 CARD_STATUS_SET = "card-status-set"  # pattern id type: {"type": CARD_STATUS_SET, "card": id, "status": s}
 
+STORYLINES = "storylines"
+LEARNING = "learning"
+FOCUS = "focus"  # dcc.Store: a moment the volume chart zooms to (an alert's)
+
 # Pattern-matching id types
 FRAME_POST = "frame-post"
+FRAME_STORY = "frame-story"
+MARK_POST = "mark-post"  # {"type": MARK_POST, "post": id, "relevant": bool}
 ACK_ALERT = "ack-alert"
+FOCUS_ALERT = "focus-alert"

@@ -49,7 +49,13 @@ def sentiment_badge(compound: float) -> dbc.Badge:
     return dbc.Badge(f"{name} {compound:+.2f}", color=SENTIMENT_COLORS[name], className="me-1")
 
 
-def panel(title: str, body, *, extra=None, class_name: str = "", body_id: str | None = None) -> dbc.Card:
-    header = html.Div([html.Span(title, className="panel-title"), extra], className="panel-header")
+def panel(title: str, body, *, extra=None, class_name: str = "", body_id: str | None = None,
+          hold: str | None = None) -> html.Div:
+    """A titled panel. `hold` names a live panel that stops re-rendering while the pointer is over it,
+    so a strategist's click never lands on a row that was just replaced."""
+    note = html.Span("⏸ paused while you point here", className="hold-note") if hold else None
+    header = html.Div([html.Span(title, className="panel-title"), note, extra], className="panel-header")
     kwargs = {"id": body_id} if body_id else {}
-    return dbc.Card([header, html.Div(body, className="panel-body", **kwargs)], className=f"panel {class_name}")
+    attrs = {"data-hold": hold} if hold else {}
+    return html.Div([header, html.Div(body, className="panel-body", **kwargs)], className=f"panel card {class_name}",
+                    **attrs)

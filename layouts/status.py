@@ -65,8 +65,18 @@ def alert_rows(alerts: list[dict], now: float, can_ack: bool) -> list:
             html.Span(a.get("title", ""), className="alert-title"),
             html.Span(f" · {age(now - a['at'])} ago", className="small text-muted"),
             html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
+            dbc.Button("chart", id={"type": ids.FOCUS_ALERT, "alert": a["id"]}, size="sm", color="link",
+                       className="py-0 px-1 focus-btn", n_clicks=0, title="Show this moment on the volume chart"),
             html.Span(f"✓ {acked}", className="small text-success") if acked else (
                 dbc.Button("Ack", id={"type": ids.ACK_ALERT, "alert": a["id"]}, size="sm", color="outline-secondary",
                            className="ms-1 py-0", n_clicks=0) if can_ack else None),
-        ], className="alert-row" + (" acked" if acked else "")))
+        ], className="alert-row" + (" acked" if acked else "") + f" sev-{a.get('severity', 'medium')}",
+            **{"data-alert-id": a["id"]}))
     return rows
+
+
+def learning_line(learning: dict) -> str:
+    marks = learning.get("marks", 0)
+    if not marks:
+        return "ranking: rules · mark posts ✓/✗ to teach it"
+    return f"ranking learns from {marks} marks" + ("" if learning.get("ready") else " (needs a ✓ and a ✗)")

@@ -39,7 +39,7 @@ def _escape(text: str) -> str:
     return html_lib.escape(text)[:40]
 
 
-def volume_figure(snap: dict, cards: list[dict], show_total: bool = False) -> dict:
+def volume_figure(snap: dict, cards: list[dict], show_total: bool = False, focus: float | None = None) -> dict:
     vol = snap.get("volume") or {}
     t = [s * 1000 for s in vol.get("t", [])]
     if not t:
@@ -56,6 +56,12 @@ def volume_figure(snap: dict, cards: list[dict], show_total: bool = False) -> di
                        "hovertemplate": "%{y} /s"})
     layout = _layout()
     layout["shapes"], layout["annotations"] = _moments(snap, cards, t[0], t[-1])
+    if focus is not None:
+        m = focus * 1000
+        layout["xaxis"] = {**layout["xaxis"], "range": [m - 90_000, m + 90_000]}
+        layout["shapes"].append({"type": "rect", "xref": "x", "yref": "paper", "x0": m - 5000, "x1": m + 5000,
+                                 "y0": 0, "y1": 1, "fillcolor": "rgba(255,169,77,0.25)", "line": {"width": 0}})
+        layout["uirevision"] = f"focus-{focus}"
     return {"data": traces, "layout": layout}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -11,8 +12,11 @@ import orjson
 import redis
 
 from analytics.relevance import hot
-from store.keys import DEAD_MAXLEN, GROUP, MINUTE_TTL_S, SEEN_TTL_S, SIGNALS_MAXLEN, TAGS_TTL_S, VOLUME_TTL_S, Keys
-from streams.enrichment import Aggregates, Enriched
+from store.keys import (
+    DEAD_MAXLEN, FOLD_BUCKET_S, FOLD_TTL_S, GROUP, INFLUENCE_BUCKET_S, INFLUENCE_TTL_S, MINUTE_TTL_S, SEEN_TTL_S,
+    SIGNALS_MAXLEN, STORYLINE_POSTS, TAGS_TTL_S, VOLUME_TTL_S, Keys,
+)
+from streams.enrichment import Aggregates, Context, Enriched
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +25,39 @@ SOURCE_FEED_SIZE = 60
 
 def _minute(sec: int) -> int:
     return sec // 60
+
+
+def prepare(r: redis.Redis, keys: Keys, ids: list[str], handles: list[str], fold_keys: list[str],
+            sources: Iterable[str], feed_size: int, now: float) -> tuple[set[str], Context, dict[str, float]]:
+    """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors."""
+    pipe = r.pipeline(transaction=False)
+    minute, fb, ib = int(now) // 60, int(now // FOLD_BUCKET_S), int(now // INFLUENCE_BUCKET_S)
+    for m in (minute, minute - 1, minute - 2):
+        pipe.smismember(keys.seen(m), ids or [""])
+    for b in (ib, ib - 1):
+        pipe.hmget(keys.reposted(b), handles or [""])
+        pipe.hmget(keys.mentioned(b), handles or [""])
+    for b in (fb, fb - 1):
+        pipe.hmget(keys.folds(b), fold_keys or [""])
+        pipe.hmget(keys.folds_low(b), fold_keys or [""])
+    pipe.hmget(keys.similar, fold_keys or [""])
+    res = pipe.execute()
+    seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
+    unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
+    ctx = Context(
+        reposted=_sum_fields(handles, res[3], res[5]), mentioned=_sum_fields(handles, res[4], res[6]),
+        folds=_sum_fields(fold_keys, res[7], res[9]), folds_low=_sum_fields(fold_keys, res[8], res[10]),
+        in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None})
+    return unseen, ctx, feed_floors(r, keys, sources, feed_size)
+
+
+def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
+    out = {}
+    for i, name in enumerate(names):
+        total = sum(int(col[i]) for col in columns if col[i] is not None)
+        if total:
+            out[name] = total
+    return out
 
 
 def filter_unseen(r: redis.Redis, keys: Keys, ids: list[str], now: float) -> set[str]:
@@ -54,6 +91,7 @@ def write_batch(r: redis.Redis, keys: Keys, *, entry_ids: list[bytes], fresh: li
     """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice."""
     pipe = r.pipeline(transaction=True)
     _counters(pipe, keys, agg)
+    _context(pipe, keys, agg, now or time.time())
     admitted = _feed(pipe, keys, fresh, floors, min_score)
     if fresh:
         minute = int(now or fresh[-1].at) // 60
@@ -102,12 +140,30 @@ def _counters(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates) -> None:
         pipe.expire(keys.tags(b), TAGS_TTL_S)
 
 
+def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: float) -> None:
+    """What later batches read back: folds, author resonance, "+N similar", storyline material."""
+    fb, ib = int(now // FOLD_BUCKET_S), int(now // INFLUENCE_BUCKET_S)
+    for name, counts, ttl in ((keys.folds(fb), agg.folds, FOLD_TTL_S), (keys.folds_low(fb), agg.folds_low, FOLD_TTL_S),
+                              (keys.reposted(ib), agg.reposted, INFLUENCE_TTL_S),
+                              (keys.mentioned(ib), agg.mentioned, INFLUENCE_TTL_S)):
+        counts = {k: n for k, n in counts.items() if n}
+        if counts:
+            for k, n in counts.items():
+                pipe.hincrby(name, k, n)
+            pipe.expire(name, ttl)
+    for k, n in agg.similar.items():
+        pipe.hincrby(keys.similar, k, n)
+    if agg.storyline:
+        pipe.lpush(keys.storyline_posts, *agg.storyline)
+        pipe.ltrim(keys.storyline_posts, 0, STORYLINE_POSTS - 1)
+
+
 def _feed(pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors: dict[str, float],
           min_score: float) -> int:
     bodies: dict[str, bytes] = {}
     for e in posts:
-        if e.score < min_score:
-            continue
+        if e.score < min_score or not e.first or e.spam:
+            continue  # near-duplicates show as "+N similar" on the first one
         rank = hot(e.score, e.at)
         for name in (keys.feed, keys.feed_source(e.post.source)):
             if rank > floors.get(name, -math.inf):
@@ -115,6 +171,9 @@ def _feed(pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors
                 bodies[e.post.id] = e.body()
     if bodies:
         pipe.hset(keys.bodies, mapping=bodies)
+        for e in posts:
+            if e.post.id in bodies:
+                pipe.hsetnx(keys.similar, e.fold, 0)
     return len(bodies)
 
 
@@ -136,7 +195,10 @@ def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) ->
     held = [any(s is not None for s in scores) for scores in zip(*pipe.execute(), strict=True)]
     gone = [m for m, h in zip(members, held, strict=True) if not h]
     if gone:
+        folds = [orjson.loads(b).get("fold") for b in r.hmget(keys.bodies, gone) if b]
         r.hdel(keys.bodies, *gone)
+        if folds := [f for f in folds if f]:
+            r.hdel(keys.similar, *folds)
     return len(gone)
 
 
@@ -145,7 +207,12 @@ def top_feed(r: redis.Redis, keys: Keys, n: int, source: str | None = None) -> l
     ids = r.zrevrange(name, 0, n - 1)
     if not ids:
         return []
-    return [orjson.loads(b) for b in r.hmget(keys.bodies, ids) if b]
+    posts = [orjson.loads(b) for b in r.hmget(keys.bodies, ids) if b]
+    folds = [p.get("fold") or "" for p in posts]
+    if posts:
+        for p, n in zip(posts, r.hmget(keys.similar, folds), strict=True):
+            p["similar"] = int(n or 0)
+    return posts
 
 
 def volume_window(r: redis.Redis, keys: Keys, start: int, end: int) -> dict[str, dict[int, float]]:

@@ -14,6 +14,12 @@ VOLUME_TTL_S = 2 * 3600  # per-second volume buckets (the chart shows 15 min)
 MINUTE_TTL_S = 24 * 3600  # per-minute volume for the whole event
 TAGS_TTL_S = 3600  # per-bucket hashtag counts
 SEEN_TTL_S = 180  # dedupe window for repeated post ids (per-minute sets, two looked at)
+FOLD_BUCKET_S = 120  # near-duplicate texts are folded within the current and previous bucket
+FOLD_TTL_S = 300
+INFLUENCE_BUCKET_S = 3600  # reposts/mentions per author, summed over this bucket and the previous one
+INFLUENCE_TTL_S = 3 * 3600
+STORYLINE_POSTS = 3000  # recent relevant posts kept for storylines
+MARKS_MAXLEN = 10_000
 SNAPSHOT_TTL_S = 3600
 CARDS_MAX = 5_000
 SOURCE_GAPS_MAX = 50
@@ -81,6 +87,48 @@ class Keys:
     def bodies(self) -> str:
         """Hash post id -> enriched post JSON, for posts in a feed."""
         return self._k("bodies")
+
+    def folds(self, bucket: int) -> str:
+        """Hash fold key -> posts with that (near-)text in one FOLD_BUCKET_S bucket."""
+        return self._k(f"fold:{bucket}")
+
+    def folds_low(self, bucket: int) -> str:
+        """Hash fold key -> of those, posts by low-follower authors (copy-paste spam looks like this)."""
+        return self._k(f"foldlow:{bucket}")
+
+    @property
+    def similar(self) -> str:
+        """Hash fold key -> similar posts folded into a feed post ("+N similar"); trimmed with the feed."""
+        return self._k("similar")
+
+    def reposted(self, bucket: int) -> str:
+        return self._k(f"infl:rp:{bucket}")
+
+    def mentioned(self, bucket: int) -> str:
+        return self._k(f"infl:mn:{bucket}")
+
+    @property
+    def storyline_posts(self) -> str:
+        """List of compact recent relevant posts (newest first), capped at STORYLINE_POSTS."""
+        return self._k("story:posts")
+
+    @property
+    def storylines(self) -> str:
+        return self._k("story:lines")
+
+    # Learning from the room
+    @property
+    def marks(self) -> str:
+        """Stream of strategists' relevance marks: post JSON + label."""
+        return self._k("marks")
+
+    @property
+    def model(self) -> str:
+        return self._k("model")
+
+    @property
+    def model_version(self) -> str:
+        return self._k("model:ver")
 
     # Snapshot
     @property

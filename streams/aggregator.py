@@ -6,17 +6,23 @@ import logging
 import threading
 import time
 
+import orjson
 import redis
 
 from analytics.alerting import AlertBook
+from analytics.learning import RelevanceModel
+from analytics.storylines import storylines
 from analytics.trends import TrendDetector
 from config.settings import Settings
 from store import aggregates, cards, snapshot
 from store import alerts as alert_store
 from store import health as health_store
+from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
+from streams.alerting import AlertEngine, schedule_windows
 from streams.enrichment import ALL
+from streams.notify import Notifier
 from streams.post import SOURCES
 
 logger = logging.getLogger(__name__)
@@ -25,6 +31,8 @@ FEED_TOP = 100
 FEED_PER_SOURCE = 30
 SENTIMENT_BIN_S = 30
 SAVE_STATE_EVERY = 20
+STORYLINE_EVERY_S = 30.0
+STORYLINE_WINDOW_S = 600.0
 BACKOFF_CEILING_S = 30.0
 
 
@@ -37,8 +45,14 @@ class Aggregator:
         self.th = self.event.thresholds
         self.trends = self._load_trends()
         state = alert_store.load_state(r, keys)
-        self.alert_book = AlertBook(self.event.alerts.cooldown_s, state.get("last", {}))
+        self.alerts = AlertEngine(self.event, AlertBook(self.event.alerts.cooldown_s, state.get("last", {})))
         self.signal_cursor = state.get("cursor", "0-0")
+        self.model = learning_store.load_model(r, keys) or RelevanceModel()
+        self.marks_cursor = learning_store.load_cursor(r, keys)
+        self.storylines: list[dict] = []
+        self.storylines_at = 0.0
+        url = settings.get(self.event.alerts.webhook_url_env) or settings.get("WARROOM_ALERT_WEBHOOK_URL")
+        self.notifier = Notifier(url).start() if url else None
         self.version = int(r.get(keys.snapshot_version) or 0)
         self.ticks = 0
 
@@ -77,7 +91,9 @@ class Aggregator:
             "trending": self._trending(now),
             "feed": aggregates.top_feed(self.r, self.keys, FEED_TOP),
             "feed_by_source": {s: aggregates.top_feed(self.r, self.keys, FEED_PER_SOURCE, s) for s in sources},
-            "alerts": self._alerts(now, window),
+            "alerts": self._alerts(now, window, sources),
+            "storylines": self._storylines(now),
+            "learning": self._learn(),
             "cards_version": cards.version(self.r, self.keys),
             "pipeline": self._pipeline(stats, window, end, now),
             "sources": sources,
@@ -120,16 +136,40 @@ class Aggregator:
             for t in self.trends.top(now, 10)
         ]
 
-    def _alerts(self, now: float, window: dict) -> list[dict]:
+    def _alerts(self, now: float, window: dict, sources: dict) -> list[dict]:
+        self.alerts.set_schedule(schedule_windows(self.event, (sources.get("simulator") or {}).get("clock")))
         self.signal_cursor, signals = alert_store.read_signals(self.r, self.keys, self.signal_cursor)
-        new = [a for s in signals if (a := self.alert_book.from_signal(s, self.event.brand.name))]
+        new = self.alerts.signals(signals) + self.alerts.volume(window, now) + self.alerts.sentiment(window, now)
         alert_store.add(self.r, self.keys, new)
+        for alert in new:
+            logger.info("alert %s: %s", alert["severity"], alert["title"])
+            if self.notifier:
+                self.notifier.submit(alert)
         if new or signals:
-            self.alert_book.prune(now)
-            alert_store.save_state(self.r, self.keys, {"cursor": self.signal_cursor, "last": self.alert_book.last})
+            self.alerts.book.prune(now)
+            alert_store.save_state(self.r, self.keys, {"cursor": self.signal_cursor, "last": self.alerts.book.last})
         if self.ticks % 60 == 0:
             alert_store.trim(self.r, self.keys)
         return alert_store.recent(self.r, self.keys, 30)
+
+    def _storylines(self, now: float) -> list[dict]:
+        """Re-cluster the recent relevant posts every STORYLINE_EVERY_S; screens see the latest result."""
+        if now - self.storylines_at >= STORYLINE_EVERY_S:
+            self.storylines_at = now
+            posts = [orjson.loads(p) for p in self.r.lrange(self.keys.storyline_posts, 0, -1)]
+            recent = [p for p in posts if now - p["received_at"] <= STORYLINE_WINDOW_S]
+            self.storylines = storylines(recent, now)
+        return self.storylines
+
+    def _learn(self) -> dict:
+        """Fold new relevance marks into the shared model; workers pick up the new version."""
+        cursor, posts, labels = learning_store.read_marks(self.r, self.keys, self.marks_cursor)
+        if posts:
+            self.model.learn(posts, labels)
+            self.marks_cursor = cursor
+            learning_store.save_model(self.r, self.keys, self.model, cursor)
+            logger.info("learned from %d marks (%d in all)", len(posts), self.model.marks)
+        return {"marks": self.model.marks, "ready": self.model.ready}
 
     def _pipeline(self, stats: dict, window: dict, end: int, now: float) -> dict:
         all_counts = window.get(ALL, {})

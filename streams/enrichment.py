@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 import orjson
 
 from analytics import relevance
+from analytics.dedupe import fold_key, is_spammy_burst
+from analytics.influence import reposted_handle
+from analytics.learning import RelevanceModel
 from analytics.matching import Matcher
 from analytics.sentiment import Sentiment
 from config.settings import EventConfig
@@ -17,10 +20,24 @@ from streams.post import InvalidPost, Post, parse_post
 logger = logging.getLogger(__name__)
 
 ALL = "all"
+LOW_FOLLOWERS = 50  # authors below this look like throwaway accounts when they repeat a text
+STORYLINE_MIN_SCORE = 2.0  # posts at least this relevant feed the storylines
 
 
 def source_series(source: str) -> str:
     return f"src:{source}"
+
+
+@dataclass
+class Context:
+    """What the batch needs to know from before it: read from Redis by the processor, passed in."""
+
+    reposted: dict[str, int] = field(default_factory=dict)  # author handle -> times reposted recently
+    mentioned: dict[str, int] = field(default_factory=dict)  # author handle -> times @-mentioned recently
+    folds: dict[str, int] = field(default_factory=dict)  # fold key -> posts with that text recently
+    folds_low: dict[str, int] = field(default_factory=dict)  # fold key -> of which by low-follower authors
+    in_feed: set[str] = field(default_factory=set)  # fold keys whose first post is in the feed
+    model: RelevanceModel | None = None
 
 
 @dataclass
@@ -32,11 +49,15 @@ class Enriched:
     series: list[str]
     watch_words: list[str]
     at: float  # arrival time the aggregates are bucketed by
+    fold: str = ""
+    first: bool = True  # the first post with this text: the one the feed shows, "+N similar" for the rest
+    spam: bool = False
 
     def body(self) -> bytes:
         """What the feed shows: the post plus its enrichment, as JSON."""
         data = self.post.model_dump(mode="json", exclude_none=True)
-        data.update(sentiment=self.sentiment, score=self.score, reasons=self.reasons, series=self.series)
+        data.update(sentiment=self.sentiment, score=self.score, reasons=self.reasons, series=self.series,
+                    fold=self.fold)
         return orjson.dumps(data)
 
 
@@ -48,6 +69,12 @@ class Aggregates:
     sentiment: Counter = field(default_factory=Counter)  # (second, series) -> sum of compound
     minutes: Counter = field(default_factory=Counter)  # (minute, series) -> posts
     tags: Counter = field(default_factory=Counter)  # (bucket, hashtag) -> posts
+    folds: Counter = field(default_factory=Counter)  # fold key -> posts
+    folds_low: Counter = field(default_factory=Counter)  # fold key -> posts by low-follower authors
+    similar: Counter = field(default_factory=Counter)  # fold key (already in the feed) -> more similar posts
+    reposted: Counter = field(default_factory=Counter)  # handle -> reposts of it
+    mentioned: Counter = field(default_factory=Counter)  # handle -> mentions of it
+    storyline: list[bytes] = field(default_factory=list)  # compact relevant posts for storylines
 
 
 def parse_all(payloads: list[bytes | None]) -> tuple[list[Post], list[tuple[bytes, str]]]:
@@ -62,6 +89,11 @@ def parse_all(payloads: list[bytes | None]) -> tuple[list[Post], list[tuple[byte
         except InvalidPost as exc:
             invalid.append((raw, exc.reason))
     return posts, invalid
+
+
+def lookups(posts: list[Post]) -> tuple[list[str], list[str]]:
+    """(author handles, fold keys) the processor must read before enriching these posts."""
+    return list({p.author.handle.lower() for p in posts}), list({fold_key(p.text) for p in posts})
 
 
 class Enricher:
@@ -79,31 +111,46 @@ class Enricher:
         # The sentiment series worth charting: the brand and each competitor.
         self.sentiment_series = {self.brand, *self.competitors}
 
-    def enrich(self, post: Post, at: float) -> Enriched:
-        text = post.text
-        series = self.series.match(text + " " + " ".join("@" + m for m in post.mentions))
-        compound = self.sentiment.compound(text)
-        hits = tuple((p, self.event.brand.profile[p]) for p in self.profile.match(text))
-        watch = self.watch.match(text)
-        e = post.engagement
-        signals = relevance.Signals(
+    def signals(self, post: Post, series: list[str], ctx: Context) -> relevance.Signals:
+        text, e, handle = post.text, post.engagement, post.author.handle.lower()
+        return relevance.Signals(
             text=text, brand=self.brand in series, competitors=tuple(s for s in series if s in self.competitors),
-            profile_hits=hits, watch_words=tuple(watch), followers=post.author.followers,
+            profile_hits=tuple((p, self.event.brand.profile[p]) for p in self.profile.match(text)),
+            watch_words=tuple(self.watch.match(text)), followers=post.author.followers,
+            reposted=ctx.reposted.get(handle, 0), mentioned=ctx.mentioned.get(handle, 0),
             verified=post.author.verified, engagement=e.likes + 2 * e.reposts + e.replies + e.quotes,
             is_repost=post.repost_of is not None or text.startswith("RT @"), is_reply=post.reply_to is not None,
             hashtags=len(post.hashtags), links=len(post.links))
-        scored = relevance.score(signals, self.brand)
-        post.matched_terms = series
-        return Enriched(post, compound, scored.score, scored.reasons, series, watch, at)
 
-    def batch(self, posts: list[Post], now: float) -> tuple[list[Enriched], Aggregates]:
-        enriched = [self.enrich(p, p.received_at or now) for p in posts]
+    def enrich(self, post: Post, at: float, ctx: Context, learned: tuple[float, str] = (0.0, ""),
+               agg: Aggregates | None = None) -> Enriched:
+        agg = agg if agg is not None else Aggregates()
+        series = self.series.match(post.text + " " + " ".join("@" + m for m in post.mentions))
+        signals = self.signals(post, series, ctx)
+        key = fold_key(post.text)
+        seen_before = ctx.folds.get(key, 0) + agg.folds[key]
+        low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + (post.author.followers < LOW_FOLLOWERS)
+        spam = is_spammy_burst(seen_before + 1, seen_before + 1, 0 if low * 2 > seen_before + 1 else 1000)
+        extra = [learned] if learned[1] else []
+        if spam:
+            extra.append((-3.0, f"copy-paste burst ×{seen_before + 1}"))
+        scored = relevance.score(signals, self.brand, extra)
+        post.matched_terms = series
+        return Enriched(post, self.sentiment.compound(post.text), scored.score, scored.reasons, series,
+                        list(signals.watch_words), at, key, seen_before == 0, spam)
+
+    def batch(self, posts: list[Post], now: float, ctx: Context | None = None) -> tuple[list[Enriched], Aggregates]:
+        ctx = ctx or Context()
         agg = Aggregates()
-        for e in enriched:
-            self._count(e, agg)
+        learned = ctx.model.points([_model_view(p) for p in posts]) if ctx.model and ctx.model.ready else []
+        enriched = []
+        for i, p in enumerate(posts):
+            e = self.enrich(p, p.received_at or now, ctx, learned[i] if learned else (0.0, ""), agg)
+            self._count(e, ctx, agg)
+            enriched.append(e)
         return enriched, agg
 
-    def _count(self, e: Enriched, agg: Aggregates) -> None:
+    def _count(self, e: Enriched, ctx: Context, agg: Aggregates) -> None:
         sec = int(e.at)
         minute = sec // 60 * 60
         for s in (ALL, source_series(e.post.source), *e.series):
@@ -114,3 +161,20 @@ class Enricher:
         bucket = int(e.at // self.bucket_s)
         for tag in e.post.hashtags:
             agg.tags[(bucket, tag)] += 1
+        agg.folds[e.fold] += 1
+        agg.folds_low[e.fold] += e.post.author.followers < LOW_FOLLOWERS
+        if not e.first and e.fold in ctx.in_feed:
+            agg.similar[e.fold] += 1
+        if handle := reposted_handle(e.post.text, e.post.repost_of):
+            agg.reposted[handle.lower()] += 1
+        for m in e.post.mentions:
+            agg.mentioned[m] += 1
+        if e.first and not e.spam and e.score >= STORYLINE_MIN_SCORE:
+            agg.storyline.append(orjson.dumps({"id": e.post.id, "text": e.post.text, "score": e.score,
+                                               "received_at": e.at, "hashtags": e.post.hashtags,
+                                               "author": {"handle": e.post.author.handle}}))
+
+
+def _model_view(p: Post) -> dict:
+    """The fields the learned model reads."""
+    return {"text": p.text, "hashtags": p.hashtags, "author": {"handle": p.author.handle}, "source": p.source}

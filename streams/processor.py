@@ -12,10 +12,12 @@ import orjson
 import redis
 
 from config.settings import Settings
+from analytics.learning import RelevanceModel
 from store import aggregates
+from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
-from streams.enrichment import Enricher, parse_all
+from streams.enrichment import Enricher, lookups, parse_all
 from streams.post import Post
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ BATCH = 500
 BLOCK_MS = 1000
 CLAIM_EVERY_S = 5.0
 CLAIM_IDLE_MS = 30_000
+MODEL_CHECK_S = 2.0
 BACKOFF_CEILING_S = 30.0
 
 
@@ -37,16 +40,20 @@ class Processor:
         self.enricher = enricher or Enricher(settings.event)
         self.thresholds = settings.event.thresholds
         self.processed = 0
+        self.model: RelevanceModel | None = None
+        self._model_version, self._model_checked = 0, 0.0
 
     def handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None = None) -> int:
         """Process one batch of stream entries; returns how many new posts it counted."""
         now = time.time() if now is None else now
         posts, invalid = parse_all([p for _, p in entries])
         unique = list({p.id: p for p in posts}.values())
-        unseen = aggregates.filter_unseen(self.r, self.keys, [p.id for p in unique], now)
+        handles, folds = lookups(unique)
+        unseen, ctx, floors = aggregates.prepare(self.r, self.keys, [p.id for p in unique], handles, folds,
+                                                 {p.source for p in unique}, self.thresholds.feed_size, now)
         fresh_posts = [p for p in unique if p.id in unseen]
-        enriched, agg = self.enricher.batch(fresh_posts, now)
-        floors = aggregates.feed_floors(self.r, self.keys, {p.source for p in fresh_posts}, self.thresholds.feed_size)
+        ctx.model = self._model(now)
+        enriched, agg = self.enricher.batch(fresh_posts, now, ctx)
         aggregates.write_batch(
             self.r, self.keys, entry_ids=[i for i, _ in entries], fresh=enriched, agg=agg, floors=floors,
             min_score=self.thresholds.feed_min_score, duplicates=len(posts) - len(fresh_posts), dead=invalid,
@@ -55,6 +62,15 @@ class Processor:
             logger.warning("dead-lettered a stream entry: %s", reason)
         self.processed += len(enriched)
         return len(enriched)
+
+    def _model(self, now: float) -> RelevanceModel | None:
+        """The room's learned relevance model, re-read when the aggregator publishes a new version."""
+        if now - self._model_checked >= MODEL_CHECK_S:
+            self._model_checked = now
+            version = learning_store.version(self.r, self.keys)
+            if version != self._model_version:
+                self._model_version, self.model = version, learning_store.load_model(self.r, self.keys)
+        return self.model
 
     def _signals(self, enriched: list) -> list[dict]:
         """Posts that may deserve an alert: watch-words with the brand, influencers naming the brand."""

@@ -25,6 +25,13 @@ PHASES = [
 ]
 AD_BREAKS = [(78, 81), (118, 121), (138, 140), (185, 188), (215, 218)]
 
+# People rarely type the same sentence: openers and closers make each fan's post their own.
+OPENERS = ["omg", "ok but", "lol", "honestly", "wow", "yo", "not gonna lie", "wait", "bro", "ngl", "y'all",
+           "me rn:", "update:", "hot take:", "can we talk about how", "so", "meanwhile", "breaking:"]
+CLOSERS = ["smh", "let's go", "again??", "I'm screaming", "no way", "what a night", "classic", "unreal",
+           "for real", "at my watch party", "from the couch", "in {city}", "#{team}", "someone explain",
+           "called it", "this is wild", "best night of the year", "can't make this up"]
+CITIES = ["Chicago", "Austin", "Denver", "Miami", "Seattle", "Boston", "Atlanta", "Phoenix", "Detroit", "Tampa"]
 EMOJI = ["🏈", "🔥", "😂", "😱", "🙌", "💀", "👀", "🍪", "🥛", "🌑", "😭", "💡", "🎉"]
 TEAMS = ["Ravens", "49ers", "Chiefs", "Eagles"]
 LINKS = ["https://example.com/live/{n}", "https://news.example.org/superbowl/{n}", "https://youtu.be/x{n}"]
@@ -182,6 +189,8 @@ class Scenario:
         hot = "#blackout" if self.phase(self.game_minute(offset)) == "Blackout" else "#NFL"
         text = template.format(e=rng.choice(EMOJI), team=rng.choice(TEAMS), link=rng.choice(LINKS).format(n=self._seq),
                                hot=hot)
+        if topic != "spam":
+            text = self._personal(rng, text)
         if rng.random() < 0.15 and topic != "spam":
             text += " " + rng.choice(LINKS).format(n=self._seq)
         grade = GRADES[topic]
@@ -191,6 +200,14 @@ class Scenario:
         if rng.random() < 0.08 and self._recent:
             post["reply_to"] = rng.choice(self._recent)[0]
         return post, Truth(pid, topic, grade, author.bot, offset)
+
+    @staticmethod
+    def _personal(rng: random.Random, text: str) -> str:
+        if rng.random() < 0.6:
+            text = f"{rng.choice(OPENERS)} {text[0].lower()}{text[1:]}"
+        if rng.random() < 0.6:
+            text = f"{text} {rng.choice(CLOSERS).format(city=rng.choice(CITIES), team=rng.choice(TEAMS))}"
+        return text
 
     def _repost(self, rng: random.Random, pid: str, offset: float) -> tuple[dict, Truth]:
         orig_id, handle, text, grade, topic = rng.choice(self._recent)

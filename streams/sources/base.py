@@ -32,6 +32,7 @@ class Health:
         self.rate_limit: dict | None = None
         self.gaps: deque[list[float | None]] = deque(maxlen=SOURCE_GAPS_MAX)
         self._recent: deque[tuple[float, int]] = deque()
+        self.extra: dict = {}  # source-specific facts, e.g. the simulator's game clock
 
     def set_state(self, state: str, now: float, detail: str = "") -> None:
         was_up = self.state == CONNECTED
@@ -55,7 +56,7 @@ class Health:
         return {
             "name": self.name, "state": self.state, "detail": self.detail, "posts": self.total,
             "rate_per_s": round(self.rate(now), 2), "last_post_at": self.last_post_at,
-            "rate_limit": self.rate_limit, "gaps": [list(g) for g in self.gaps], "updated_at": now,
+            "rate_limit": self.rate_limit, "gaps": [list(g) for g in self.gaps], "updated_at": now, **self.extra,
         }
 
 

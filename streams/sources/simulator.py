@@ -14,7 +14,7 @@ import redis
 from config.settings import Settings, SimulatorSource
 from store import posts as post_store
 from store.keys import Keys
-from streams.scenario import STEP_S, Scenario
+from streams.scenario import GAME_MINUTES, STEP_S, Scenario
 from streams.sources.base import CONNECTED, STOPPED, Sink
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *
     truth = open(truth_path, "ab") if truth_path else None  # noqa: SIM115 - closed in finally
     if truth:
         truth.write(orjson.dumps({"kind": "start", "wall": start, "blackout_at": start + (scenario.blackout_offsets() or 0)}) + b"\n")
+    sink.health.extra["clock"] = {"start_wall": start, "start_minute": scenario.start_minute,
+                                  "speedup": scenario.speedup, "loop": scenario.loop, "game_minutes": GAME_MINUTES}
     sink.state(CONNECTED, "simulated event")
     step = 0
     try:

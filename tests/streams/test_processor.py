@@ -22,6 +22,16 @@ def post(i: int, text: str, followers: int = 100, **kw) -> Post:
                 engagement=Engagement(), **kw)
 
 
+def word(i: int) -> str:
+    """A distinct letters-only word per number (digits are ignored when folding near-duplicates)."""
+    out = ""
+    while True:
+        out += "abcdefghijklmnopqrstuvwxyz"[i % 26]
+        i //= 26
+        if not i:
+            return out
+
+
 def run_once(proc: Processor, r, keys, consumer="w1"):
     entries = post_store.read_batch(r, keys, consumer, 1000, 10)
     return proc.handle(entries) if entries else 0
@@ -62,12 +72,12 @@ def test_malformed_entry_is_dead_lettered_and_the_batch_goes_on(r, keys, setting
 
 def test_crashed_worker_batch_is_reclaimed_and_counted_once(r, keys, settings):
     post_store.ensure_group(r, keys)
-    post_store.append(r, keys, [post(i, f"Oreo post {i}") for i in range(10)], now=2_000_000.0)
+    post_store.append(r, keys, [post(i, f"Oreo post {word(i)}") for i in range(10)], now=2_000_000.0)
     post_store.read_batch(r, keys, "crashed", 100, 10)  # read, then the worker dies before XACK
     survivor = Processor(settings, r, keys, consumer="survivor")
     assert survivor.handle(post_store.claim_stale(r, keys, "survivor", 0, 100)) == 10
     # A late re-delivery of the same entries (e.g. the crashed worker was only slow) counts nothing.
-    r.xadd(keys.stream, {"p": post(3, "Oreo post 3").to_json()})
+    r.xadd(keys.stream, {"p": post(3, f"Oreo post {word(3)}").to_json()})
     assert run_once(survivor, r, keys, "survivor") == 0
     assert aggregates.volume_window(r, keys, 1_999_990, 2_000_010)["Oreo"][2_000_000] == 10
     assert post_store.stats(r, keys)["duplicates"] == 1
@@ -78,8 +88,47 @@ def test_feed_stays_bounded(r, keys, settings):
     proc = Processor(settings, r, keys, consumer="w1")
     size = settings.event.thresholds.feed_size
     for chunk in range(3):
-        post_store.append(r, keys, [post(chunk * 1000 + i, f"Oreo cookie number {i}") for i in range(size)])
+        post_store.append(r, keys, [post(chunk * 1000 + i, f"Oreo cookie flavour {word(chunk * 1000 + i)}") for i in range(size)])
         run_once(proc, r, keys)
     aggregates.trim_feeds(r, keys, ["webhook"], size)
     assert r.zcard(keys.feed) == size
     assert r.hlen(keys.bodies) <= size + aggregates.SOURCE_FEED_SIZE
+
+
+def test_retweets_and_copy_paste_fold_into_one_feed_item(r, keys, settings):
+    post_store.ensure_group(r, keys)
+    proc = Processor(settings, r, keys, consumer="w1")
+    original = "The Oreo blackout tweet is the best thing tonight, the whole room is laughing about it"
+    post_store.append(r, keys, [post(1, original, followers=500_000)])
+    run_once(proc, r, keys)
+    post_store.append(r, keys, [post(i, f"RT @user1: {original}") for i in range(2, 12)])
+    run_once(proc, r, keys)
+    feed = aggregates.top_feed(r, keys, 50)
+    assert [p["id"] for p in feed] == ["webhook:1"]
+    assert feed[0]["similar"] == 10
+
+
+def test_copy_paste_spam_from_throwaway_accounts_is_demoted(r, keys, settings):
+    post_store.ensure_group(r, keys)
+    proc = Processor(settings, r, keys, consumer="w1")
+    spam = "Best Oreo deals of the Super Bowl night are here for everyone watching"
+    post_store.append(r, keys, [post(i, f"{spam} https://spam.example/{i}", followers=3) for i in range(8)])
+    run_once(proc, r, keys)
+    bodies = [p for p in aggregates.top_feed(r, keys, 50)]
+    assert len(bodies) == 1  # the first copy only
+    assert post_store.stats(r, keys)["processed"] == 8
+
+
+def test_reposted_author_gains_influence(r, keys, settings):
+    post_store.ensure_group(r, keys)
+    proc = Processor(settings, r, keys, consumer="w1")
+    post_store.append(r, keys, [post(i, f"RT @famous: something about cookies {word(i)}") for i in range(30)])
+    run_once(proc, r, keys)
+    post_store.append(r, keys, [post(100, "Oreo in the dark", followers=2000),
+                                Post(id="webhook:famous", source="webhook", author=Author(handle="famous", followers=2000),
+                                     text="Oreo in the dark tonight", created_at=datetime.now(timezone.utc))])
+    run_once(proc, r, keys)
+    famous = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:famous")
+    other = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:100")
+    assert famous["score"] > other["score"]
+    assert any("reposted 30x" in reason for reason in famous["reasons"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -75,7 +76,9 @@ def test_card_framed_in_one_browser_appears_in_another(stack, driver):
         driver.get(stack.url)
         wait(driver).until(lambda d: count(d, "#feed .frame-btn") > 0)
         wait(other).until(lambda d: count(d, "#cards") == 1)
-        driver.execute_script("document.querySelector('#feed .frame-btn').click()")
+        # Like a person: point at the feed (it holds still), then click.
+        ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
+        driver.find_element(By.CSS_SELECTOR, "#feed .frame-btn").click()
         wait(driver).until(lambda d: text(d, "#card-context-view").startswith("Framing @"))
         title = f"Dunk in the dark {time.time():.0f}"
         driver.find_element(By.ID, "card-title").send_keys(title)

@@ -1,0 +1,68 @@
+"""Relevance marks from strategists and the learned model every worker shares."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+import redis
+
+from analytics.learning import InvalidModel, RelevanceModel
+from store.keys import MARKS_MAXLEN, Keys
+
+logger = logging.getLogger(__name__)
+
+
+def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str) -> None:
+    """Record a mark and show its effect at once: a "not relevant" post leaves the feed, a relevant one rises."""
+    pipe = r.pipeline(transaction=True)
+    pipe.xadd(keys.marks, {"post": orjson.dumps(post), "label": int(relevant), "by": user, "at": time.time()},
+              maxlen=MARKS_MAXLEN, approximate=True)
+    if relevant:
+        pipe.zincrby(keys.feed, 2.0, post["id"])
+    else:
+        pipe.zrem(keys.feed, post["id"])
+        pipe.zrem(keys.feed_source(post.get("source", "")), post["id"])
+    pipe.publish(keys.changed, b"marks")
+    pipe.execute()
+
+
+def read_marks(r: redis.Redis, keys: Keys, after: str, count: int = 500) -> tuple[str, list[dict], list[int]]:
+    entries = r.xrange(keys.marks, min=f"({after}" if after != "0-0" else "-", count=count)
+    if not entries:
+        return after, [], []
+    posts = [orjson.loads(f[b"post"]) for _, f in entries]
+    labels = [int(f[b"label"]) for _, f in entries]
+    return entries[-1][0].decode(), posts, labels
+
+
+def marks_count(r: redis.Redis, keys: Keys) -> int:
+    return r.xlen(keys.marks)
+
+
+def save_model(r: redis.Redis, keys: Keys, model: RelevanceModel, cursor: str) -> int:
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.model, mapping={"model": model.to_bytes(), "cursor": cursor})
+    pipe.incr(keys.model_version)
+    return pipe.execute()[-1]
+
+
+def load_model(r: redis.Redis, keys: Keys) -> RelevanceModel | None:
+    raw = r.hget(keys.model, "model")
+    if not raw:
+        return None
+    try:
+        return RelevanceModel.from_bytes(raw)
+    except InvalidModel as exc:
+        logger.warning("stored relevance model unreadable (%s); starting from the rules", exc)
+        return None
+
+
+def load_cursor(r: redis.Redis, keys: Keys) -> str:
+    raw = r.hget(keys.model, "cursor")
+    return raw.decode() if raw else "0-0"
+
+
+def version(r: redis.Redis, keys: Keys) -> int:
+    return int(r.get(keys.model_version) or 0)
