@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import deque
 from datetime import UTC, datetime
 
 import redis
@@ -76,14 +77,40 @@ def as_dict(thing) -> dict:
     return d
 
 
-def _drain(stream, normalize, sink: Sink, terms: TermFilter) -> int:
-    """Everything new on one praw stream (it yields None when caught up); returns how many items came."""
+class Seen:
+    """The newest fullname and the last `size` fullnames of one listing, kept across rebuilt praw streams.
+
+    praw's own memory of what it yielded dies with its generator; a stream rebuilt after an error
+    (with `continue_after_id`) would yield older items again once a poll finds nothing new.
+    """
+
+    def __init__(self, size: int = 2000):
+        self.newest: str | None = None
+        self._order: deque[str] = deque(maxlen=size)
+        self._set: set[str] = set()
+
+    def add(self, name: str) -> bool:
+        """Remember `name`; False if it was already seen."""
+        if name in self._set:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._set.discard(self._order[0])
+        self._order.append(name)
+        self._set.add(name)
+        self.newest = name
+        return True
+
+
+def _drain(stream, normalize, sink: Sink, terms: TermFilter, seen: Seen) -> int:
+    """Everything new on one praw stream (it yields None when caught up); returns how many new items came."""
     count = 0
     for thing in stream:
         if thing is None:
             break
-        count += 1
         d = as_dict(thing)
+        if d.get("name") and not seen.add(d["name"]):
+            continue
+        count += 1
         try:
             post = normalize(d)
         except (InvalidPost, ValueError, TypeError) as exc:
@@ -94,8 +121,33 @@ def _drain(stream, normalize, sink: Sink, terms: TermFilter) -> int:
     return count
 
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event) -> None:
-    """Follow the configured subreddits until `stop` is set; NOT_CONFIGURED without REDDIT_CLIENT_ID/SECRET."""
+def _is_refused(exc: Exception, prawcore) -> bool:
+    """Reddit said no to these credentials (bad id/secret: 401 on the token endpoint; banned: 403)."""
+    if isinstance(exc, prawcore.exceptions.OAuthException | prawcore.exceptions.Forbidden):
+        return True
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None) in (401, 403)
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return f"{type(exc).__name__} (HTTP {status})" if status else type(exc).__name__
+
+
+def _stream(listing, last: str | None):
+    """praw's stream over `listing`: from now on the first connect, after `last` on a reconnect."""
+    if last:
+        return listing(pause_after=-1, continue_after_id=last)
+    return listing(pause_after=-1, skip_existing=True)
+
+
+def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *, backoff_scale: float = 1.0,
+        idle_s: float = IDLE_S, praw_options: dict | None = None) -> None:
+    """Follow the configured subreddits until `stop` is set; NOT_CONFIGURED without REDDIT_CLIENT_ID/SECRET.
+
+    `praw_options` go to praw.Reddit as config settings (e.g. `oauth_url`/`reddit_url` for a proxy or a test
+    server). Posts that arrive while Reddit is failing are fetched on reconnect (up to one listing page).
+    """
     sink = Sink(r, keys, NAME)
     client_id, secret = settings.get("REDDIT_CLIENT_ID"), settings.get("REDDIT_CLIENT_SECRET")
     cfg = settings.event.sources.reddit
@@ -108,25 +160,28 @@ def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event) -
     import praw  # only imported when configured
     import prawcore
 
-    reddit = praw.Reddit(client_id=client_id, client_secret=secret, user_agent=USER_AGENT, check_for_updates=False)
+    reddit = praw.Reddit(client_id=client_id, client_secret=secret, user_agent=USER_AGENT, check_for_updates=False,
+                         **(praw_options or {}))
     subreddit = reddit.subreddit("+".join(cfg.subreddits))
-    terms, backoff = TermFilter(settings.event), Backoff(start=5.0, maximum=300.0)
+    terms = TermFilter(settings.event)
+    backoff = Backoff(start=5.0, maximum=300.0, scale=backoff_scale)
+    seen = {"t3": Seen(), "t1": Seen()}
     try:
         while not stop.is_set():
             try:
-                submissions = subreddit.stream.submissions(pause_after=-1, skip_existing=True)
-                comments = subreddit.stream.comments(pause_after=-1, skip_existing=True)
+                submissions = _stream(subreddit.stream.submissions, seen["t3"].newest)
+                comments = _stream(subreddit.stream.comments, seen["t1"].newest)
                 while not stop.is_set():
-                    got = _drain(submissions, normalize_submission, sink, terms) + _drain(comments, normalize_comment, sink, terms)
+                    got = (_drain(submissions, normalize_submission, sink, terms, seen["t3"])
+                           + _drain(comments, normalize_comment, sink, terms, seen["t1"]))
                     sink.health.rate_limit = dict(reddit.auth.limits)
                     sink.state(CONNECTED, f"r/{'+'.join(cfg.subreddits)}")
                     backoff.reset()
-                    if not got and sleep(stop, IDLE_S):
+                    if not got and sleep(stop, idle_s):
                         break
             except (prawcore.exceptions.OAuthException, prawcore.exceptions.Forbidden,
                     prawcore.exceptions.ResponseException, prawcore.exceptions.RequestException) as exc:
-                failing = isinstance(exc, prawcore.exceptions.OAuthException | prawcore.exceptions.Forbidden)
-                sink.state(FAILING if failing else RECONNECTING, f"reddit: {type(exc).__name__}")
+                sink.state(FAILING if _is_refused(exc, prawcore) else RECONNECTING, f"reddit: {_describe(exc)}")
                 if sleep(stop, backoff.next()):
                     break
     finally:

@@ -360,3 +360,78 @@ def stream_posts(r, keys) -> list[dict]:
 
 def health(r, keys, name: str) -> dict:
     return health_store.read_all(r, keys).get(name, {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Reddit (as praw/prawcore use it)
+
+class RedditServer(HTTPServer):
+    """Reddit's OAuth token endpoint and the subreddit listings praw's streams poll.
+
+    POST /api/v1/access_token (HTTP Basic client id/secret, `grant_type=client_credentials`) returns a
+    bearer token; GET /r/<subs>/new and /r/<subs>/comments (bearer) return Listing JSON, newest first,
+    honouring `limit` and `before` (a fullname: only items newer than it). `fail(n, status)` makes the
+    next n listing requests answer `status`. Rate-limit headers are sent as Reddit sends them.
+    """
+
+    def __init__(self, client_id: str, secret: str, submissions: list[dict] | None = None,
+                 comments: list[dict] | None = None):
+        super().__init__()
+        self.client_id, self.secret = client_id, secret
+        self.token = "test-reddit-bearer-token"
+        self.items = {"new": list(submissions or []), "comments": list(comments or [])}  # oldest first
+        self.failures: list[int] = []
+        self.lock = threading.Lock()
+
+    def add(self, kind: str, *items: dict) -> None:
+        with self.lock:
+            self.items[kind] += items
+
+    def fail(self, n: int, status: int = 503) -> None:
+        with self.lock:
+            self.failures += [status] * n
+
+    def listing_requests(self) -> list[Seen]:
+        return [s for s in self.requests if s.path.startswith("/r/")]
+
+    def handle(self, h, req: Seen) -> None:
+        import base64
+
+        if req.path == "/api/v1/access_token" and req.method == "POST":
+            expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
+            if req.headers.get("Authorization") != expected:
+                return self.reply(h, 401, {"message": "Unauthorized", "error": 401})
+            if parse_qs(req.body.decode()).get("grant_type") != ["client_credentials"]:
+                return self.reply(h, 400, {"error": "unsupported_grant_type"})
+            return self.reply(h, 200, {"access_token": self.token, "token_type": "bearer", "expires_in": 86400,
+                                       "scope": "*"})
+        parts = req.path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "r" and parts[2] in self.items and req.method == "GET":
+            if req.headers.get("Authorization") != f"bearer {self.token}":
+                return self.reply(h, 401, {"message": "Unauthorized", "error": 401})
+            with self.lock:
+                status = self.failures.pop(0) if self.failures else None
+                items = list(self.items[parts[2]])
+            if status:
+                return self.reply(h, status, b"<html><body>upstream unavailable</body></html>",
+                                  content_type="text/html")
+            return self.reply(h, 200, self._listing(parts[2], items, req.query), self._limits())
+        self.reply(h, 404, {"message": "Not Found", "error": 404})
+
+    @staticmethod
+    def _listing(kind: str, items: list[dict], query: dict) -> dict:
+        limit = int(query.get("limit", ["25"])[0])
+        before = query.get("before", [""])[0]
+        if before:
+            names = [i["name"] for i in items]
+            newer = items[names.index(before) + 1:] if before in names else []
+            page = list(reversed(newer[:limit]))
+        else:
+            page = list(reversed(items))[:limit]
+        prefix = "t3" if kind == "new" else "t1"
+        return {"kind": "Listing", "data": {"after": None, "before": None, "dist": len(page), "modhash": None,
+                                            "children": [{"kind": prefix, "data": i} for i in page]}}
+
+    @staticmethod
+    def _limits() -> dict:
+        return {"x-ratelimit-remaining": "95.0", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}

@@ -15,7 +15,7 @@ import yaml
 from store import posts as post_store
 from store.keys import Keys
 from streams.post import Author, Post
-from tests.sources.servers import stream_posts, wait_for
+from tests.sources.servers import stream_posts
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, str(ROOT / "cli.py")]
@@ -56,7 +56,7 @@ def test_record_from_cli_then_replay_from_cli_into_a_fresh_event(r, redis_url, t
             appended.append(post.id)
             i += 1
             time.sleep(0.2)
-        out, err = recorder.communicate(timeout=30)
+        _, err = recorder.communicate(timeout=30)
     finally:
         if recorder.poll() is None:
             recorder.kill()
@@ -72,7 +72,7 @@ def test_record_from_cli_then_replay_from_cli_into_a_fresh_event(r, redis_url, t
 
     replayer = subprocess.run([*CLI, "replay", str(recording), "--speed", "0"],
                               env=env_for(redis_url, event_file(tmp_path, "cli-fresh")), cwd=ROOT,
-                              capture_output=True, timeout=60)
+                              capture_output=True, timeout=60, check=False)
     assert replayer.returncode == 0, replayer.stderr.decode()
     replayed = stream_posts(r, fresh)
     assert len(replayed) == 5
@@ -112,7 +112,7 @@ def test_record_with_source_filter_from_cli(r, redis_url, tmp_path):
 def test_replay_of_a_missing_file_fails_with_a_message(redis_url, tmp_path):
     done = subprocess.run([*CLI, "replay", str(tmp_path / "nope.jsonl"), "--speed", "0"],
                           env=env_for(redis_url, event_file(tmp_path, "cli-missing")), cwd=ROOT,
-                          capture_output=True, timeout=60)
+                          capture_output=True, timeout=60, check=False)
     err = done.stderr.decode()
     assert done.returncode == 1, err
     assert "nope.jsonl" in err, err
@@ -122,7 +122,7 @@ def test_replay_of_a_missing_file_fails_with_a_message(redis_url, tmp_path):
 def test_record_into_a_missing_folder_fails_with_a_message(redis_url, tmp_path):
     done = subprocess.run([*CLI, "record", str(tmp_path / "no-such-dir" / "x.jsonl"), "--limit", "1"],
                           env=env_for(redis_url, event_file(tmp_path, "cli-missing")), cwd=ROOT,
-                          capture_output=True, timeout=60)
+                          capture_output=True, timeout=60, check=False)
     err = done.stderr.decode()
     assert done.returncode == 1, err
     assert "no-such-dir" in err and "Traceback" not in err, err
