@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from analytics.influence import influence_points
+from analytics.influence import FOLLOWERS_FROM, influence_points
 from analytics.numbers import humanize
 
 SPAM_PHRASES = re.compile(r"\b(click here|free \w+|giveaway|dm me|follow back|promo code|crypto|airdrop)\b", re.I)
@@ -47,38 +48,84 @@ class Scored:
 
 def contributions(s: Signals, brand_name: str) -> list[tuple[float, str]]:
     """Each (points, reason) that applies to the post."""
+    return (text_contributions(brand_name, s.brand, s.competitors, s.profile_hits, s.watch_words)
+            + author_contributions(s.followers, s.reposted, s.mentioned, s.verified, s.engagement)
+            + form_contributions(s.is_repost, s.hashtags > 4 or looks_spammy(s.text), len(s.text) < 15))
+
+
+def text_contributions(brand_name: str, brand: bool, competitors: tuple[str, ...],
+                       profile_hits: tuple[tuple[str, float], ...], watch_words: tuple[str, ...]) -> list[tuple[float, str]]:
+    """What the post talks about: the brand, competitors, the brand's profile, watch-words (same for a repeated text)."""
     out: list[tuple[float, str]] = []
-    if s.brand:
+    if brand:
         out.append((3.0, f"mentions {brand_name}"))
-    if s.competitors:
-        out.append((1.0, f"mentions {', '.join(s.competitors[:2])}"))
-    if s.profile_hits:
-        pts = min(3.0, sum(w for _, w in s.profile_hits))
-        out.append((pts, "about " + ", ".join(p for p, _ in s.profile_hits[:3])))
-    if s.watch_words:
-        out.append((1.5, f"watch-word '{s.watch_words[0]}'"))
-    points, reason = influence_points(s.followers, s.reposted, s.mentioned)
-    if points > 0:
-        out.append((points, reason))
-    if s.verified:
+    if competitors:
+        out.append((1.0, f"mentions {', '.join(competitors[:2])}"))
+    if profile_hits:
+        pts = min(3.0, sum(w for _, w in profile_hits))
+        out.append((pts, "about " + ", ".join(p for p, _ in profile_hits[:3])))
+    if watch_words:
+        out.append((1.5, f"watch-word '{watch_words[0]}'"))
+    return out
+
+
+def author_contributions(followers: int, reposted: int, mentioned: int, verified: bool,
+                         engagement: int) -> list[tuple[float, str]]:
+    """Who wrote it and how far it went: influence, verification, engagement."""
+    out: list[tuple[float, str]] = []
+    if followers > FOLLOWERS_FROM or reposted > 0 or mentioned > 0:
+        points, reason = _influence(followers, reposted, mentioned)
+        if points > 0:
+            out.append((points, reason))
+    if verified:
         out.append((0.5, "verified"))
-    if s.engagement >= 10:
-        out.append((min(2.5, 0.5 * math.log10(s.engagement)), f"{humanize(s.engagement)} engagements"))
-    if s.is_repost:
+    if engagement >= 10:
+        out.append(_engagement(engagement))
+    return out
+
+
+def form_contributions(is_repost: bool, spammy: bool, short: bool) -> list[tuple[float, str]]:
+    """Penalties for the post's form: a repost, spam-looking, very short."""
+    out: list[tuple[float, str]] = []
+    if is_repost:
         out.append((-1.5, "repost"))
-    if s.hashtags > 4 or SPAM_PHRASES.search(s.text):
+    if spammy:
         out.append((-2.5, "looks like spam"))
-    if len(s.text) < 15:
+    if short:
         out.append((-0.5, "very short"))
     return out
 
 
+def looks_spammy(text: str) -> bool:
+    return SPAM_PHRASES.search(text) is not None
+
+
+@lru_cache(maxsize=65_536)
+def _influence(followers: int, reposted: int, mentioned: int) -> tuple[float, str]:
+    return influence_points(followers, reposted, mentioned)
+
+
+@lru_cache(maxsize=4_096)
+def _engagement(engagement: int) -> tuple[float, str]:
+    return min(2.5, 0.5 * math.log10(engagement)), f"{humanize(engagement)} engagements"
+
+
 def score(s: Signals, brand_name: str, extra: list[tuple[float, str]] | None = None) -> Scored:
     """Sum of contributions (plus any `extra`, e.g. a learned model's), reasons by weight."""
-    parts = contributions(s, brand_name) + (extra or [])
+    return score_parts(contributions(s, brand_name) + (extra or []))
+
+
+def score_parts(parts: list[tuple[float, str]]) -> Scored:
+    """Sum of (points, reason) parts in their order, and the three weightiest reasons."""
+    if not parts:
+        return Scored(0, [])
     total = sum(p for p, _ in parts)
-    ranked = sorted(parts, key=lambda p: abs(p[0]), reverse=True)
+    ranked = sorted(parts, key=_weight, reverse=True) if len(parts) > 1 else parts
     return Scored(round(total, 3), [f"{r} ({p:+.1f})" for p, r in ranked[:3]])
+
+
+def _weight(part: tuple[float, str]) -> float:
+    return abs(part[0])
 
 
 def hot(relevance: float, at: float) -> float:

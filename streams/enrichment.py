@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import orjson
 
@@ -22,6 +24,7 @@ logger = logging.getLogger(__name__)
 ALL = "all"
 LOW_FOLLOWERS = 50  # authors below this look like throwaway accounts when they repeat a text
 STORYLINE_MIN_SCORE = 2.0  # posts at least this relevant feed the storylines
+TEXT_CACHE = 65_536  # distinct texts whose matches and topical relevance are remembered
 
 
 def source_series(source: str) -> str:
@@ -40,18 +43,36 @@ class Context:
     model: RelevanceModel | None = None
 
 
-@dataclass
 class Enriched:
-    post: Post
-    sentiment: float
-    score: float
-    reasons: list[str]
-    series: list[str]
-    watch_words: list[str]
-    at: float  # arrival time the aggregates are bucketed by
-    fold: str = ""
-    first: bool = True  # the first post with this text: the one the feed shows, "+N similar" for the rest
-    spam: bool = False
+    """A post with its enrichment. `sentiment` is computed on first use when the enricher defers it: only
+    posts in a charted sentiment series or admitted to the feed (their body carries it) pay for VADER."""
+
+    __slots__ = ("_scorer", "_sentiment", "at", "first", "fold", "post", "reasons", "score", "series", "spam",
+                 "watch_words")
+
+    def __init__(self, post: Post, sentiment: float | None, score: float, reasons: list[str], series: list[str],
+                 watch_words: list[str], at: float, fold: str = "", first: bool = True, spam: bool = False, *,
+                 scorer: Callable[[str], float] | None = None):
+        if sentiment is None and scorer is None:
+            raise ValueError("Enriched needs a sentiment or a scorer to compute it")
+        self.post, self._sentiment, self._scorer = post, sentiment, scorer
+        self.score, self.reasons, self.series, self.watch_words = score, reasons, series, watch_words
+        self.at, self.fold, self.first, self.spam = at, fold, first, spam
+
+    @property
+    def sentiment(self) -> float:
+        """VADER compound of the post's text (arrival time does not matter: computed on first use)."""
+        if self._sentiment is None:
+            self._sentiment = self._scorer(self.post.text)
+        return self._sentiment
+
+    @sentiment.setter
+    def sentiment(self, value: float) -> None:
+        self._sentiment = value
+
+    def __repr__(self) -> str:
+        return (f"Enriched(post={self.post.id!r}, score={self.score!r}, series={self.series!r}, at={self.at!r}, "
+                f"fold={self.fold!r}, first={self.first!r}, spam={self.spam!r})")
 
     def body(self) -> bytes:
         """What the feed shows: the post plus its enrichment, as JSON."""
@@ -110,6 +131,10 @@ class Enricher:
         self.watch = Matcher([(w, [w]) for w in event.alerts.watch_words])
         # The sentiment series worth charting: the brand and each competitor.
         self.sentiment_series = {self.brand, *self.competitors}
+        # Repeated texts (reposts, copy-paste) and repeated text+mentions are matched and scored once.
+        self._about = lru_cache(maxsize=TEXT_CACHE)(self._about_uncached)
+        self._text = lru_cache(maxsize=TEXT_CACHE)(self._text_uncached)
+        self._source_series: dict[str, str] = {}
 
     def signals(self, post: Post, series: list[str], ctx: Context) -> relevance.Signals:
         text, e, handle = post.text, post.engagement, post.author.handle.lower()
@@ -122,22 +147,46 @@ class Enricher:
             is_repost=post.repost_of is not None or text.startswith("RT @"), is_reply=post.reply_to is not None,
             hashtags=len(post.hashtags), links=len(post.links))
 
+    def _text_uncached(self, text: str) -> tuple:
+        """What a text alone says: (profile hits, watch-words, fold key, spam phrase, very short, RT prefix)."""
+        profile = self.event.brand.profile
+        return (tuple((p, profile[p]) for p in self.profile.match(text)), tuple(self.watch.match(text)),
+                fold_key(text), relevance.looks_spammy(text), len(text) < 15, text.startswith("RT @"))
+
+    def _about_uncached(self, matched: str, text: str) -> tuple[list[str], list[tuple[float, str]], tuple]:
+        """(series, topical relevance parts, text features) for a text and the mentions after it (`matched`)."""
+        series = self.series.match(matched)
+        features = self._text(text)
+        parts = relevance.text_contributions(self.brand, self.brand in series,
+                                             tuple(s for s in series if s in self.competitors), features[0], features[1])
+        return series, parts, features
+
     def enrich(self, post: Post, at: float, ctx: Context, learned: tuple[float, str] = (0.0, ""),
                agg: Aggregates | None = None) -> Enriched:
         agg = agg if agg is not None else Aggregates()
-        series = self.series.match(post.text + " " + " ".join("@" + m for m in post.mentions))
-        signals = self.signals(post, series, ctx)
-        key = fold_key(post.text)
+        text, author = post.text, post.author
+        mentions = post.mentions
+        matched = text + " " + " ".join("@" + m for m in mentions) if mentions else text + " "
+        series, text_parts, (_, watch_words, key, spam_phrase, short, rt) = self._about(matched, text)
+        series = list(series)  # each post owns its list (it becomes post.matched_terms)
+        handle = author.handle.lower()
+        e = post.engagement
+        parts = text_parts + relevance.author_contributions(
+            author.followers, ctx.reposted.get(handle, 0), ctx.mentioned.get(handle, 0), author.verified,
+            e.likes + 2 * e.reposts + e.replies + e.quotes)
+        parts += relevance.form_contributions(post.repost_of is not None or rt, len(post.hashtags) > 4 or spam_phrase,
+                                              short)
         seen_before = ctx.folds.get(key, 0) + agg.folds[key]
-        low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + (post.author.followers < LOW_FOLLOWERS)
+        low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + (author.followers < LOW_FOLLOWERS)
         spam = is_spammy_burst(seen_before + 1, seen_before + 1, 0 if low * 2 > seen_before + 1 else 1000)
-        extra = [learned] if learned[1] else []
+        if learned[1]:
+            parts.append(learned)
         if spam:
-            extra.append((-3.0, f"copy-paste burst ×{seen_before + 1}"))
-        scored = relevance.score(signals, self.brand, extra)
+            parts.append((-3.0, f"copy-paste burst ×{seen_before + 1}"))
+        scored = relevance.score_parts(parts)
         post.matched_terms = series
-        return Enriched(post, self.sentiment.compound(post.text), scored.score, scored.reasons, series,
-                        list(signals.watch_words), at, key, seen_before == 0, spam)
+        return Enriched(post, None, scored.score, scored.reasons, series, list(watch_words), at, key,
+                        seen_before == 0, spam, scorer=self.sentiment.compound)
 
     def batch(self, posts: list[Post], now: float, ctx: Context | None = None) -> tuple[list[Enriched], Aggregates]:
         ctx = ctx or Context()
@@ -153,9 +202,12 @@ class Enricher:
     def _count(self, e: Enriched, ctx: Context, agg: Aggregates) -> None:
         sec = int(e.at)
         minute = sec // 60 * 60
-        for s in (ALL, source_series(e.post.source), *e.series):
-            agg.volume[(sec, s)] += 1
-            agg.minutes[(minute, s)] += 1
+        source = e.post.source
+        src = self._source_series.get(source) or self._source_series.setdefault(source, source_series(source))
+        volume, minutes = agg.volume, agg.minutes
+        for s in (ALL, src, *e.series):
+            volume[(sec, s)] += 1
+            minutes[(minute, s)] += 1
             if s in self.sentiment_series:
                 agg.sentiment[(sec, s)] += e.sentiment
         bucket = int(e.at // self.bucket_s)
