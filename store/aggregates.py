@@ -41,6 +41,9 @@ def prepare(r: redis.Redis, keys: Keys, ids: list[str], handles: list[str], fold
         pipe.hmget(keys.folds(b), fold_keys or [""])
         pipe.hmget(keys.folds_low(b), fold_keys or [""])
     pipe.hmget(keys.similar, fold_keys or [""])
+    names, sizes = _feed_names(keys, sources, feed_size)
+    for name, n in zip(names, sizes, strict=True):
+        pipe.zrange(name, -n, -n, withscores=True)
     res = pipe.execute()
     seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
     unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
@@ -48,7 +51,7 @@ def prepare(r: redis.Redis, keys: Keys, ids: list[str], handles: list[str], fold
         reposted=_sum_fields(handles, res[3], res[5]), mentioned=_sum_fields(handles, res[4], res[6]),
         folds=_sum_fields(fold_keys, res[7], res[9]), folds_low=_sum_fields(fold_keys, res[8], res[10]),
         in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None})
-    return unseen, ctx, feed_floors(r, keys, sources, feed_size)
+    return unseen, ctx, _floors(names, res[12:])
 
 
 def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
@@ -74,15 +77,43 @@ def filter_unseen(r: redis.Redis, keys: Keys, ids: list[str], now: float) -> set
 
 def feed_floors(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> dict[str, float]:
     """The lowest feed score still in each feed (or -inf when the feed has room), to admit posts cheaply."""
-    names = [keys.feed] + [keys.feed_source(s) for s in sources]
-    sizes = [size] + [SOURCE_FEED_SIZE] * (len(names) - 1)
+    names, sizes = _feed_names(keys, sources, size)
     pipe = r.pipeline(transaction=False)
     for name, n in zip(names, sizes, strict=True):
         pipe.zrange(name, -n, -n, withscores=True)
-    floors = {}
-    for name, res in zip(names, pipe.execute(), strict=True):
-        floors[name] = res[0][1] if res else -math.inf
-    return floors
+    return _floors(names, pipe.execute())
+
+
+def _feed_names(keys: Keys, sources: Iterable[str], size: int) -> tuple[list[str], list[int]]:
+    names = [keys.feed] + [keys.feed_source(s) for s in sources]
+    return names, [size] + [SOURCE_FEED_SIZE] * (len(names) - 1)
+
+
+def _floors(names: list[str], replies: list) -> dict[str, float]:
+    return {name: res[0][1] if res else -math.inf for name, res in zip(names, replies, strict=True)}
+
+
+# One command per hash instead of one per field: HINCRBY each (field, increment) pair, then EXPIRE when a TTL
+# is given. A script runs atomically inside the batch's MULTI/EXEC like the commands it replaces.
+_HINCRBY_MANY = """
+for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local ttl = tonumber(ARGV[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+return 0
+"""
+_HSETNX_ZERO_MANY = """
+for i = 1, #ARGV do redis.call('HSETNX', KEYS[1], ARGV[i], 0) end
+return 0
+"""
+
+
+def _hincrby_many(pipe: redis.client.Pipeline, key: str, counts: dict, ttl: int = 0) -> None:
+    """HINCRBY key field n for each item (in order), then EXPIRE key ttl if ttl > 0; one command."""
+    args: list = [ttl]
+    for field, n in counts.items():
+        args.append(field)
+        args.append(n)
+    pipe.eval(_HINCRBY_MANY, 1, key, *args)
 
 
 def write_batch(r: redis.Redis, keys: Keys, *, entry_ids: list[bytes], fresh: list[Enriched], agg: Aggregates,
@@ -116,28 +147,24 @@ def write_batch(r: redis.Redis, keys: Keys, *, entry_ids: list[bytes], fresh: li
 
 
 def _counters(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates) -> None:
-    per_key: dict[str, dict[str, float]] = defaultdict(dict)
+    per_key: dict[str, dict[str, int]] = defaultdict(dict)
     for (sec, series), n in agg.volume.items():
         per_key[keys.volume(_minute(sec))][f"{series}|{sec}"] = n
     for key, fields in per_key.items():
-        for f, n in fields.items():
-            pipe.hincrby(key, f, n)
-        pipe.expire(key, VOLUME_TTL_S)
+        _hincrby_many(pipe, key, fields, VOLUME_TTL_S)
     for (sec, series), total in agg.sentiment.items():
         key = keys.volume(_minute(sec))
         pipe.hincrbyfloat(key, f"{series}~s|{sec}", round(total, 4))
-    hours = set()
+    per_hour: dict[int, dict[str, int]] = defaultdict(dict)
     for (minute, series), n in agg.minutes.items():
-        hours.add(minute // 3600)
-        pipe.hincrby(keys.volume_minutes(minute // 3600), f"{series}|{minute}", n)
-    for h in hours:
-        pipe.expire(keys.volume_minutes(h), MINUTE_TTL_S)
-    buckets = set()
+        per_hour[minute // 3600][f"{series}|{minute}"] = n
+    for h, fields in per_hour.items():
+        _hincrby_many(pipe, keys.volume_minutes(h), fields, MINUTE_TTL_S)
+    per_bucket: dict[int, dict[str, int]] = defaultdict(dict)
     for (bucket, tag), n in agg.tags.items():
-        buckets.add(bucket)
-        pipe.hincrby(keys.tags(bucket), tag, n)
-    for b in buckets:
-        pipe.expire(keys.tags(b), TAGS_TTL_S)
+        per_bucket[bucket][tag] = n
+    for b, fields in per_bucket.items():
+        _hincrby_many(pipe, keys.tags(b), fields, TAGS_TTL_S)
 
 
 def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: float) -> None:
@@ -148,11 +175,9 @@ def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: floa
                               (keys.mentioned(ib), agg.mentioned, INFLUENCE_TTL_S)):
         counts = {k: n for k, n in counts.items() if n}
         if counts:
-            for k, n in counts.items():
-                pipe.hincrby(name, k, n)
-            pipe.expire(name, ttl)
-    for k, n in agg.similar.items():
-        pipe.hincrby(keys.similar, k, n)
+            _hincrby_many(pipe, name, counts, ttl)
+    if agg.similar:
+        _hincrby_many(pipe, keys.similar, agg.similar)
     if agg.storyline:
         pipe.lpush(keys.storyline_posts, *agg.storyline)
         pipe.ltrim(keys.storyline_posts, 0, STORYLINE_POSTS - 1)
@@ -161,19 +186,23 @@ def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: floa
 def _feed(pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors: dict[str, float],
           min_score: float) -> int:
     bodies: dict[str, bytes] = {}
+    ranks: dict[str, dict[str, float]] = defaultdict(dict)
+    folds: list[str] = []
     for e in posts:
         if e.score < min_score or not e.first or e.spam:
             continue  # near-duplicates show as "+N similar" on the first one
         rank = hot(e.score, e.at)
         for name in (keys.feed, keys.feed_source(e.post.source)):
             if rank > floors.get(name, -math.inf):
-                pipe.zadd(name, {e.post.id: rank})
-                bodies[e.post.id] = e.body()
+                ranks[name][e.post.id] = rank
+                if e.post.id not in bodies:
+                    bodies[e.post.id] = e.body()
+                    folds.append(e.fold)
+    for name, members in ranks.items():
+        pipe.zadd(name, members)
     if bodies:
         pipe.hset(keys.bodies, mapping=bodies)
-        for e in posts:
-            if e.post.id in bodies:
-                pipe.hsetnx(keys.similar, e.fold, 0)
+        pipe.eval(_HSETNX_ZERO_MANY, 1, keys.similar, *folds)
     return len(bodies)
 
 
