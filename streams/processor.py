@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -45,6 +46,18 @@ class Processor:
 
     def handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None = None) -> int:
         """Process one batch of stream entries; returns how many new posts it counted."""
+        # A batch allocates ~100k short-lived objects that reference counting frees; letting the cyclic
+        # collector run every 700 of them (walking the caches each time) cost ~40 % of the worker's CPU.
+        # Pause it for the batch: it runs once when re-enabled, so cycles are still collected every batch.
+        if not gc.isenabled():
+            return self._handle(entries, now)
+        gc.disable()
+        try:
+            return self._handle(entries, now)
+        finally:
+            gc.enable()
+
+    def _handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None) -> int:
         now = time.time() if now is None else now
         posts, invalid = parse_all([p for _, p in entries])
         unique = list({p.id: p for p in posts}.values())
