@@ -30,6 +30,8 @@ def _minute(sec: int) -> int:
 def prepare(r: redis.Redis, keys: Keys, ids: list[str], handles: list[str], fold_keys: list[str],
             sources: Iterable[str], feed_size: int, now: float) -> tuple[set[str], Context, dict[str, float]]:
     """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors."""
+    if not ids:  # every entry was dead-lettered: nothing to look up, nothing will be admitted
+        return set(), Context(), {}
     pipe = r.pipeline(transaction=False)
     minute, fb, ib = int(now) // 60, int(now // FOLD_BUCKET_S), int(now // INFLUENCE_BUCKET_S)
     for m in (minute, minute - 1, minute - 2):

@@ -35,3 +35,14 @@ def test_handle_restores_the_collector_even_when_it_fails(r, keys):
         assert not gc.isenabled()  # a caller that turned it off keeps it off
     finally:
         gc.enable()
+
+
+def test_a_batch_of_only_malformed_entries_is_dead_lettered_and_acknowledged(r, keys):
+    post_store.ensure_group(r, keys)
+    r.xadd(keys.stream, {"p": b"not json"})
+    r.xadd(keys.stream, {"other": b"no post field"})
+    proc = Processor(load_settings({}), r, keys, consumer="w1")
+    assert proc.handle(post_store.read_batch(r, keys, "w1", 10, 10)) == 0
+    stats = post_store.stats(r, keys)
+    assert stats["dead"] == 2 and stats.get("processed", 0) == 0
+    assert post_store.lag(r, keys)["pending"] == 0
