@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SOURCES = ("x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay")
 Source = Literal["x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay"]
@@ -65,31 +65,22 @@ class Post(BaseModel):
     # Set by the sink when the post enters the pipeline (epoch seconds): freshness is measured from it.
     received_at: float | None = None
 
-    @field_validator("created_at")
-    @classmethod
-    def _utc(cls, v: datetime) -> datetime:
-        return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
-
-    @field_validator("url")
-    @classmethod
-    def _http_only(cls, v: str | None) -> str | None:
-        # A javascript: or data: link must never become clickable on a screen.
-        return v if v is None or _SAFE_URL.match(v) else None
-
-    @field_validator("links")
-    @classmethod
-    def _http_links(cls, v: list[str]) -> list[str]:
-        return [u for u in v if _SAFE_URL.match(u)][:20]
-
-    @field_validator("hashtags")
-    @classmethod
-    def _tags(cls, v: list[str]) -> list[str]:
-        return list(dict.fromkeys(t.lower().lstrip("#") for t in v if t.strip("#")))[:30]
-
-    @field_validator("mentions")
-    @classmethod
-    def _mentions(cls, v: list[str]) -> list[str]:
-        return list(dict.fromkeys(m.lower().lstrip("@") for m in v if m.strip("@")))[:30]
+    @model_validator(mode="after")
+    def _normalise(self) -> Post:
+        # One Python call per post instead of one per field (this runs for every post the pipeline reads).
+        d = self.__dict__
+        at = d["created_at"]
+        d["created_at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        url = d["url"]
+        if url is not None and not _SAFE_URL.match(url):
+            d["url"] = None  # a javascript: or data: link must never become clickable on a screen
+        if links := d["links"]:
+            d["links"] = [u for u in links if _SAFE_URL.match(u)][:20]
+        if tags := d["hashtags"]:
+            d["hashtags"] = list(dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")))[:30]
+        if mentions := d["mentions"]:
+            d["mentions"] = list(dict.fromkeys(m.lower().lstrip("@") for m in mentions if m.strip("@")))[:30]
+        return self
 
     @property
     def ts(self) -> float:
