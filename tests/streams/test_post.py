@@ -1,6 +1,6 @@
 """Post normalisation (one model validator): UTC times, safe links, clean hashtags and mentions."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from streams.post import Post, parse_post
 
@@ -20,4 +20,4 @@ def test_naive_time_is_utc_and_defaults_stay_empty():
              url="https://x.example/1")
     assert p.created_at.tzinfo is not None and p.created_at.hour == 23
     assert p.url == "https://x.example/1" and p.hashtags == [] and p.mentions == [] and p.links == []
-    assert Post.model_validate(p.model_dump()).created_at == p.created_at.astimezone(timezone.utc)
+    assert Post.model_validate(p.model_dump()).created_at == p.created_at.astimezone(UTC)
