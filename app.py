@@ -14,7 +14,9 @@ import redis
 from callbacks import alerts as alert_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
+from callbacks.response_cache import ResponseCache
 from config.settings import Settings
+from layouts import ids
 from layouts.command_center import make_shell
 from store import cards
 from store import health as health_store
@@ -34,6 +36,7 @@ class Services:
     r: redis.Redis
     keys: Keys
     snapshots: snapshot.SnapshotReader
+    cache: ResponseCache | None = None
 
 
 def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
@@ -50,8 +53,24 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     framing_callbacks.register(app, services)
     alert_callbacks.register(app, services)
     add_api(app.server, services)
+    services.cache = response_cache(services)
+    services.cache.install(app.server)
     app.services = services  # for tests and the CLI
     return app
+
+
+def response_cache(s: Services) -> ResponseCache:
+    """The screen callback every screen asks identically each tick (see callbacks/response_cache.py)."""
+
+    def canonical(key: str, value):
+        version, snap = s.snapshots.get()
+        if key == f"{ids.SNAP_VERSION}.data":
+            return "current" if value == version else "older"
+        if key == f"{ids.CARDS_VERSION}.data":
+            return "current" if value == (snap or {}).get("cards_version") else "older"
+        return value
+
+    return ResponseCache({ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}}, lambda: s.snapshots.get()[0], canonical)
 
 
 def add_api(server: flask.Flask, s: Services) -> None:
@@ -103,6 +122,7 @@ def health(s: Services) -> tuple[dict, bool]:
         "sources": {name: {k: h.get(k) for k in ("state", "detail", "rate_per_s", "last_post_at", "rate_limit", "gaps")}
                     for name, h in sources.items()},
         "snapshot": {"age_s": snap_age, "version": snap.get("version") if snap else None},
+        "web": {"screen_answers_shared": s.cache.hits, "screen_answers_computed": s.cache.misses} if s.cache else {},
     }, ok
 
 

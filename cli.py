@@ -105,7 +105,9 @@ def cmd_serve(settings: Settings, args) -> None:
     app = create_app(settings, client(settings))
     host, port = settings.get("HOST"), settings.port
     logger.info("dashboard on http://%s:%s", host, port)
-    serve(app.server, host=host, port=port, threads=args.threads, ident="warroom", channel_timeout=30)
+    # One connection per open screen: waitress's default limit (100) would turn the 101st screen away.
+    serve(app.server, host=host, port=port, threads=args.threads, ident="warroom", channel_timeout=30,
+          connection_limit=args.connections)
 
 
 def cmd_simulate(settings: Settings, args) -> None:
@@ -157,6 +159,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("aggregate", help="run the snapshot aggregator")
     s = sub.add_parser("serve", help="run the dashboard and the JSON API")
     s.add_argument("--threads", type=int, default=16)
+    s.add_argument("--connections", type=int, default=2000)
     sim = sub.add_parser("simulate", help="run the simulated event, optionally writing its truth")
     sim.add_argument("--rate", type=float)
     sim.add_argument("--speedup", type=float)
@@ -196,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         COMMANDS[args.command](settings, args)
     except (StoreError, ConfigError) as exc:
+        logger.error("%s", exc)
+        return 1
+    except OSError as exc:  # e.g. a recording that does not exist
         logger.error("%s", exc)
         return 1
     except KeyboardInterrupt:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
-SEVERITY = {"watch_word": "critical", "influencer": "high", "spike": "high", "dip": "medium",
+SEVERITY = {"watch_word": "critical", "influencer": "medium", "spike": "high", "dip": "high",
             "sentiment_drop": "high"}
+LOUD = {"critical", "high"}  # these toast and flash on every screen; the rest wait in the list
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 

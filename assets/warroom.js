@@ -1,30 +1,38 @@
 // Clientside pieces: they must work when the server does not answer, and cost the server nothing.
 (function () {
-  // Which live panel the pointer is over: that panel stops re-rendering until the pointer leaves.
-  window.warroomHold = null;
+  // Tell the server which live panel the pointer is over: that panel stops re-rendering until it
+  // leaves, so a strategist's click never lands on a row that was just replaced.
+  var held = null;
+  function hold(name) {
+    if (name === held || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    held = name;
+    window.dash_clientside.set_props("hold", {data: name});
+  }
   document.addEventListener("mouseover", function (e) {
     var el = e.target.closest && e.target.closest("[data-hold]");
-    window.warroomHold = el ? el.getAttribute("data-hold") : null;
+    hold(el ? el.getAttribute("data-hold") : null);
   });
-  document.addEventListener("mouseleave", function () { window.warroomHold = null; });
+  document.addEventListener("mouseleave", function () { hold(null); });
 })();
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   warroom: {
-    // Hidden while the server echoed one of the last few ticks; shown after five missed ticks.
-    connection: function (n, lastSeen) {
-      if (!n) { return true; }
-      var seen = (lastSeen && lastSeen.n) || 0;
-      return (n - seen) < 5;
-    },
-    // Pass the snapshot version on to a panel unless the pointer is over that panel.
-    gate: function (name) {
-      return function (version) {
-        return window.warroomHold === name ? window.dash_clientside.no_update : version;
-      };
+    // Age of the newest data = its age when the snapshot was built + the time since that snapshot
+    // arrived, counted in our own ticks (no need for the browser's clock to agree with the server's).
+    // If no new snapshot arrives for `stale_after` seconds, whatever the reason (server, aggregator,
+    // network), the screen says STALE in red.
+    freshness: function (n, seen) {
+      if (!seen) { return ["connecting…", "freshness fresh-bad", "", true]; }
+      var tickS = seen.tick_s || 0.5;
+      if (seen.v !== window.warroomSeenVersion) { window.warroomSeenVersion = seen.v; window.warroomSeenTick = n; }
+      var quiet = (n - window.warroomSeenTick) * tickS;
+      if (quiet > seen.stale_after) {
+        return ["stale " + Math.round(quiet) + "s", "freshness fresh-bad",
+                "STALE: nothing new from the War Room for " + Math.round(quiet) + "s — check the server and the aggregator",
+                false];
+      }
+      if (seen.stale) { return ["stale", "freshness fresh-bad", seen.banner, false]; }
+      return ["live · " + (seen.age + quiet).toFixed(1) + "s", "freshness fresh-ok", "", true];
     }
   }
-});
-["feed", "alerts", "stories"].forEach(function (name) {
-  window.dash_clientside.warroom["gate_" + name] = window.dash_clientside.warroom.gate(name);
 });

@@ -27,6 +27,7 @@ import requests
 
 from bench.pipeline_bench import ROOT, figure, pct, temp_server
 from layouts import ids
+from layouts.command_center import TICK_MS
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ PHASE_S = float(os.environ.get("BENCH_WEB_PHASE_S", "20"))
 VIEWERS = int(os.environ.get("BENCH_WEB_VIEWERS", "200"))
 CARD_SAMPLES = int(os.environ.get("BENCH_WEB_CARD_SAMPLES", "15"))
 CLIENT_THREADS = 48
-TICK_S = 1.0  # dcc.Interval(id=ids.TICK, interval=1000)
+TICK_S = TICK_MS / 1000  # dcc.Interval(id=ids.TICK, interval=TICK_MS)
 PATHNAME = "/"  # the strategists' page
 
 
@@ -117,12 +118,9 @@ class Callbacks:
                     return d
             raise LookupError(f"no callback with output {first_output} and input {first_input}")
 
-        self.heartbeat = find(f"{ids.SNAP_VERSION}.data", ids.TICK)
-        self.panels = find(f"{ids.TRENDING}.children", ids.SNAP_VERSION)
-        self.feed = find(f"{ids.FEED}.children", ids.SNAP_VERSION)
-        self.volume = find(f"{ids.VOLUME_CHART}.figure", ids.SNAP_VERSION)
-        self.announce = find(f"{ids.ALERT_TOAST}.children", ids.SNAP_VERSION)
-        self.cards = find(f"{ids.CARDS_VERSION}.data", ids.TICK)
+        # One request per tick per screen (callbacks/live.py `screen`): freshness, and every panel when
+        # the snapshot is new.
+        self.screen = find(f"{ids.SNAP_VERSION}.data", ids.TICK)
         self.url = base + "/_dash-update-component"
 
     @staticmethod
@@ -145,8 +143,7 @@ class Viewer:
         self.session = session or requests.Session()
         self.values = {f"{ids.TICK}.n_intervals": 0, f"{ids.SNAP_VERSION}.data": 0, f"{ids.CARDS_VERSION}.data": -1,
                        f"{ids.URL}.pathname": PATHNAME, f"{ids.FEED_SOURCE}.value": "all",
-                       f"{ids.FEED_MIN_SCORE}.value": 0, f"{ids.ALERT_TOAST}.is_open": False,
-                       f"{ids.CARD_SAVED}.children": None}
+                       f"{ids.FEED_MIN_SCORE}.value": 0, f"{ids.HOLD}.data": None, f"{ids.FOCUS}.data": None}
         self.requests = 0
         self.errors = 0
         self.bytes = 0
@@ -169,18 +166,14 @@ class Viewer:
         return resp.json().get("response", {})
 
     def tick(self) -> dict:
-        """One interval tick; returns the cards callback's response."""
+        """One interval tick; returns the screen callback's response."""
         self.values[f"{ids.TICK}.n_intervals"] += 1
-        beat = self._post(self.cbs.heartbeat, f"{ids.TICK}.n_intervals")
-        new_version = beat.get(ids.SNAP_VERSION, {}).get("data")
-        if new_version is not None:
-            self.values[f"{ids.SNAP_VERSION}.data"] = new_version
-            for dep in (self.cbs.panels, self.cbs.feed, self.cbs.volume, self.cbs.announce):
-                self._post(dep, f"{ids.SNAP_VERSION}.data")
-        cards = self._post(self.cbs.cards, f"{ids.TICK}.n_intervals")
-        if (v := cards.get(ids.CARDS_VERSION, {}).get("data")) is not None:
+        screen = self._post(self.cbs.screen, f"{ids.TICK}.n_intervals")
+        if (v := screen.get(ids.SNAP_VERSION, {}).get("data")) is not None:
+            self.values[f"{ids.SNAP_VERSION}.data"] = v
+        if (v := screen.get(ids.CARDS_VERSION, {}).get("data")) is not None:
             self.values[f"{ids.CARDS_VERSION}.data"] = v
-        return cards
+        return screen
 
 
 def play(cbs: Callbacks, n: int, duration_s: float) -> dict:

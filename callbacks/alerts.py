@@ -1,8 +1,6 @@
-"""Alerts: acknowledge from any strategist screen; new critical alerts toast and flash on every screen."""
+"""Alerts: acknowledge from a strategist's screen (the toast and flash come with each screen's tick)."""
 
 from __future__ import annotations
-
-import time
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
@@ -26,16 +24,3 @@ def register(app, s) -> None:
             return "Only strategists can acknowledge alerts.", True
         alert = alert_store.acknowledge(s.r, s.keys, trigger["alert"], "strategist")
         return (f"Acknowledged: {alert['title']}" if alert else "That alert is gone."), True
-
-    @app.callback(
-        Output(ids.ALERT_TOAST, "children"), Output(ids.ALERT_TOAST, "is_open"), Output(ids.ALERT_TOAST, "header"),
-        Output(ids.ALERT_FLASH, "className"),
-        Input(ids.SNAP_VERSION, "data"), State(ids.ALERT_TOAST, "is_open"),
-    )
-    def announce(_version, is_open):
-        _, snap = s.snapshots.get()
-        fresh = [a for a in (snap or {}).get("alerts", []) if not a.get("acked_by") and time.time() - a["at"] < 3]
-        if not fresh:
-            return no_update, no_update, no_update, "alert-flash"
-        top = fresh[0]
-        return top.get("detail", "")[:200], True, f"{top['severity'].upper()} · {top['title']}", "alert-flash on"

@@ -84,16 +84,13 @@ def register(app, s) -> None:
         return f"Saved “{saved['title']}” · {note}", "", ""
 
     @app.callback(
-        Output(ids.CARDS_VERSION, "data"), Output(ids.CARDS, "children"),
-        Input(ids.TICK, "n_intervals"), Input(ids.CARD_SAVED, "children"),
-        State(ids.CARDS_VERSION, "data"), State(ids.URL, "pathname"),
+        Output(ids.CARDS_VERSION, "data", allow_duplicate=True), Output(ids.CARDS, "children", allow_duplicate=True),
+        Input(ids.CARD_SAVED, "children"), State(ids.URL, "pathname"), prevent_initial_call=True,
     )
-    def cards(_n, _saved, seen, pathname):
-        version = card_store.version(s.r, s.keys)
-        if version == seen:
-            return no_update, no_update
+    def cards_after_save(_saved, pathname):
+        """The screen that saved sees its card at once, without waiting for the next snapshot."""
         can_edit = role_for(pathname) == "strategist"
-        return version, cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
+        return card_store.version(s.r, s.keys), cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
 
     @app.callback(
         Output(ids.CARD_SAVED, "children", allow_duplicate=True),

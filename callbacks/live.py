@@ -1,20 +1,40 @@
-"""Live panels: read the shared snapshot once per version, render, return. Never scan raw posts."""
+"""Live screen: one request per tick per screen returns everything that changed. Never scans raw posts.
+
+Each tick a screen sends what it has (snapshot version, cards version, filters, role, the panel its
+pointer holds still) and gets back the freshness line and, when there is a newer snapshot, every
+panel. The answer depends only on those values and the clock, so the response cache serves one
+computed answer to every screen that asks the same thing (see callbacks/response_cache.py).
+"""
 
 from __future__ import annotations
 
 import time
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
 
+from analytics.alerting import LOUD
 from layouts import ids
-from layouts.command_center import make_page, role_for
+from layouts.command_center import TICK_MS, make_page, role_for
 from layouts.feed import feed_items, filter_posts, trending_rows
+from layouts.framing import cards_list
 from layouts.status import alert_rows, freshness, learning_line, pipeline_line, sources_rows
 from layouts.storylines import storyline_rows
 from layouts.volume import sentiment_figure, volume_figure
 from store import cards as card_store
 
 FOCUS_S = 60  # how long an alert's "chart" link keeps the chart zoomed on its moment
+ANNOUNCE_S = 2.0  # an alert raised this recently (by snapshot time) has not been toasted yet
+
+HEAD = [(ids.SNAP_VERSION, "data"), (ids.LAST_SEEN, "data")]
+PANELS = [(ids.TRENDING, "children"), (ids.SOURCES, "children"), (ids.PIPELINE, "children"),
+          (ids.SENTIMENT_CHART, "figure"), (ids.GAME_CLOCK, "children"), (ids.HEADER_STATUS, "children"),
+          (ids.LEARNING, "children"), (ids.ALERTS, "children"), (ids.STORYLINES, "children"), (ids.FEED, "children"),
+          (ids.VOLUME_CHART, "figure"), (ids.ALERT_TOAST, "children"), (ids.ALERT_TOAST, "is_open"),
+          (ids.ALERT_TOAST, "header"), (ids.ALERT_FLASH, "className")]
+CARDS = [(ids.CARDS_VERSION, "data"), (ids.CARDS, "children")]
+HELD = {"alerts": PANELS.index((ids.ALERTS, "children")), "stories": PANELS.index((ids.STORYLINES, "children")),
+        "feed": PANELS.index((ids.FEED, "children"))}
 
 
 def register(app, s) -> None:
@@ -25,102 +45,103 @@ def register(app, s) -> None:
         return make_page(s.settings, role_for(pathname))
 
     @app.callback(
-        Output(ids.SNAP_VERSION, "data"), Output(ids.LAST_SEEN, "data"), Output(ids.FRESHNESS, "children"),
-        Output(f"{ids.FRESHNESS}-box", "className"), Output(ids.STALE_BANNER, "children"),
-        Output(ids.STALE_BANNER, "hidden"),
-        Input(ids.TICK, "n_intervals"), State(ids.SNAP_VERSION, "data"),
+        [Output(i, p) for i, p in HEAD + PANELS + CARDS],
+        Input(ids.TICK, "n_intervals"),
+        State(ids.SNAP_VERSION, "data"), State(ids.CARDS_VERSION, "data"), State(ids.HOLD, "data"),
+        State(ids.FEED_SOURCE, "value"), State(ids.FEED_MIN_SCORE, "value"), State(ids.URL, "pathname"),
+        State(ids.FOCUS, "data"),
     )
-    def heartbeat(n, seen_version):
-        """Every second: how fresh is what we show, and is there a newer snapshot to render?"""
+    def screen(_n, seen, seen_cards, hold, source, min_score, pathname, focus):
         version, snap = s.snapshots.get()
-        label, css, stale, banner = freshness(snap, time.time(), stale_after)
-        return (version if version != seen_version else no_update, {"n": n or 0}, label,
-                f"freshness {css}", banner, not stale)
-
-    # If the server stops answering, the page itself says so: no clock needed, just missed ticks.
-    app.clientside_callback(
-        ClientsideFunction(namespace="warroom", function_name="connection"),
-        Output(ids.CONN_BANNER, "hidden"), Input(ids.TICK, "n_intervals"), State(ids.LAST_SEEN, "data"),
-    )
-
-    for name in ids.HELD_PANELS:
-        app.clientside_callback(ClientsideFunction(namespace="warroom", function_name=f"gate_{name}"),
-                                Output(f"{ids.SNAP_VERSION}-{name}", "data"), Input(ids.SNAP_VERSION, "data"))
-
-    @app.callback(
-        Output(ids.TRENDING, "children"), Output(ids.SOURCES, "children"), Output(ids.PIPELINE, "children"),
-        Output(ids.SENTIMENT_CHART, "figure"), Output(ids.GAME_CLOCK, "children"), Output(ids.HEADER_STATUS, "children"),
-        Output(ids.LEARNING, "children"),
-        Input(ids.SNAP_VERSION, "data"),
-    )
-    def panels(version):
-        _, snap = s.snapshots.get()
-        if not snap:
-            return (no_update,) * 7
+        if not snap or version == seen:
+            raise PreventUpdate  # nothing new: the browser keeps counting how long that has been
         now = time.time()
-        return s.snapshots.memo(("panels", version), lambda: (
-            trending_rows(snap.get("trending", []), now),
-            sources_rows(snap.get("sources", {}), now),
-            pipeline_line(snap),
-            sentiment_figure(snap),
-            (snap.get("sources", {}).get("simulator") or {}).get("detail", ""),
-            f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources",
-            learning_line(snap.get("learning") or {}),
-        ))
+        head = [version, {**freshness(snap, stale_after), "tick_s": TICK_MS / 1000}]
+        role, moment = role_for(pathname), focused(focus, now)
+        panels = list(s.snapshots.memo(("screen", version, role, source, min_score, moment), lambda: render(
+            s, snap, role, source, min_score, moment)))
+        if hold in HELD:
+            panels[HELD[hold]] = no_update  # the strategist is pointing there: do not move rows under them
+        return head + panels + cards(s, snap, seen_cards, role)
 
-    @app.callback(Output(ids.ALERTS, "children"), Input(f"{ids.SNAP_VERSION}-alerts", "data"),
-                  State(ids.URL, "pathname"))
-    def alerts(version, pathname):
-        _, snap = s.snapshots.get()
-        if not snap:
-            return no_update
-        can_ack = role_for(pathname) == "strategist"
-        return s.snapshots.memo(("alerts", version, can_ack), lambda: alert_rows(
-            snap.get("alerts", []), time.time(), can_ack))
-
-    @app.callback(Output(ids.STORYLINES, "children"), Input(f"{ids.SNAP_VERSION}-stories", "data"),
-                  State(ids.URL, "pathname"))
-    def stories(version, pathname):
-        _, snap = s.snapshots.get()
-        if not snap:
-            return no_update
-        can_frame = role_for(pathname) == "strategist"
-        return s.snapshots.memo(("stories", version, can_frame), lambda: storyline_rows(
-            snap.get("storylines", []), can_frame))
-
-    @app.callback(
-        Output(ids.FEED, "children"),
-        Input(f"{ids.SNAP_VERSION}-feed", "data"), Input(ids.FEED_SOURCE, "value"), Input(ids.FEED_MIN_SCORE, "value"),
-        State(ids.URL, "pathname"),
+    # Freshness is drawn in the browser: it must go red when the server, the aggregator or the
+    # network stops, which is exactly when no answer comes back.
+    app.clientside_callback(
+        ClientsideFunction(namespace="warroom", function_name="freshness"),
+        Output(ids.FRESHNESS, "children"), Output(f"{ids.FRESHNESS}-box", "className"),
+        Output(ids.STALE_BANNER, "children"), Output(ids.STALE_BANNER, "hidden"),
+        Input(ids.TICK, "n_intervals"), State(ids.LAST_SEEN, "data"),
     )
-    def feed(version, source, min_score, pathname):
-        _, snap = s.snapshots.get()
-        if not snap:
-            return no_update
-        controls = role_for(pathname) == "strategist"
-        return s.snapshots.memo(("feed", version, source, min_score, controls), lambda: feed_items(
-            filter_posts(snap, source, min_score), time.time(), controls))
 
     @app.callback(
-        Output(ids.VOLUME_CHART, "figure"),
-        Input(ids.SNAP_VERSION, "data"), Input(ids.CARDS_VERSION, "data"), Input(ids.FOCUS, "data"),
-    )
-    def volume(version, cards_version, focus):
-        _, snap = s.snapshots.get()
-        if not snap:
-            return no_update
-        moment = focus["moment"] if focus and time.time() - focus["set_at"] < FOCUS_S else None
-        return s.snapshots.memo(("volume", version, cards_version, moment), lambda: volume_figure(
-            snap, card_store.all_cards(s.r, s.keys), focus=moment))
-
-    @app.callback(
-        Output(ids.FOCUS, "data"), Input({"type": ids.FOCUS_ALERT, "alert": ALL}, "n_clicks"),
+        Output(ids.FEED, "children", allow_duplicate=True),
+        Input(ids.FEED_SOURCE, "value"), Input(ids.FEED_MIN_SCORE, "value"), State(ids.URL, "pathname"),
         prevent_initial_call=True,
+    )
+    def refilter(source, min_score, pathname):
+        """A new filter shows at once, not at the next snapshot."""
+        _, snap = s.snapshots.get()
+        if not snap:
+            return no_update
+        return feed_items(filter_posts(snap, source, min_score), time.time(), role_for(pathname) == "strategist")
+
+    @app.callback(
+        Output(ids.FOCUS, "data"), Output(ids.VOLUME_CHART, "figure", allow_duplicate=True),
+        Input({"type": ids.FOCUS_ALERT, "alert": ALL}, "n_clicks"), prevent_initial_call=True,
     )
     def focus_alert(_clicks):
         """An alert's "chart" link: zoom the volume chart to its moment for a minute."""
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-            return no_update
-        alert = next((a for a in (s.snapshots.get()[1] or {}).get("alerts", []) if a["id"] == trigger["alert"]), None)
-        return {"moment": alert["moment"], "set_at": time.time()} if alert else no_update
+            return no_update, no_update
+        _, snap = s.snapshots.get()
+        alert = next((a for a in (snap or {}).get("alerts", []) if a["id"] == trigger["alert"]), None)
+        if alert is None:
+            return no_update, no_update
+        return ({"moment": alert["moment"], "set_at": time.time()},
+                volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=alert["moment"]))
+
+
+def focused(focus: dict | None, now: float) -> float | None:
+    return focus["moment"] if focus and now - focus.get("set_at", 0) < FOCUS_S else None
+
+
+def render(s, snap: dict, role: str, source: str, min_score: float, moment: float | None) -> tuple:
+    """Every panel for one snapshot, role and filter: pure rendering of the snapshot (and the cards)."""
+    now = time.time()
+    strategist = role == "strategist"
+    return (
+        trending_rows(snap.get("trending", []), now),
+        sources_rows(snap.get("sources", {}), now),
+        pipeline_line(snap),
+        sentiment_figure(snap),
+        (snap.get("sources", {}).get("simulator") or {}).get("detail", ""),
+        f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources",
+        learning_line(snap.get("learning") or {}),
+        alert_rows(snap.get("alerts", []), now, can_ack=strategist),
+        storyline_rows(snap.get("storylines", []), can_frame=strategist),
+        feed_items(filter_posts(snap, source, min_score), now, strategist),
+        volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=moment),
+        *announce(snap),
+    )
+
+
+def announce(snap: dict) -> tuple:
+    """Toast and flash loud alerts raised since the last snapshots (pure in the snapshot)."""
+    built = snap.get("built_at", 0)
+    fresh = [a for a in snap.get("alerts", []) if a.get("severity") in LOUD and not a.get("acked_by")
+             and built - a.get("raised_at", a["at"]) < ANNOUNCE_S]
+    if not fresh:
+        return no_update, no_update, no_update, "alert-flash"
+    top = fresh[0]
+    return top.get("detail", "")[:200], True, f"{top['severity'].upper()} · {top['title']}", "alert-flash on"
+
+
+def cards(s, snap: dict, seen: int | None, role: str) -> list:
+    """The room's cards, fetched once per cards version (the snapshot says which is current)."""
+    version = snap.get("cards_version", 0)
+    if version == seen:
+        return [no_update, no_update]
+    can_edit = role == "strategist"
+    return [version, s.snapshots.memo(("cards", version, can_edit), lambda: cards_list(
+        card_store.all_cards(s.r, s.keys), time.time(), can_edit))]

@@ -13,6 +13,7 @@ from layouts.render import panel
 from layouts.volume import make_volume_chart
 
 ROLES = ("strategist", "wall", "exec")
+TICK_MS = 500  # screens ask for news twice a second; cached answers make that cheap
 
 
 def role_for(pathname: str | None) -> str:
@@ -67,13 +68,11 @@ def make_shell(settings: Settings) -> html.Div:
     """What Dash serves: the URL, the clocks, the stores, and a slot the page is rendered into."""
     return html.Div([
         dcc.Location(id=ids.URL),
-        dcc.Interval(id=ids.TICK, interval=1000),
+        dcc.Interval(id=ids.TICK, interval=TICK_MS),
         dcc.Store(id=ids.SNAP_VERSION, data=0),
         dcc.Store(id=ids.LAST_SEEN, data=None),
         dcc.Store(id=ids.CARDS_VERSION, data=-1),
         dcc.Store(id=ids.FOCUS, data=None),
-        *[dcc.Store(id=f"{ids.SNAP_VERSION}-{name}", data=0) for name in ids.HELD_PANELS],
-        html.Div("Lost contact with the War Room server: what you see is frozen.", id=ids.CONN_BANNER,
-                 className="stale-banner conn-banner", hidden=True),
+        dcc.Store(id=ids.HOLD, data=None),
         html.Div(make_page(settings, "strategist"), id="page"),
     ])

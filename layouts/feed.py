@@ -23,7 +23,7 @@ def make_feed_panel(with_controls: bool = True) -> html.Div:
                     **{"data-controls": "1" if with_controls else "0"})
 
 
-def filter_posts(snap: dict, source: str, min_score: float, limit: int = 40) -> list[dict]:
+def filter_posts(snap: dict, source: str, min_score: float, limit: int = 25) -> list[dict]:
     posts = snap.get("feed", []) if source in (None, "all") else snap.get("feed_by_source", {}).get(source, [])
     return [p for p in posts if p.get("score", 0) >= (min_score or 0)][:limit]
 
@@ -35,14 +35,15 @@ def feed_items(posts: list[dict], now: float, with_controls: bool = True) -> lis
 
 
 def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
+    # Every screen downloads this list twice a second: few elements per post, text joined where it can be.
     author = p.get("author", {})
+    meta = " · ".join(x for x in (f"@{author.get('handle', '?')}" + (" ✔" if author.get("verified") else ""),
+                                   f"{compact(author.get('followers', 0))} followers",
+                                   age(now - p.get("received_at", now))) if x)
     head = html.Div([
         html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
-        html.Span(f"@{author.get('handle', '?')}", className="text-muted me-2"),
-        html.Span("✔ " if author.get("verified") else "", className="text-info"),
-        html.Span(f"{compact(author.get('followers', 0))} followers", className="me-2 small text-muted"),
+        html.Span(meta, className="text-muted me-2 small"),
         source_badge(p.get("source", "?")),
-        html.Span(age(now - p.get("received_at", now)), className="small text-muted me-2"),
         sentiment_badge(p.get("sentiment", 0.0)),
         dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),
     ], className="feed-head")
@@ -53,15 +54,14 @@ def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
         actions.append(html.A("open ↗", href=href, target="_blank", rel="noopener noreferrer nofollow",
                               className="me-2 small"))
     if p.get("similar"):
-        actions.append(dbc.Badge(f"+{p['similar']} similar", color="info", className="me-2 similar"))
+        actions.append(html.Span(f"+{p['similar']} similar", className="badge bg-info me-2 similar"))
     if with_controls:
         actions += [
-            dbc.Button("Frame", id={"type": ids.FRAME_POST, "post": p["id"]}, size="sm", color="outline-warning",
-                       className="frame-btn me-1", n_clicks=0),
-            dbc.Button("✓ relevant", id={"type": ids.MARK_POST, "post": p["id"], "relevant": True}, size="sm",
-                       color="outline-success", className="mark-btn me-1", n_clicks=0, title="Teach the ranking: more like this"),
-            dbc.Button("✗ not", id={"type": ids.MARK_POST, "post": p["id"], "relevant": False}, size="sm",
-                       color="outline-secondary", className="mark-btn", n_clicks=0, title="Teach the ranking: less like this"),
+            html.Button("Frame", id={"type": ids.FRAME_POST, "post": p["id"]}, className="btn btn-sm btn-outline-warning frame-btn me-1"),
+            html.Button("✓ relevant", id={"type": ids.MARK_POST, "post": p["id"], "relevant": True},
+                        className="btn btn-sm btn-outline-success mark-btn me-1", title="Teach the ranking: more like this"),
+            html.Button("✗ not", id={"type": ids.MARK_POST, "post": p["id"], "relevant": False},
+                        className="btn btn-sm btn-outline-secondary mark-btn", title="Teach the ranking: less like this"),
         ]
     return html.Div([head, text, reasons, html.Div(actions, className="feed-actions")], className="feed-item",
                     **{"data-post-id": p["id"]})

@@ -4,10 +4,9 @@
 URL = "url"
 TICK = "tick"
 SNAP_VERSION = "snap-version"
-HELD_PANELS = ("feed", "alerts", "stories")  # each gets "snap-version-<name>", held while pointed at
+HOLD = "hold"  # dcc.Store: the live panel the pointer is over ("feed", "alerts", "stories"), held still
 LAST_SEEN = "last-seen"
 STALE_BANNER = "stale-banner"
-CONN_BANNER = "conn-banner"
 FRESHNESS = "freshness"
 HEADER_STATUS = "header-status"
 GAME_CLOCK = "game-clock"

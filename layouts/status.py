@@ -13,19 +13,15 @@ STATE_COLORS = {"connected": "success", "reconnecting": "warning", "failing": "d
 SEVERITY_COLORS = {"critical": "danger", "high": "warning", "medium": "info", "low": "secondary"}
 
 
-def freshness(snap: dict | None, now: float, stale_after: float) -> tuple[str, str, bool, str]:
-    """(label, css class, stale?, banner text) for the newest data on screen."""
-    if not snap:
-        return "no data", "fresh-bad", True, "No snapshot yet: is the pipeline running? (`make run`)"
-    snap_age = now - snap.get("built_at", 0)
+def freshness(snap: dict, stale_after: float) -> dict:
+    """What the browser needs to draw freshness: data age when the snapshot was built, and whether the
+    pipeline behind it had already gone quiet. The browser adds the time since (assets/warroom.js)."""
     data_age = (snap.get("pipeline") or {}).get("data_age_s")
-    newest = None if data_age is None else data_age + max(0.0, snap_age)
-    if snap_age > stale_after:
-        return f"stale {age(snap_age)}", "fresh-bad", True, f"STALE: the aggregator has not updated for {age(snap_age)}"
-    if newest is None or newest > stale_after:
-        return f"stale {age(newest)}", "fresh-bad", True, (
-            "STALE: no new posts processed for " + age(newest) + " — check sources and workers")
-    return f"live · {newest:.1f}s", "fresh-ok", False, ""
+    stale = data_age is None or data_age > stale_after
+    banner = "" if not stale else (
+        "STALE: no posts processed yet — are the sources and workers running?" if data_age is None else
+        f"STALE: no new posts processed for {age(data_age)} — check sources and workers")
+    return {"v": snap.get("version"), "age": data_age, "stale": stale, "banner": banner, "stale_after": stale_after}
 
 
 def pipeline_line(snap: dict) -> str:

@@ -140,6 +140,8 @@ class Aggregator:
         self.alerts.set_schedule(schedule_windows(self.event, (sources.get("simulator") or {}).get("clock")))
         self.signal_cursor, signals = alert_store.read_signals(self.r, self.keys, self.signal_cursor)
         new = self.alerts.signals(signals) + self.alerts.volume(window, now) + self.alerts.sentiment(window, now)
+        for alert in new:
+            alert["raised_at"] = now
         alert_store.add(self.r, self.keys, new)
         for alert in new:
             logger.info("alert %s: %s", alert["severity"], alert["title"])

@@ -76,8 +76,9 @@ def test_card_framed_in_one_browser_appears_in_another(stack, driver):
         driver.get(stack.url)
         wait(driver).until(lambda d: count(d, "#feed .frame-btn") > 0)
         wait(other).until(lambda d: count(d, "#cards") == 1)
-        # Like a person: point at the feed (it holds still), then click.
+        # Like a person: point at the feed, read for a moment (it holds still), then click.
         ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
+        time.sleep(1.5)
         driver.find_element(By.CSS_SELECTOR, "#feed .frame-btn").click()
         wait(driver).until(lambda d: text(d, "#card-context-view").startswith("Framing @"))
         title = f"Dunk in the dark {time.time():.0f}"
@@ -135,3 +136,16 @@ def test_wall_and_exec_pages_are_read_only(stack, driver):
         driver.get(stack.url + page)
         wait(driver).until(lambda d: count(d, "#trending .trend-row") >= 1)
         assert count(driver, "#card-save") == 0 and count(driver, ".frame-btn") == 0
+
+
+def test_feed_holds_still_while_the_pointer_is_on_it(stack, driver):
+    driver.get(stack.url)
+    wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 3)
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
+    time.sleep(1.5)  # let the hold reach the server
+    driver.execute_script("document.querySelector('#feed .feed-item').warroomMarker = 1")
+    time.sleep(3)  # several snapshots go by
+    assert driver.execute_script("return document.querySelector('#feed .feed-item').warroomMarker") == 1
+    ActionChains(driver).move_to_element(driver.find_element(By.ID, "volume-chart")).perform()
+    wait(driver).until(lambda d: d.execute_script(
+        "return document.querySelector('#feed .feed-item').warroomMarker") is None)
