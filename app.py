@@ -18,12 +18,15 @@ from callbacks.response_cache import ResponseCache
 from config.settings import Settings
 from layouts import ids
 from layouts.command_center import make_shell
-from store import cards
+from store import cards, snapshot
 from store import health as health_store
 from store import posts as post_store
-from store import snapshot
 from store.keys import Keys
 from store.server import connect
+from streams.sources import webhook
+from streams.sources.base import CONNECTED, Sink
+
+INGEST_MAX_BYTES = 1_000_000
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +40,13 @@ class Services:
     keys: Keys
     snapshots: snapshot.SnapshotReader
     cache: ResponseCache | None = None
+    ingest: Sink | None = None  # the webhook's health row: posts, rate, last post
 
 
 def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     r = r or connect(settings.get("REDIS_URL"))
-    services = Services(settings, r, Keys(settings.event.id), snapshot.SnapshotReader(r, Keys(settings.event.id)))
+    keys = Keys(settings.event.id)
+    services = Services(settings, r, keys, snapshot.SnapshotReader(r, keys), ingest=Sink(r, keys, "webhook"))
     app = dash.Dash(
         __name__, title=f"War Room · {settings.event.name}", update_title=None,
         external_stylesheets=[],  # Bootstrap is served from assets/: no CDN on war-room Wi-Fi
@@ -91,13 +96,20 @@ def add_api(server: flask.Flask, s: Services) -> None:
     def api_cards():
         return _json({"cards": cards.all_cards(s.r, s.keys), "version": cards.version(s.r, s.keys)}, 200)
 
+    server.config["MAX_CONTENT_LENGTH"] = INGEST_MAX_BYTES  # a huge body is refused before it is read
+
     @server.post("/api/ingest")
     def api_ingest():
-        from streams.sources import webhook
-
         status, body = webhook.ingest(s.r, s.keys, flask.request.get_data(cache=False),
                                       flask.request.headers.get("Authorization"), s.settings.get("WARROOM_INGEST_TOKEN"))
+        if status == 202 and body.get("accepted"):
+            s.ingest.health.count(body["accepted"], time.time())
+            s.ingest.state(CONNECTED, "POST /api/ingest")
         return _json(body, status)
+
+    @server.errorhandler(413)
+    def too_large(_exc):
+        return _json({"error": f"body too large: at most {INGEST_MAX_BYTES} bytes"}, 413)
 
 
 def health(s: Services) -> tuple[dict, bool]:

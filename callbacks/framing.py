@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
@@ -51,7 +51,7 @@ def register(app, s) -> None:
             moment = chart_moment(click_data)
             if moment is None:
                 return no_update, no_update
-            at = datetime.fromtimestamp(moment, timezone.utc).strftime("%H:%M:%S UTC")
+            at = datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S UTC")
             return {"moment": moment}, f"Moment on the chart at {at}"
         if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
             return no_update, no_update
@@ -130,7 +130,7 @@ def chart_moment(click_data: dict | None) -> float | None:
         return None
     if isinstance(x, (int, float)):
         return x / 1000
-    return datetime.fromisoformat(str(x).replace(" ", "T")).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(str(x).replace(" ", "T")).replace(tzinfo=UTC).timestamp()
 
 
 def find_post(snap: dict | None, post_id: str) -> dict | None:

@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from analytics import nab
+from analytics import nab  # noqa: E402 - needs the repo root on sys.path first
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,19 @@ import redis
 
 from analytics.relevance import hot
 from store.keys import (
-    DEAD_MAXLEN, FOLD_BUCKET_S, FOLD_TTL_S, GROUP, INFLUENCE_BUCKET_S, INFLUENCE_TTL_S, MINUTE_TTL_S, SEEN_TTL_S,
-    SIGNALS_MAXLEN, STORYLINE_POSTS, TAGS_TTL_S, VOLUME_TTL_S, Keys,
+    DEAD_MAXLEN,
+    FOLD_BUCKET_S,
+    FOLD_TTL_S,
+    GROUP,
+    INFLUENCE_BUCKET_S,
+    INFLUENCE_TTL_S,
+    MINUTE_TTL_S,
+    SEEN_TTL_S,
+    SIGNALS_MAXLEN,
+    STORYLINE_POSTS,
+    TAGS_TTL_S,
+    VOLUME_TTL_S,
+    Keys,
 )
 from streams.enrichment import Aggregates, Context, Enriched
 

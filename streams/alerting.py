@@ -6,7 +6,7 @@ No I/O: the aggregator passes in the per-second window it already read and store
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from datetime import UTC
 
 from analytics.alerting import AlertBook
 from analytics.numbers import humanize
@@ -27,7 +27,7 @@ def schedule_windows(event: EventConfig, clock: dict | None) -> list[tuple[float
         if not item.expect_surge:
             continue
         if item.at is not None:
-            at = item.at if item.at.tzinfo else item.at.replace(tzinfo=timezone.utc)  # naive times are UTC
+            at = item.at if item.at.tzinfo else item.at.replace(tzinfo=UTC)  # naive times are UTC
             start = at.timestamp()
             out.append((start, start + item.minutes * 60))
         elif clock:
@@ -64,7 +64,7 @@ class AlertEngine:
         alerts = []
         b = start
         while b + self.bin_s <= settled:
-            for kind, name in self.series:
+            for _, name in self.series:
                 counts = window.get(name, {})
                 rate = sum(counts.get(int(s), 0) for s in range(int(b), int(b + self.bin_s))) / self.bin_s
                 if (a := self.spikes[name].step(b + self.bin_s, rate)) and (alert := self._volume_alert(name, a)):

@@ -118,7 +118,7 @@ def _emit_new(r: redis.Redis, keys: Keys, sink: Sink, url: str, parsed, now: flo
     ids = [entry_key(e) for e in entries]
     known = r.zmscore(seen, ids) if ids else []
     posts = []
-    for entry, score in zip(entries, known):
+    for entry, score in zip(entries, known, strict=True):
         if score is not None:
             continue
         try:

@@ -1,6 +1,6 @@
 """The posts stream against the real embedded server."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from store import posts as post_store
 from streams.post import Author, Post
@@ -8,7 +8,7 @@ from streams.post import Author, Post
 
 def make_post(i: int, **kw) -> Post:
     return Post(id=f"simulator:{i}", source="simulator", author=Author(handle=f"u{i}"), text=f"post {i}",
-                created_at=datetime.now(timezone.utc), **kw)
+                created_at=datetime.now(UTC), **kw)
 
 
 def test_append_stamps_received_at_and_counts(r, keys):

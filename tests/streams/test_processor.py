@@ -1,6 +1,6 @@
 """Processor workers against the real embedded server: counts, feed, dead letters, crash re-delivery."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ def settings():
 
 def post(i: int, text: str, followers: int = 100, **kw) -> Post:
     return Post(id=f"webhook:{i}", source="webhook", author=Author(handle=f"user{i}", followers=followers),
-                text=text, created_at=datetime.now(timezone.utc), hashtags=kw.pop("hashtags", []),
+                text=text, created_at=datetime.now(UTC), hashtags=kw.pop("hashtags", []),
                 engagement=Engagement(), **kw)
 
 
@@ -126,7 +126,7 @@ def test_reposted_author_gains_influence(r, keys, settings):
     run_once(proc, r, keys)
     post_store.append(r, keys, [post(100, "Oreo in the dark", followers=2000),
                                 Post(id="webhook:famous", source="webhook", author=Author(handle="famous", followers=2000),
-                                     text="Oreo in the dark tonight", created_at=datetime.now(timezone.utc))])
+                                     text="Oreo in the dark tonight", created_at=datetime.now(UTC))])
     run_once(proc, r, keys)
     famous = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:famous")
     other = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:100")
