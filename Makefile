@@ -6,11 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench detect lint format clean nab
 
+# Setup talks on stderr, so `make bench` and `make detect` print nothing but JSON lines on stdout.
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
-	touch $(STAMP)
+	@echo "setting up $(VENV) (first run only)" >&2
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install --quiet --upgrade pip >&2
+	@$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt >&2
+	@touch $(STAMP)
 
 run: $(STAMP)
 	$(PY) cli.py up
@@ -30,7 +32,6 @@ nab: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -44,6 +44,7 @@ def volume_figure(snap: dict, cards: list[dict], show_total: bool = False, focus
     t = [s * 1000 for s in vol.get("t", [])]
     if not t:
         return empty_figure("Waiting for data…")
+    skip = _quiet_lead(vol)  # just started: show the minutes we have, not 15 empty ones
     traces = []
     kinds = vol.get("kinds", {})
     for i, (name, ys) in enumerate(vol.get("series", {}).items()):
@@ -52,11 +53,11 @@ def volume_figure(snap: dict, cards: list[dict], show_total: bool = False, focus
             continue
         # x0/dx instead of an x array: the series is one point per second, and every screen downloads it.
         traces.append({"type": "scattergl", "mode": "lines", "name": "All posts" if kind == "all" else name,
-                       "x0": t[0], "dx": 1000, "y": ys, "line": {"width": 3 if kind == "brand" else 2, "dash": KIND_DASH.get(kind),
+                       "x0": t[skip], "dx": 1000, "y": ys[skip:], "line": {"width": 3 if kind == "brand" else 2, "dash": KIND_DASH.get(kind),
                                                   "color": PALETTE[i % len(PALETTE)]},
                        "hovertemplate": "%{y} /s"})
     layout = _layout()
-    layout["shapes"], layout["annotations"] = _moments(snap, cards, t[0], t[-1])
+    layout["shapes"], layout["annotations"] = _moments(snap, cards, t[skip], t[-1])
     if focus is not None:
         m = focus * 1000
         layout["xaxis"] = {**layout["xaxis"], "range": [m - 90_000, m + 90_000]}
@@ -64,6 +65,13 @@ def volume_figure(snap: dict, cards: list[dict], show_total: bool = False, focus
                                  "y0": 0, "y1": 1, "fillcolor": "rgba(255,169,77,0.25)", "line": {"width": 0}})
         layout["uirevision"] = f"focus-{focus}"
     return {"data": traces, "layout": layout}
+
+
+def _quiet_lead(vol: dict, keep_s: int = 60) -> int:
+    """Index of the first second worth showing: a minute before the first post in the window."""
+    all_posts = vol.get("series", {}).get("all") or []
+    first = next((i for i, n in enumerate(all_posts) if n), 0)
+    return max(0, first - keep_s)
 
 
 def _moments(snap: dict, cards: list[dict], x0: float, x1: float) -> tuple[list, list]:

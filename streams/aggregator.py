@@ -160,7 +160,10 @@ class Aggregator:
             self.storylines_at = now
             posts = [orjson.loads(p) for p in self.r.lrange(self.keys.storyline_posts, 0, -1)]
             recent = [p for p in posts if now - p["received_at"] <= STORYLINE_WINDOW_S]
-            self.storylines = storylines(recent, now)
+            # Rising conversations first: size weighted by growth (capped), so a new burst is not buried.
+            lines = storylines(recent, now)
+            self.storylines = sorted(lines, key=lambda x: x["size"] * min(max(x.get("growth", 1.0), 0.5), 3.0),
+                                     reverse=True)
         return self.storylines
 
     def _learn(self) -> dict:

@@ -47,7 +47,7 @@ class Enriched:
     """A post with its enrichment. `sentiment` is computed on first use when the enricher defers it: only
     posts in a charted sentiment series or admitted to the feed (their body carries it) pay for VADER."""
 
-    __slots__ = ("_scorer", "_sentiment", "at", "first", "fold", "post", "reasons", "score", "series", "spam",
+    __slots__ = ("_scorer", "_sentiment", "at", "first", "fold", "junk", "post", "reasons", "score", "series", "spam",
                  "watch_words")
 
     def __init__(self, post: Post, sentiment: float | None, score: float, reasons: list[str], series: list[str],
@@ -58,6 +58,7 @@ class Enriched:
         self.post, self._sentiment, self._scorer = post, sentiment, scorer
         self.score, self.reasons, self.series, self.watch_words = score, reasons, series, watch_words
         self.at, self.fold, self.first, self.spam = at, fold, first, spam
+        self.junk = spam  # spam-looking by its form too: its hashtags must not make anything "trend"
 
     @property
     def sentiment(self) -> float:
@@ -185,8 +186,10 @@ class Enricher:
             parts.append((-3.0, f"copy-paste burst ×{seen_before + 1}"))
         scored = relevance.score_parts(parts)
         post.matched_terms = series
-        return Enriched(post, None, scored.score, scored.reasons, series, list(watch_words), at, key,
-                        seen_before == 0, spam, scorer=self.sentiment.compound)
+        enriched = Enriched(post, None, scored.score, scored.reasons, series, list(watch_words), at, key,
+                            seen_before == 0, spam, scorer=self.sentiment.compound)
+        enriched.junk = spam or spam_phrase or len(post.hashtags) > 4
+        return enriched
 
     def batch(self, posts: list[Post], now: float, ctx: Context | None = None) -> tuple[list[Enriched], Aggregates]:
         ctx = ctx or Context()
@@ -210,9 +213,10 @@ class Enricher:
             minutes[(minute, s)] += 1
             if s in self.sentiment_series:
                 agg.sentiment[(sec, s)] += e.sentiment
-        bucket = int(e.at // self.bucket_s)
-        for tag in e.post.hashtags:
-            agg.tags[(bucket, tag)] += 1
+        if not e.junk:  # giveaway spam rides on hot tags; it must not make its own tags trend
+            bucket = int(e.at // self.bucket_s)
+            for tag in e.post.hashtags:
+                agg.tags[(bucket, tag)] += 1
         agg.folds[e.fold] += 1
         agg.folds_low[e.fold] += e.post.author.followers < LOW_FOLLOWERS
         if not e.first and e.fold in ctx.in_feed:
