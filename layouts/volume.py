@@ -88,8 +88,9 @@ def _moments(snap: dict, cards: list[dict], x0: float, x1: float) -> tuple[list,
             color = "#51cf66" if card.get("type") == "opportunity" else "#ff6b6b"
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": m * 1000, "x1": m * 1000, "y0": 0,
                            "y1": 1, "line": {"color": color, "width": 2, "dash": "dash"}})
-            notes.append({"x": m * 1000, "y": 1, "xref": "x", "yref": "paper", "text": _escape(card["title"]),
-                          "showarrow": False, "yanchor": "bottom", "font": {"size": 13, "color": color}})
+            notes.append({"x": m * 1000, "y": 0.97, "xref": "x", "yref": "paper", "text": _escape(card["title"]),
+                          "showarrow": False, "yanchor": "top", "xanchor": "left", "font": {"size": 13, "color": color},
+                          "bgcolor": "rgba(20,24,29,0.8)"})
     for alert in snap.get("alerts", []):
         if alert.get("kind") in ("spike", "dip") and x0 <= alert["moment"] * 1000 <= x1:
             notes.append({"x": alert["moment"] * 1000, "y": 0.9, "xref": "x", "yref": "paper", "text": "⚠",
