@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal
 
 import yaml
@@ -270,9 +271,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 
 def redact(text: str, settings: Settings) -> str:
-    """Remove every secret value from a string before it is logged."""
-    for name in SECRET_VARS:
-        value = settings.get(name)
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
+    """Remove every secret value from a string before it is logged (a URL's password on its own too)."""
+    for value in secret_values(settings):
+        text = text.replace(value, "***")
     return text
+
+
+def secret_values(settings: Settings) -> list[str]:
+    values = [settings.get(name) for name in SECRET_VARS]
+    values += [urlsplit(v).password or "" for v in values if v and "://" in v]
+    return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.settings import ENV_VARS, ROOT, ConfigError, load_event, load_settings
+from config.settings import ENV_VARS, ROOT, ConfigError, load_event, load_settings, redact
 
 
 def test_demo_event_loads():
@@ -44,3 +44,10 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     missing = [name for name, _, _ in ENV_VARS if f"`{name}`" not in readme]
     assert not missing, f"document these in README.md: {missing}"
+
+
+def test_redact_hides_secrets_and_a_url_password_on_its_own():
+    settings = load_settings({"REDIS_URL": "redis://:s3cretpass@127.0.0.1:6379/0", "X_BEARER_TOKEN": "AAAAtoken"})
+    line = "connect redis://:s3cretpass@127.0.0.1:6379/0 with s3cretpass and Bearer AAAAtoken"
+    clean = redact(line, settings)
+    assert "s3cretpass" not in clean and "AAAAtoken" not in clean and "127.0.0.1" not in clean
