@@ -19,13 +19,11 @@ import orjson
 from config.settings import ConfigError, Settings, load_settings, redact
 from store.errors import StoreError
 from store.keys import Keys
+from supervisor import SOURCE_MODULES
 
 logger = logging.getLogger("warroom")
 
 ROOT = Path(__file__).resolve().parent
-SOURCE_MODULES = {"simulator": "streams.sources.simulator", "x": "streams.sources.x",
-                  "bluesky": "streams.sources.bluesky", "mastodon": "streams.sources.mastodon",
-                  "rss": "streams.sources.rss", "reddit": "streams.sources.reddit"}
 
 
 class RedactSecrets(logging.Filter):

@@ -24,6 +24,7 @@ from streams.alerting import AlertEngine, schedule_windows
 from streams.enrichment import ALL
 from streams.notify import Notifier
 from streams.post import SOURCES
+from streams.sources.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -188,17 +189,17 @@ class Aggregator:
         }
 
     def run(self, stop: threading.Event) -> None:
-        delay = 0.5
+        backoff = Backoff(start=0.5, maximum=BACKOFF_CEILING_S)
         logger.info("aggregator started, tick %.2fs", self.settings.tick_s)
         next_tick = time.time()
         while not stop.is_set():
             try:
                 self.tick()
-                delay = 0.5
+                backoff.reset()
             except (redis.ConnectionError, redis.TimeoutError) as exc:
+                delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 stop.wait(delay)
-                delay = min(delay * 2, BACKOFF_CEILING_S)
                 continue
             next_tick += self.settings.tick_s
             if (wait := next_tick - time.time()) > 0:

@@ -12,14 +12,15 @@ import time
 import orjson
 import redis
 
-from config.settings import Settings
 from analytics.learning import RelevanceModel
+from config.settings import Settings
 from store import aggregates
 from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
 from streams.enrichment import Enricher, lookups, parse_all
 from streams.post import Post
+from streams.sources.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Processor:
 
     def run(self, stop: threading.Event) -> None:
         post_store.ensure_group(self.r, self.keys)
-        last_claim, delay = 0.0, 0.5
+        last_claim, backoff = 0.0, Backoff(start=0.5, maximum=BACKOFF_CEILING_S)
         logger.info("processor %s started", self.consumer)
         while not stop.is_set():
             try:
@@ -113,11 +114,11 @@ class Processor:
                 if entries:
                     self.handle(entries)
                 self._heartbeat()
-                delay = 0.5
+                backoff.reset()
             except (redis.ConnectionError, redis.TimeoutError) as exc:
+                delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 stop.wait(delay)
-                delay = min(delay * 2, BACKOFF_CEILING_S)
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
