@@ -23,6 +23,7 @@ GROUPS = {
     "web": "bench.web_bench",
     "analytics": "bench.analytics_bench",
     "learning": "bench.learning_bench",
+    "detection": "bench.detection_bench",
 }
 
 
