@@ -124,6 +124,7 @@ class SpikeDetector:
         self._last: float | None = None
         self._mean = 0.0
         self._var = 0.0
+        self._n = 0  # points learned: the first ones are plain running averages (see _update)
 
     @property
     def expected(self) -> float:
@@ -161,8 +162,16 @@ class SpikeDetector:
     def _update(self, timestamp: float, y: float) -> None:
         dt = max(timestamp - self._last, 0.0)
         alpha = 1.0 - 0.5 ** (dt / self.half_life_s)
+        self._n += 1
+        # While warming up, learn as a running average: a near-empty first point (a source that has just
+        # started) must not become a baseline that later reads ordinary volume as a spike.
+        warming = timestamp - self._start < self.warmup_s
+        if warming:
+            alpha = max(alpha, 1.0 / (self._n + 1))
         std = max(math.sqrt(self._var), self.noise_floor)
-        delta = min(max(y - self._mean, -self.clip * std), self.clip * std)
+        delta = y - self._mean
+        if not warming:
+            delta = min(max(delta, -self.clip * std), self.clip * std)
         self._mean += alpha * delta
         self._var = (1.0 - alpha) * (self._var + alpha * delta * delta)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import pytest
@@ -130,3 +131,14 @@ def test_detectors_are_streaming_and_stateful():
         rows = with_values(poisson_series(), 600, [900.0] * 6)
         fired = [a for a in (detector.step(t, v) for t, v in rows) if a]
         assert len(fired) >= 1
+
+
+def test_a_near_empty_first_point_does_not_become_the_baseline():
+    """A source that has just started: the first bin is empty, then a steady 10/s, then a real 5x burst."""
+    det = SpikeDetector(half_life_s=300, warmup_s=60, cooldown_s=120, threshold=4.0, confirm=1)
+    rng = random.Random(1)
+    alerts = [det.step(0, 0.0)]
+    alerts += [det.step(t, rng.gauss(10, 1)) for t in range(5, 200, 5)]
+    assert not any(alerts), "steady volume after an empty start must not look like a spike"
+    burst = [det.step(t, rng.gauss(50, 3)) for t in range(200, 215, 5)]
+    assert any(a and a.kind == "spike" for a in burst)
