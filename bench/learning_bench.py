@@ -12,7 +12,7 @@ from analytics.learning import RelevanceModel
 from analytics.ranking import ndcg_at_k
 from analytics.storylines import storylines
 from config.settings import load_event
-from streams.enrichment import Enricher
+from streams.enrichment import Context, Enricher
 from streams.post import parse_post
 from streams.scenario import Scenario
 
@@ -38,7 +38,7 @@ def scored(rows: list[tuple[dict, int]]) -> list[tuple[dict, int, float]]:
     enricher = Enricher(load_event(EVENT))
     out = []
     for p, grade in rows:
-        e = enricher.enrich(parse_post(p), p["created_at"])
+        e = enricher.enrich(parse_post(p), p["created_at"], Context())
         out.append((dict(p, score=e.score, sentiment=e.sentiment, received_at=p["created_at"]), grade, e.score))
     return out
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import orjson
 
+from layouts.command_center import TICK_MS
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,7 @@ FRESHNESS_MEASURE_S = float(os.environ.get("BENCH_FRESHNESS_MEASURE_S", "25"))
 FRESHNESS_RATES = [int(x) for x in os.environ.get("BENCH_FRESHNESS_RATES", "1000,10000").split(",") if x]
 WORKERS = 2
 PRODUCER_TICK_S = 0.01
-POLL_INTERVAL_S = 1.0  # dcc.Interval(id=ids.TICK, interval=1000): every screen polls once a second
+POLL_INTERVAL_S = TICK_MS / 1000  # dcc.Interval(id=ids.TICK, interval=TICK_MS): how often every screen asks
 SIX_HOURS_S = 6 * 3600
 
 
