@@ -55,6 +55,11 @@ def make_page(settings: Settings, role: str) -> html.Div:
     grid = html.Div([volume, trending, feed, stories, framing, alerts, sentiment, sources],
                     className=f"cc-grid role-{role}")
     return html.Div([
+        # What this page has rendered: a new page (another role) starts from nothing and gets everything.
+        dcc.Store(id=ids.SNAP_VERSION, data=0),
+        dcc.Store(id=ids.CARDS_VERSION, data=-1),
+        dcc.Store(id=ids.FOCUS, data=None),
+        dcc.Store(id=ids.HOLD, data=None),
         make_header(settings, role),
         html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),
         html.Div(id=ids.ALERT_FLASH, className="alert-flash"),
@@ -69,10 +74,6 @@ def make_shell(settings: Settings) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL),
         dcc.Interval(id=ids.TICK, interval=TICK_MS),
-        dcc.Store(id=ids.SNAP_VERSION, data=0),
         dcc.Store(id=ids.LAST_SEEN, data=None),
-        dcc.Store(id=ids.CARDS_VERSION, data=-1),
-        dcc.Store(id=ids.FOCUS, data=None),
-        dcc.Store(id=ids.HOLD, data=None),
         html.Div(make_page(settings, "strategist"), id="page"),
     ])

@@ -135,6 +135,7 @@ def test_wall_and_exec_pages_are_read_only(stack, driver):
     for page in ("/wall", "/exec"):
         driver.get(stack.url + page)
         wait(driver).until(lambda d: count(d, "#trending .trend-row") >= 1)
+        wait(driver).until(lambda d: text(d, "#cards").strip() != "")  # the room's cards (or "No cards yet.")
         assert count(driver, "#card-save") == 0 and count(driver, ".frame-btn") == 0
 
 
