@@ -67,6 +67,9 @@ def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
                     **{"data-post-id": p["id"]})
 
 
+RISING_Z = 4.0  # the trend detector's threshold: below it a term is listed but not called rising
+
+
 def trending_rows(items: list[dict], now: float) -> list:
     if not items:
         return [html.Div("Nothing unusual yet.", className="text-muted p-3")]
@@ -85,7 +88,7 @@ def trending_rows(items: list[dict], now: float) -> list:
                          f"z {item['significance']:.1f}" + (f" · rising {age(now - since)}" if since else ""),
                          className="trend-meta"),
             ], className="flex-grow-1"),
-        ], className="trend-row d-flex"))
+        ], className="trend-row d-flex" + ("" if item["significance"] >= RISING_Z else " quiet")))
     return rows
 
 

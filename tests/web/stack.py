@@ -17,6 +17,7 @@ import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-ingest-token-123"
@@ -120,3 +121,16 @@ def browser(width: int = 1920, height: int = 1080) -> webdriver.Chrome:
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_window_size(width, height)
     return driver
+
+
+def wait(driver, timeout: float = 30) -> WebDriverWait:
+    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+
+
+def count(driver, css: str) -> int:
+    return driver.execute_script("return document.querySelectorAll(arguments[0]).length", css)
+
+
+def text(driver, css: str) -> str:
+    """innerText read in one step: live panels re-render, so element handles go stale."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)

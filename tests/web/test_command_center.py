@@ -8,9 +8,9 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.web.stack import Stack, browser, event_file
+from tests.web.stack import Stack, browser, count, event_file, text, wait
 
 pytestmark = pytest.mark.browser
 
@@ -23,24 +23,8 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture
-def driver():
-    d = browser()
-    yield d
-    d.quit()
 
 
-def wait(driver, timeout: float = 20):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
-
-
-def count(driver, css: str) -> int:
-    return driver.execute_script("return document.querySelectorAll(arguments[0]).length", css)
-
-
-def text(driver, css: str) -> str:
-    """innerText read in one step: live panels re-render every second, so element handles go stale."""
-    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
 
 
 def test_every_panel_fills_with_live_simulated_data(stack, driver):

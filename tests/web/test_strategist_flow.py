@@ -8,12 +8,11 @@ import time
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from store import posts as post_store
 from store.keys import Keys
 from store.server import connect, running_embedded_url
-from tests.web.stack import Stack, browser, event_file
+from tests.web.stack import Stack, count, event_file, text, wait
 
 pytestmark = pytest.mark.browser
 
@@ -28,24 +27,8 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture
-def driver():
-    d = browser()
-    yield d
-    d.quit()
 
 
-def wait(driver, timeout: float = 30):
-    return WebDriverWait(driver, timeout, poll_frequency=0.2)
-
-
-def count(driver, css: str) -> int:
-    return driver.execute_script("return document.querySelectorAll(arguments[0]).length", css)
-
-
-def text(driver, css: str) -> str:
-    """innerText read in one step: live panels re-render, so element handles go stale."""
-    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
 
 
 def point_at(driver, css: str) -> None:
