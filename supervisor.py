@@ -97,7 +97,8 @@ class Supervisor:
                 continue
             child.restarts += 1
             child.next_start = now + child.backoff
-            logger.warning("%s exited with %s; restarting in %.0fs", child.name, code, child.backoff)
+            logger.warning("%s exited with %s (restart %d); restarting in %.0fs", child.name, code, child.restarts,
+                           child.backoff)
             child.backoff = min(child.backoff * 2, RESTART_CEILING_S)
             child.proc = None
 

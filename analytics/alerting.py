@@ -11,7 +11,6 @@ logger = logging.getLogger(__name__)
 SEVERITY = {"watch_word": "critical", "influencer": "medium", "spike": "high", "dip": "high",
             "sentiment_drop": "high"}
 LOUD = {"critical", "high"}  # these toast and flash on every screen; the rest wait in the list
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 @dataclass

@@ -76,25 +76,8 @@ def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
     return out
 
 
-def filter_unseen(r: redis.Redis, keys: Keys, ids: list[str], now: float) -> set[str]:
-    """Ids not processed in the last few minutes (a source re-sent them, or a replay overlapped)."""
-    if not ids:
-        return set()
-    minute = int(now) // 60
-    pipe = r.pipeline(transaction=False)
-    for m in (minute, minute - 1, minute - 2):
-        pipe.smismember(keys.seen(m), ids)
-    seen = [any(flags) for flags in zip(*pipe.execute(), strict=True)]
-    return {i for i, s in zip(ids, seen, strict=True) if not s}
 
 
-def feed_floors(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> dict[str, float]:
-    """The lowest feed score still in each feed (or -inf when the feed has room), to admit posts cheaply."""
-    names, sizes = _feed_names(keys, sources, size)
-    pipe = r.pipeline(transaction=False)
-    for name, n in zip(names, sizes, strict=True):
-        pipe.zrange(name, -n, -n, withscores=True)
-    return _floors(names, pipe.execute())
 
 
 def _feed_names(keys: Keys, sources: Iterable[str], size: int) -> tuple[list[str], list[int]]:

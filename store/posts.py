@@ -10,7 +10,7 @@ import orjson
 import redis
 
 from store.keys import DEAD_MAXLEN, GROUP, STREAM_MAXLEN, Keys
-from streams.post import InvalidPost, Post, parse_post
+from streams.post import Post
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +46,6 @@ def append_dicts(r: redis.Redis, keys: Keys, posts: list[dict], now: float | Non
     return len(posts)
 
 
-def append_payloads(r: redis.Redis, keys: Keys, payloads: Iterable[bytes | str | dict], source: str) -> tuple[int, list[str]]:
-    """Validate raw payloads; append the good ones and dead-letter the rest. Returns (accepted, reasons)."""
-    good: list[Post] = []
-    reasons: list[str] = []
-    for payload in payloads:
-        try:
-            good.append(parse_post(payload))
-        except InvalidPost as exc:
-            dead_letter(r, keys, payload, exc.reason, source)
-            reasons.append(exc.reason)
-    append(r, keys, good)
-    return len(good), reasons
 
 
 def dead_letter(r: redis.Redis, keys: Keys, payload: bytes | str | dict, reason: str, source: str) -> None:

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from store import posts as post_store
-from streams.post import Author, Post
+from streams.post import Author, InvalidPost, Post, parse_post
 
 
 def make_post(i: int, **kw) -> Post:
@@ -20,12 +22,13 @@ def test_append_stamps_received_at_and_counts(r, keys):
 
 
 def test_bad_payload_goes_to_dead_letters_with_reason(r, keys):
-    good = make_post(1).model_dump(mode="json")
-    accepted, reasons = post_store.append_payloads(r, keys, [good, {"id": "x:1", "text": "no author"}, b"{not json"], "webhook")
-    assert accepted == 1
-    assert len(reasons) == 2 and "source" in reasons[0]
+    for payload in ({"id": "x:1", "text": "no author"}, b"{not json"):
+        with pytest.raises(InvalidPost) as err:
+            parse_post(payload)
+        post_store.dead_letter(r, keys, payload, err.value.reason, "webhook")
     dead = post_store.dead_letters(r, keys)
     assert len(dead) == 2 and dead[0]["source"] == "webhook"
+    assert "source" in dead[1]["reason"] and "not json" in dead[0]["payload"]
     assert post_store.stats(r, keys)["dead"] == 2
 
 
