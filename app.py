@@ -48,9 +48,12 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     keys = Keys(settings.event.id)
     services = Services(settings, r, keys, snapshot.SnapshotReader(r, keys), ingest=Sink(r, keys, "webhook"))
     app = dash.Dash(
-        __name__, title=f"War Room · {settings.event.name}", update_title=None,
+        __name__,
+        title=f"War Room · {settings.event.name}",
+        update_title=None,
         external_stylesheets=[],  # Bootstrap is served from assets/: no CDN on war-room Wi-Fi
-        suppress_callback_exceptions=True, serve_locally=True,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
     )
     app.index_string = app.index_string.replace("<html>", '<html data-bs-theme="dark">')
     app.layout = make_shell(settings)
@@ -100,8 +103,13 @@ def add_api(server: flask.Flask, s: Services) -> None:
 
     @server.post("/api/ingest")
     def api_ingest():
-        status, body = webhook.ingest(s.r, s.keys, flask.request.get_data(cache=False),
-                                      flask.request.headers.get("Authorization"), s.settings.get("WARROOM_INGEST_TOKEN"))
+        status, body = webhook.ingest(
+            s.r,
+            s.keys,
+            flask.request.get_data(cache=False),
+            flask.request.headers.get("Authorization"),
+            s.settings.get("WARROOM_INGEST_TOKEN"),
+        )
         if status == 202 and body.get("accepted"):
             s.ingest.health.count(body["accepted"], time.time())
             s.ingest.state(CONNECTED, "POST /api/ingest")
@@ -126,13 +134,23 @@ def health(s: Services) -> tuple[dict, bool]:
     stale_after = s.settings.event.thresholds.stale_after_s
     ok = snap_age is not None and snap_age <= stale_after
     return {
-        "status": "ok" if ok else "degraded", "time": now, "event": s.settings.event.id,
+        "status": "ok" if ok else "degraded",
+        "time": now,
+        "event": s.settings.event.id,
         "redis": {"reachable": True},
-        "pipeline": {"received": stats.get("received", 0), "processed": stats.get("processed", 0),
-                     "dead_lettered": stats.get("dead", 0), "duplicates": stats.get("duplicates", 0),
-                     "consumer_lag": lag["lag"], "pending": lag["pending"], "last_processed_at": stats.get("last_at")},
-        "sources": {name: {k: h.get(k) for k in ("state", "detail", "rate_per_s", "last_post_at", "rate_limit", "gaps")}
-                    for name, h in sources.items()},
+        "pipeline": {
+            "received": stats.get("received", 0),
+            "processed": stats.get("processed", 0),
+            "dead_lettered": stats.get("dead", 0),
+            "duplicates": stats.get("duplicates", 0),
+            "consumer_lag": lag["lag"],
+            "pending": lag["pending"],
+            "last_processed_at": stats.get("last_at"),
+        },
+        "sources": {
+            name: {k: h.get(k) for k in ("state", "detail", "rate_per_s", "last_post_at", "rate_limit", "gaps")}
+            for name, h in sources.items()
+        },
         "snapshot": {"age_s": snap_age, "version": snap.get("version") if snap else None},
         "web": {"screen_answers_shared": s.cache.hits, "screen_answers_computed": s.cache.misses} if s.cache else {},
     }, ok

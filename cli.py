@@ -78,6 +78,7 @@ def stop_event() -> threading.Event:
 
 # Commands ---------------------------------------------------------------------------------------------------
 
+
 def cmd_collect(settings: Settings, args) -> None:
     module = importlib.import_module(SOURCE_MODULES[args.source])
     module.run(settings, client(settings), Keys(settings.event.id), stop_event())
@@ -104,22 +105,43 @@ def cmd_serve(settings: Settings, args) -> None:
     host, port = settings.get("HOST"), settings.port
     logger.info("dashboard on http://%s:%s", host, port)
     # One connection per open screen: waitress's default limit (100) would turn the 101st screen away.
-    serve(app.server, host=host, port=port, threads=args.threads, ident="warroom", channel_timeout=30,
-          connection_limit=args.connections)
+    serve(
+        app.server,
+        host=host,
+        port=port,
+        threads=args.threads,
+        ident="warroom",
+        channel_timeout=30,
+        connection_limit=args.connections,
+    )
 
 
 def cmd_simulate(settings: Settings, args) -> None:
     from streams.sources import simulator
 
-    simulator.run(settings, client(settings), Keys(settings.event.id), stop_event(), rate=args.rate,
-                  speedup=args.speedup, truth_path=args.truth, duration_s=args.duration)
+    simulator.run(
+        settings,
+        client(settings),
+        Keys(settings.event.id),
+        stop_event(),
+        rate=args.rate,
+        speedup=args.speedup,
+        truth_path=args.truth,
+        duration_s=args.duration,
+    )
 
 
 def cmd_record(settings: Settings, args) -> None:
     from streams.sources import replay
 
-    replay.record(client(settings, blocking=True), Keys(settings.event.id), args.path, stop_event(),
-                  source=args.source, limit=args.limit)
+    replay.record(
+        client(settings, blocking=True),
+        Keys(settings.event.id),
+        args.path,
+        stop_event(),
+        source=args.source,
+        limit=args.limit,
+    )
 
 
 def cmd_replay(settings: Settings, args) -> None:
@@ -177,9 +199,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-COMMANDS = {"up": cmd_up, "collect": cmd_collect, "process": cmd_process, "aggregate": cmd_aggregate,
-            "serve": cmd_serve, "simulate": cmd_simulate, "record": cmd_record, "replay": cmd_replay,
-            "detect": cmd_detect, "bench": cmd_bench}
+COMMANDS = {
+    "up": cmd_up,
+    "collect": cmd_collect,
+    "process": cmd_process,
+    "aggregate": cmd_aggregate,
+    "serve": cmd_serve,
+    "simulate": cmd_simulate,
+    "record": cmd_record,
+    "replay": cmd_replay,
+    "detect": cmd_detect,
+    "bench": cmd_bench,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,14 @@ from store.server import EmbeddedServer
 logger = logging.getLogger(__name__)
 
 RESTART_CEILING_S = 30.0
-SOURCE_MODULES = {"simulator": "streams.sources.simulator", "x": "streams.sources.x",
-                  "bluesky": "streams.sources.bluesky", "mastodon": "streams.sources.mastodon",
-                  "rss": "streams.sources.rss", "reddit": "streams.sources.reddit"}
+SOURCE_MODULES = {
+    "simulator": "streams.sources.simulator",
+    "x": "streams.sources.x",
+    "bluesky": "streams.sources.bluesky",
+    "mastodon": "streams.sources.mastodon",
+    "rss": "streams.sources.rss",
+    "reddit": "streams.sources.reddit",
+}
 
 
 @dataclass
@@ -73,8 +78,10 @@ class Supervisor:
     def _banner(self) -> None:
         url = f"http://{self.settings.get('HOST')}:{self.settings.port}"
         redis_where = f"embedded Valkey (data in {self.server.data_dir})" if self.server else "REDIS_URL"
-        sys.stdout.write(f"\n  War Room is up: {url}\n  wall: {url}/wall   executives: {url}/exec\n"
-                         f"  Redis: {redis_where}. Ctrl-C stops everything.\n\n")
+        sys.stdout.write(
+            f"\n  War Room is up: {url}\n  wall: {url}/wall   executives: {url}/exec\n"
+            f"  Redis: {redis_where}. Ctrl-C stops everything.\n\n"
+        )
         sys.stdout.flush()
 
     def _start(self, child: Child, env: dict) -> None:
@@ -97,8 +104,9 @@ class Supervisor:
                 continue
             child.restarts += 1
             child.next_start = now + child.backoff
-            logger.warning("%s exited with %s (restart %d); restarting in %.0fs", child.name, code, child.restarts,
-                           child.backoff)
+            logger.warning(
+                "%s exited with %s (restart %d); restarting in %.0fs", child.name, code, child.restarts, child.backoff
+            )
             child.backoff = min(child.backoff * 2, RESTART_CEILING_S)
             child.proc = None
 

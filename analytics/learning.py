@@ -113,7 +113,9 @@ class RelevanceModel:
         cached = self._index_cache.get(token)
         if cached is None:
             h = murmurhash3_32(token, seed=0)
-            cached = (2147483647 - (self.n_features - 1)) % self.n_features if h == -(2**31) else abs(h) % self.n_features
+            cached = (
+                (2147483647 - (self.n_features - 1)) % self.n_features if h == -(2**31) else abs(h) % self.n_features
+            )
             if len(self._index_cache) >= TOKEN_CACHE:
                 self._index_cache.clear()
             self._index_cache[token] = cached
@@ -121,8 +123,12 @@ class RelevanceModel:
 
     def to_bytes(self) -> bytes:
         """A versioned envelope: JSON header (settings, counts, replay buffer) + npz of the weights. No pickle."""
-        header = {"n_features": self.n_features, "seed": self.seed, "seen": [self._seen[0], self._seen[1]],
-                  "replay": [list(self._replay[0]), list(self._replay[1])]}
+        header = {
+            "n_features": self.n_features,
+            "seed": self.seed,
+            "seen": [self._seen[0], self._seen[1]],
+            "replay": [list(self._replay[0]), list(self._replay[1])],
+        }
         weights = io.BytesIO()
         if hasattr(self.classifier, "coef_"):
             c = self.classifier

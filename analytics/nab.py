@@ -32,10 +32,7 @@ class Score:
 def load_windows(data_dir: Path) -> dict[str, list[Window]]:
     """NAB windows.json as {file name: [(start epoch, end epoch), ...]}."""
     raw = json.loads((data_dir / "windows.json").read_text(encoding="utf-8"))
-    return {
-        name: [(parse_timestamp(a), parse_timestamp(b)) for a, b in pairs]
-        for name, pairs in raw.items()
-    }
+    return {name: [(parse_timestamp(a), parse_timestamp(b)) for a, b in pairs] for name, pairs in raw.items()}
 
 
 def load_series(path: Path) -> list[tuple[float, float]]:
@@ -56,9 +53,7 @@ def score_alerts(
     """A window is hit by at least one alert inside it; an alert outside every window is a false alarm."""
     times = list(alert_times)
     hit = [any(start <= t <= end for t in times) for start, end in windows]
-    false_alarms = sum(
-        not any(start <= t <= end for start, end in windows) for t in times
-    )
+    false_alarms = sum(not any(start <= t <= end for start, end in windows) for t in times)
     return Score(
         series,
         detector,
@@ -79,9 +74,7 @@ def score_series(
     **params: object,
 ) -> Score:
     alerts = detect_series(rows, method=method, **params)
-    return score_alerts(
-        (alert.timestamp for alert in alerts), windows, series=series, detector=method
-    )
+    return score_alerts((alert.timestamp for alert in alerts), windows, series=series, detector=method)
 
 
 def total(scores: Iterable[Score], *, detector: str = "") -> Score:
@@ -97,9 +90,7 @@ def total(scores: Iterable[Score], *, detector: str = "") -> Score:
     )
 
 
-def score_dataset(
-    data_dir: Path, *, method: str = "ewz", **params: object
-) -> list[Score]:
+def score_dataset(data_dir: Path, *, method: str = "ewz", **params: object) -> list[Score]:
     """Per-series scores for every Twitter volume series in `data_dir`, then the total."""
     windows = load_windows(data_dir)
     scores = [

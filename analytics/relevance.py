@@ -48,13 +48,20 @@ class Scored:
 
 def contributions(s: Signals, brand_name: str) -> list[tuple[float, str]]:
     """Each (points, reason) that applies to the post."""
-    return (text_contributions(brand_name, s.brand, s.competitors, s.profile_hits, s.watch_words)
-            + author_contributions(s.followers, s.reposted, s.mentioned, s.verified, s.engagement)
-            + form_contributions(s.is_repost, s.hashtags > 4 or looks_spammy(s.text), len(s.text) < 15))
+    return (
+        text_contributions(brand_name, s.brand, s.competitors, s.profile_hits, s.watch_words)
+        + author_contributions(s.followers, s.reposted, s.mentioned, s.verified, s.engagement)
+        + form_contributions(s.is_repost, s.hashtags > 4 or looks_spammy(s.text), len(s.text) < 15)
+    )
 
 
-def text_contributions(brand_name: str, brand: bool, competitors: tuple[str, ...],
-                       profile_hits: tuple[tuple[str, float], ...], watch_words: tuple[str, ...]) -> list[tuple[float, str]]:
+def text_contributions(
+    brand_name: str,
+    brand: bool,
+    competitors: tuple[str, ...],
+    profile_hits: tuple[tuple[str, float], ...],
+    watch_words: tuple[str, ...],
+) -> list[tuple[float, str]]:
     """What the post talks about: the brand, competitors, the brand's profile, watch-words (same for a repeated text)."""
     out: list[tuple[float, str]] = []
     if brand:
@@ -69,8 +76,9 @@ def text_contributions(brand_name: str, brand: bool, competitors: tuple[str, ...
     return out
 
 
-def author_contributions(followers: int, reposted: int, mentioned: int, verified: bool,
-                         engagement: int) -> list[tuple[float, str]]:
+def author_contributions(
+    followers: int, reposted: int, mentioned: int, verified: bool, engagement: int
+) -> list[tuple[float, str]]:
     """Who wrote it and how far it went: influence, verification, engagement."""
     out: list[tuple[float, str]] = []
     if followers > FOLLOWERS_FROM or reposted > 0 or mentioned > 0:

@@ -18,8 +18,15 @@ class SentimentDrop:
     sits `drop` or more below the baseline; then stays quiet for `cooldown_s`.
     """
 
-    def __init__(self, half_life_s: float = 600.0, min_posts: int = 20, drop: float = 0.25,
-                 cooldown_s: float = 300.0, *, recent_s: float = 90.0):
+    def __init__(
+        self,
+        half_life_s: float = 600.0,
+        min_posts: int = 20,
+        drop: float = 0.25,
+        cooldown_s: float = 300.0,
+        *,
+        recent_s: float = 90.0,
+    ):
         self.half_life_s, self.min_posts, self.drop = half_life_s, min_posts, drop
         self.cooldown_s, self.recent_s = cooldown_s, recent_s
         self._recent: deque[tuple[float, int, float]] = deque()
@@ -57,5 +64,10 @@ class SentimentDrop:
         if baseline - mean < self.drop or ts - self._last_alert < self.cooldown_s:
             return None
         self._last_alert = ts
-        return {"timestamp": ts, "kind": "sentiment_drop", "score": round(baseline - mean, 4),
-                "mean": round(mean, 4), "baseline": round(baseline, 4)}
+        return {
+            "timestamp": ts,
+            "kind": "sentiment_drop",
+            "score": round(baseline - mean, 4),
+            "mean": round(mean, 4),
+            "baseline": round(baseline, 4),
+        }

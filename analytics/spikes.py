@@ -74,11 +74,7 @@ class _Gate:
 
     def fire(self, timestamp: float, score: float, threshold: float) -> bool:
         self.run = self.run + 1 if score > threshold else 0
-        if (
-            not self.armed
-            and score < self.rearm
-            and timestamp - self.last_alert >= self.cooldown_s
-        ):
+        if not self.armed and score < self.rearm and timestamp - self.last_alert >= self.cooldown_s:
             self.armed = True
         if self.armed and self.run >= self.confirm:
             self.armed = False
@@ -117,9 +113,7 @@ class SpikeDetector:
         self.forward, self.inverse = TRANSFORMS[transform]
         self.schedule = list(schedule)
         self._spikes = _Gate(cooldown_s, rearm=threshold / 2, confirm=confirm)
-        self._dips = _Gate(
-            cooldown_s, rearm=(dip_threshold or threshold) / 2, confirm=confirm
-        )
+        self._dips = _Gate(cooldown_s, rearm=(dip_threshold or threshold) / 2, confirm=confirm)
         self._start: float | None = None
         self._last: float | None = None
         self._mean = 0.0
@@ -149,13 +143,9 @@ class SpikeDetector:
     def _judge(self, timestamp: float, z: float, value: float) -> Alert | None:
         if timestamp - self._start < self.warmup_s:
             return None
-        if not in_schedule(timestamp, self.schedule) and self._spikes.fire(
-            timestamp, z, self.threshold
-        ):
+        if not in_schedule(timestamp, self.schedule) and self._spikes.fire(timestamp, z, self.threshold):
             return Alert(timestamp, "spike", z, value, self.expected)
-        if self.dip_threshold is not None and self._dips.fire(
-            timestamp, -z, self.dip_threshold
-        ):
+        if self.dip_threshold is not None and self._dips.fire(timestamp, -z, self.dip_threshold):
             return Alert(timestamp, "dip", z, value, self.expected)
         return None
 
@@ -214,9 +204,7 @@ class MeanSigmaDetector:
             return None
         std = math.sqrt(self._m2 / (self._n - 1))
         z = (value - self._mean) / std if std > 0 else 0.0
-        if not in_schedule(timestamp, self.schedule) and self._spikes.fire(
-            timestamp, z, self.sigmas
-        ):
+        if not in_schedule(timestamp, self.schedule) and self._spikes.fire(timestamp, z, self.sigmas):
             return Alert(timestamp, "spike", z, value, self._mean)
         if self.dips and self._dips.fire(timestamp, -z, self.sigmas):
             return Alert(timestamp, "dip", z, value, self._mean)
@@ -226,19 +214,13 @@ class MeanSigmaDetector:
 METHODS = {"ewz": SpikeDetector, "mean3sigma": MeanSigmaDetector}
 
 
-def make_detector(
-    method: str = "ewz", **params: object
-) -> SpikeDetector | MeanSigmaDetector:
+def make_detector(method: str = "ewz", **params: object) -> SpikeDetector | MeanSigmaDetector:
     if method not in METHODS:
-        raise ValueError(
-            f"unknown detector method {method!r}; choose one of {sorted(METHODS)}"
-        )
+        raise ValueError(f"unknown detector method {method!r}; choose one of {sorted(METHODS)}")
     return METHODS[method](**params)
 
 
-def detect_series(
-    rows: Iterable[tuple[float, float]], *, method: str = "ewz", **params: object
-) -> Iterator[Alert]:
+def detect_series(rows: Iterable[tuple[float, float]], *, method: str = "ewz", **params: object) -> Iterator[Alert]:
     """Run a fresh detector over (epoch seconds, value) rows, yielding each alert."""
     detector = make_detector(method, **params)
     for timestamp, value in rows:
@@ -263,9 +245,7 @@ def read_csv(path: str | Path) -> Iterator[tuple[str, float, float]]:
             yield text, parse_timestamp(text), float(row["value"])
 
 
-def detect_csv(
-    path: str | Path, *, method: str = "ewz", **params: object
-) -> Iterator[dict]:
+def detect_csv(path: str | Path, *, method: str = "ewz", **params: object) -> Iterator[dict]:
     """Alerts over a `timestamp,value` CSV as JSON-able dicts keeping the CSV's timestamp text."""
     detector = make_detector(method, **params)
     for text, timestamp, value in read_csv(path):

@@ -24,13 +24,53 @@ MAX_TEXTS = 1500  # distinct texts clustered (the most repeated); the rest join 
 HASHTAG_WEIGHT = 3
 LABEL_TERMS = 3
 REPRESENTATIVES = 3
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {
-    "rt", "lol", "tbh", "smh", "just", "im", "amp",
-    "el", "la", "los", "las", "en", "de", "del", "y", "que", "se", "un", "una", "es",  # es
-    "o", "a", "no", "na", "um", "uma", "e", "do", "da",  # pt
-    "le", "les", "au", "du", "des", "et", "est",  # fr
-    "der", "die", "das", "beim", "und", "ist",  # de
-})
+STOP_WORDS = sorted(
+    ENGLISH_STOP_WORDS
+    | {
+        "rt",
+        "lol",
+        "tbh",
+        "smh",
+        "just",
+        "im",
+        "amp",
+        "el",
+        "la",
+        "los",
+        "las",
+        "en",
+        "de",
+        "del",
+        "y",
+        "que",
+        "se",
+        "un",
+        "una",
+        "es",  # es
+        "o",
+        "a",
+        "no",
+        "na",
+        "um",
+        "uma",
+        "e",
+        "do",
+        "da",  # pt
+        "le",
+        "les",
+        "au",
+        "du",
+        "des",
+        "et",
+        "est",  # fr
+        "der",
+        "die",
+        "das",
+        "beim",
+        "und",
+        "ist",  # de
+    }
+)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
@@ -62,8 +102,9 @@ def _cluster(x) -> np.ndarray:
     if x.shape[0] < 2:
         return np.zeros(x.shape[0], dtype=int)
     distance = np.clip(1.0 - (x @ x.T).toarray(), 0.0, 2.0)
-    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                    distance_threshold=DISTANCE_THRESHOLD)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=DISTANCE_THRESHOLD
+    )
     return model.fit_predict(distance)
 
 
@@ -88,8 +129,11 @@ def _storyline(posts, groups, x, rows, weights, vocab, now, window) -> dict:
     recent = sum(post_time(posts[i]) >= now - window / 3.0 for i in members)
     return {
         "id": hashlib.blake2b("|".join(sorted(label[:2])).encode(), digest_size=6).hexdigest(),
-        "label": label, "size": len(members), "growth": round(recent / (len(members) / 3.0), 3),
-        "posts": [posts[i] for i in reps[:REPRESENTATIVES]], "post_ids": [posts[i]["id"] for i in members],
+        "label": label,
+        "size": len(members),
+        "growth": round(recent / (len(members) / 3.0), 3),
+        "posts": [posts[i] for i in reps[:REPRESENTATIVES]],
+        "post_ids": [posts[i]["id"] for i in members],
     }
 
 

@@ -16,9 +16,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-MAX_GAP_HALF_LIVES = (
-    30  # after this many half-lives of silence a cell has decayed to nothing
-)
+MAX_GAP_HALF_LIVES = 30  # after this many half-lives of silence a cell has decayed to nothing
 HASH_CACHE_SIZE = 1 << 15
 
 
@@ -29,20 +27,14 @@ class Trend:
     rate_per_min: float  # current rate
     baseline_per_min: float  # EW mean of its own history, per minute
     significance: float  # (rate - baseline) / max(std, noise floor)
-    rising_since: (
-        float | None
-    )  # epoch seconds when the current rise began, None if not rising
+    rising_since: float | None  # epoch seconds when the current rise began, None if not rising
 
 
 def _top_labels(counts: Mapping[str, int], cap: int) -> dict[str, int]:
     """The `cap` busiest terms of a bucket, kept only for display; the sketch sees every term."""
     if len(counts) <= cap:
         return {term: int(n) for term, n in counts.items() if n > 0}
-    return {
-        term: int(n)
-        for term, n in heapq.nlargest(cap, counts.items(), key=lambda item: item[1])
-        if n > 0
-    }
+    return {term: int(n) for term, n in heapq.nlargest(cap, counts.items(), key=lambda item: item[1]) if n > 0}
 
 
 class TrendDetector:
@@ -100,9 +92,7 @@ class TrendDetector:
     def _hash(self, term: str) -> tuple[int, int]:
         cached = self._hash_cache.get(term)
         if cached is None:
-            digest = hashlib.blake2b(
-                term.encode("utf-8"), digest_size=16, salt=self._salt
-            ).digest()
+            digest = hashlib.blake2b(term.encode("utf-8"), digest_size=16, salt=self._salt).digest()
             cached = (
                 int.from_bytes(digest[:8], "little"),
                 int.from_bytes(digest[8:], "little") | 1,
@@ -114,9 +104,7 @@ class TrendDetector:
 
     def _cells(self, terms: list[str]) -> np.ndarray:
         """(len(terms), depth) flat cell indices by double hashing: h1 + i * h2 mod width, row i."""
-        pairs = np.array([self._hash(term) for term in terms], dtype=np.uint64).reshape(
-            -1, 2
-        )
+        pairs = np.array([self._hash(term) for term in terms], dtype=np.uint64).reshape(-1, 2)
         rows = np.arange(self.depth, dtype=np.uint64)[None, :]
         columns = (pairs[:, :1] + rows * pairs[:, 1:]) % np.uint64(self.width)
         return columns.astype(np.int64) + self._offsets
@@ -225,9 +213,7 @@ class TrendDetector:
             self._rising.clear()
             return []
         tail = 1.0 - self._elapsed_fraction(now)
-        counts = np.array(
-            [self._current.get(t, 0) + tail * self._previous.get(t, 0) for t in terms]
-        )
+        counts = np.array([self._current.get(t, 0) + tail * self._previous.get(t, 0) for t in terms])
         index = self._cells(terms)
         cell_counts = (self._current_cells + tail * self._previous_cells)[index]
         mean = self._mean[index]
@@ -235,18 +221,11 @@ class TrendDetector:
         significance = ((cell_counts - mean) / scale).min(axis=1)
         baseline = mean.min(axis=1)
         self._track_rising(now, terms, significance)
-        keep = np.flatnonzero(
-            (significance > 0) & (counts - baseline > self.noise_floor)
-        )
+        keep = np.flatnonzero((significance > 0) & (counts - baseline > self.noise_floor))
         order = keep[np.argsort(-significance[keep], kind="stable")][:n]
-        return [
-            self._trend(terms[i], counts[i], baseline[i], significance[i])
-            for i in order
-        ]
+        return [self._trend(terms[i], counts[i], baseline[i], significance[i]) for i in order]
 
-    def _trend(
-        self, term: str, count: float, baseline: float, significance: float
-    ) -> Trend:
+    def _trend(self, term: str, count: float, baseline: float, significance: float) -> Trend:
         per_min = 60.0 / self.bucket_s
         return Trend(
             term=term,
@@ -257,9 +236,7 @@ class TrendDetector:
             rising_since=self._rising.get(term),
         )
 
-    def _track_rising(
-        self, now: float, terms: list[str], significance: np.ndarray
-    ) -> None:
+    def _track_rising(self, now: float, terms: list[str], significance: np.ndarray) -> None:
         bucket_start = math.floor(now / self.bucket_s) * self.bucket_s
         rising = {}
         for term, sig in zip(terms, significance.tolist(), strict=True):
@@ -311,9 +288,7 @@ class TrendDetector:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             meta = json.loads(archive["meta"].tobytes().decode("utf-8"))
             if meta.get("version") != FORMAT_VERSION:
-                raise ValueError(
-                    f"trend state version {meta.get('version')!r} is not {FORMAT_VERSION}; start afresh"
-                )
+                raise ValueError(f"trend state version {meta.get('version')!r} is not {FORMAT_VERSION}; start afresh")
             detector = cls(**meta["params"])
             detector._mean = archive["mean"].copy()
             detector._var = archive["var"].copy()

@@ -61,15 +61,11 @@ def trend_tick_ms(terms: int = 2000, ticks: int = 200, seed: int = 0) -> float:
     rates = rng.uniform(0.5, 30, terms)
     detector = TrendDetector()
     for bucket in range(50):
-        detector.update(
-            bucket, dict(zip(names, rng.poisson(rates).tolist(), strict=True))
-        )
+        detector.update(bucket, dict(zip(names, rng.poisson(rates).tolist(), strict=True)))
     timings = []
     for k in range(ticks):
         bucket, tick = 50 + k // 10, k % 10 + 1
-        counts = dict(
-            zip(names, (rng.poisson(rates) * tick // 10).tolist(), strict=True)
-        )
+        counts = dict(zip(names, (rng.poisson(rates) * tick // 10).tolist(), strict=True))
         start = time.perf_counter()
         detector.update(bucket, counts)
         detector.top(bucket * detector.bucket_s + tick * 0.5, 10)

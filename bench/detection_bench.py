@@ -44,18 +44,25 @@ CTX = mp.get_context("spawn")
 EVENT_FILE = ROOT / "config" / "superbowl.yaml"
 WORKERS = 2
 BLACKOUT_TERM = "Blackout"  # the series name in config/superbowl.yaml
-BLACKOUT_TAG = "blackout"   # the hashtag that should top trending
-EVENT_TAG = "superbowl"     # always busy: should rarely top trending
+BLACKOUT_TAG = "blackout"  # the hashtag that should top trending
+EVENT_TAG = "superbowl"  # always busy: should rarely top trending
 POLL_S = 0.005
 
 SEEDS = [int(s) for s in os.environ.get("BENCH_DETECTION_SEEDS", "42,43,44").split(",") if s]
-LEAD_MIN = float(os.environ.get("BENCH_DETECTION_LEAD_MIN", "28"))      # game minutes before the blackout
-AFTER_S = float(os.environ.get("BENCH_DETECTION_AFTER_S", "40"))        # give up this long after it
+LEAD_MIN = float(os.environ.get("BENCH_DETECTION_LEAD_MIN", "28"))  # game minutes before the blackout
+AFTER_S = float(os.environ.get("BENCH_DETECTION_AFTER_S", "40"))  # give up this long after it
 GRACE_S = 2.0  # keep watching this long after both detections
 
 
-def derived_event(dest: Path, *, seed: int, lead_min: float, spike_warmup_s: float | None = None,
-                  speedup: float | None = None, rate: float | None = None) -> Path:
+def derived_event(
+    dest: Path,
+    *,
+    seed: int,
+    lead_min: float,
+    spike_warmup_s: float | None = None,
+    speedup: float | None = None,
+    rate: float | None = None,
+) -> Path:
     """config/superbowl.yaml with the simulator opening `lead_min` game minutes before the blackout."""
     from config.settings import load_event
 
@@ -84,8 +91,10 @@ def _settings(url: str, event_path: str):
 
 def _child_main(role: str, name: str, url: str, event_path: str, truth_path: str | None, ready, go, stop) -> None:
     """One real pipeline process: "worker" (Processor.run), "aggregator" (Aggregator.run) or "simulator"."""
-    logging.basicConfig(level=os.environ.get("BENCH_CHILD_LOG", "WARNING"),
-                        format="%(asctime)s bench-child %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("BENCH_CHILD_LOG", "WARNING"),
+        format="%(asctime)s bench-child %(levelname)s %(name)s: %(message)s",
+    )
     from store.keys import Keys
     from store.server import connect
 
@@ -117,8 +126,12 @@ def _child_main(role: str, name: str, url: str, event_path: str, truth_path: str
 
 def _start(role: str, name: str, url: str, event_path: Path, truth_path: Path | None, go, stop):
     ready = CTX.Event()
-    p = CTX.Process(target=_child_main, args=(role, name, url, str(event_path), str(truth_path) if truth_path else None,
-                                              ready, go, stop), daemon=True, name=f"bench-{name}")
+    p = CTX.Process(
+        target=_child_main,
+        args=(role, name, url, str(event_path), str(truth_path) if truth_path else None, ready, go, stop),
+        daemon=True,
+        name=f"bench-{name}",
+    )
     p.start()
     return p, ready
 
@@ -137,9 +150,15 @@ def _truth_start(path: Path, timeout: float = 10.0) -> dict:
     raise RuntimeError(f"the simulator wrote no start line to {path}")
 
 
-def measure_once(seed: int, *, lead_min: float = LEAD_MIN, after_s: float = AFTER_S,
-                 spike_warmup_s: float | None = None, speedup: float | None = None,
-                 rate: float | None = None) -> dict:
+def measure_once(
+    seed: int,
+    *,
+    lead_min: float = LEAD_MIN,
+    after_s: float = AFTER_S,
+    spike_warmup_s: float | None = None,
+    speedup: float | None = None,
+    rate: float | None = None,
+) -> dict:
     """One end-to-end run on a fresh server; returns the per-run numbers (None where nothing was detected)."""
     from config.settings import load_event
     from store.keys import Keys
@@ -147,8 +166,9 @@ def measure_once(seed: int, *, lead_min: float = LEAD_MIN, after_s: float = AFTE
 
     tmp = Path(tempfile.mkdtemp(prefix="warroom-detect-"))
     try:
-        event_path = derived_event(tmp / "event.yaml", seed=seed, lead_min=lead_min, spike_warmup_s=spike_warmup_s,
-                                   speedup=speedup, rate=rate)
+        event_path = derived_event(
+            tmp / "event.yaml", seed=seed, lead_min=lead_min, spike_warmup_s=spike_warmup_s, speedup=speedup, rate=rate
+        )
         event = load_event(event_path)
         sim, th = event.sources.simulator, event.thresholds
         lead_s = lead_min * 60.0 / sim.speedup
@@ -177,12 +197,23 @@ def measure_once(seed: int, *, lead_min: float = LEAD_MIN, after_s: float = AFTE
                     if p.is_alive():
                         p.kill()
                         p.join(5)
-        result.update(seed=seed, lead_s=round(lead_s, 1), start_minute=sim.start_minute, speedup=sim.speedup,
-                      rate=sim.rate, spike_warmup_s=th.spike_warmup_s,
-                      warmup_ok=lead_s >= th.spike_warmup_s + 2 * th.spike_bin_s)
-        logger.info("detection seed %d: trend %s s, spike %s s, superbowl top share %.3f (%d snapshots)", seed,
-                    result["trend_delay_s"], result["spike_delay_s"], result["superbowl_top_share"],
-                    result["snapshots"])
+        result.update(
+            seed=seed,
+            lead_s=round(lead_s, 1),
+            start_minute=sim.start_minute,
+            speedup=sim.speedup,
+            rate=sim.rate,
+            spike_warmup_s=th.spike_warmup_s,
+            warmup_ok=lead_s >= th.spike_warmup_s + 2 * th.spike_bin_s,
+        )
+        logger.info(
+            "detection seed %d: trend %s s, spike %s s, superbowl top share %.3f (%d snapshots)",
+            seed,
+            result["trend_delay_s"],
+            result["spike_delay_s"],
+            result["superbowl_top_share"],
+            result["snapshots"],
+        )
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -233,8 +264,13 @@ def _watch(r, keys, truth: dict, after_s: float, procs: list, warm_s: float = 60
                 continue
             if a.get("subject") == BLACKOUT_TERM:
                 if spike is None:
-                    spike = {"raised_at": a.get("raised_at", built), "at": a["at"], "moment": a.get("moment"),
-                             "score": a.get("score"), "seen_built_at": built}
+                    spike = {
+                        "raised_at": a.get("raised_at", built),
+                        "at": a["at"],
+                        "moment": a.get("moment"),
+                        "score": a.get("score"),
+                        "seen_built_at": built,
+                    }
             elif a["id"] not in {x["id"] for x in spike_other}:
                 spike_other.append({"id": a["id"], "subject": a.get("subject"), "at": a["at"], "score": a.get("score")})
         if trend_at is not None and spike is not None:
@@ -270,31 +306,57 @@ def _median(values: list) -> float:
 
 def figures(runs: list[dict]) -> list[dict]:
     """The three figure lines from per-run results (median over the runs that detected; misses counted)."""
-    common = {"runs": len(runs), "seeds": [x["seed"] for x in runs], "workers": WORKERS,
-              "lead_s": runs[0]["lead_s"], "speedup": runs[0]["speedup"], "rate": runs[0]["rate"],
-              "spike_warmup_s": runs[0]["spike_warmup_s"],
-              "warmup_ok": all(x["warmup_ok"] for x in runs)}
+    common = {
+        "runs": len(runs),
+        "seeds": [x["seed"] for x in runs],
+        "workers": WORKERS,
+        "lead_s": runs[0]["lead_s"],
+        "speedup": runs[0]["speedup"],
+        "rate": runs[0]["rate"],
+        "spike_warmup_s": runs[0]["spike_warmup_s"],
+        "warmup_ok": all(x["warmup_ok"] for x in runs),
+    }
     trend = [x["trend_delay_s"] for x in runs]
     spike = [x["spike_delay_s"] for x in runs]
     share = [x["superbowl_top_share"] for x in runs]
     return [
-        figure("trend_blackout_delay_s", _median(trend), "s", per_run=trend, missed=trend.count(None),
-               listed_per_run=[x["trend_listed_delay_s"] for x in runs],
-               basis="built_at of the first snapshot with trending[0].term == 'blackout' minus the simulator's "
-                     "blackout_at", **common),
-        figure("spike_blackout_delay_s", _median(spike), "s", per_run=spike, missed=spike.count(None),
-               bin_end_per_run=[x["spike_bin_end_delay_s"] for x in runs],
-               score_per_run=[x["spike_score"] for x in runs],
-               basis="raised_at (= built_at of the snapshot that raised it) of the first kind=spike, "
-                     "subject=Blackout alert minus blackout_at", **common),
-        figure("superbowl_top_trending_share", _median(share), "fraction", per_run=share,
-               snapshots_per_run=[x["snapshots_with_trending"] for x in runs],
-               after_warmup_per_run=[x.get("superbowl_top_share_after_warmup") for x in runs],
-               after_warmup_snapshots_per_run=[x.get("snapshots_after_warmup") for x in runs],
-               top_terms_per_run=[x["top_terms"] for x in runs],
-               basis="snapshots with a non-empty trending list whose first term is 'superbowl', from the first "
-                     "snapshot until the end of the run; after_warmup_*: only snapshots built spike_warmup_s or more "
-                     "after the simulator's start", **common),
+        figure(
+            "trend_blackout_delay_s",
+            _median(trend),
+            "s",
+            per_run=trend,
+            missed=trend.count(None),
+            listed_per_run=[x["trend_listed_delay_s"] for x in runs],
+            basis="built_at of the first snapshot with trending[0].term == 'blackout' minus the simulator's "
+            "blackout_at",
+            **common,
+        ),
+        figure(
+            "spike_blackout_delay_s",
+            _median(spike),
+            "s",
+            per_run=spike,
+            missed=spike.count(None),
+            bin_end_per_run=[x["spike_bin_end_delay_s"] for x in runs],
+            score_per_run=[x["spike_score"] for x in runs],
+            basis="raised_at (= built_at of the snapshot that raised it) of the first kind=spike, "
+            "subject=Blackout alert minus blackout_at",
+            **common,
+        ),
+        figure(
+            "superbowl_top_trending_share",
+            _median(share),
+            "fraction",
+            per_run=share,
+            snapshots_per_run=[x["snapshots_with_trending"] for x in runs],
+            after_warmup_per_run=[x.get("superbowl_top_share_after_warmup") for x in runs],
+            after_warmup_snapshots_per_run=[x.get("snapshots_after_warmup") for x in runs],
+            top_terms_per_run=[x["top_terms"] for x in runs],
+            basis="snapshots with a non-empty trending list whose first term is 'superbowl', from the first "
+            "snapshot until the end of the run; after_warmup_*: only snapshots built spike_warmup_s or more "
+            "after the simulator's start",
+            **common,
+        ),
     ]
 
 

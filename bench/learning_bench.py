@@ -28,8 +28,9 @@ MARK_WINDOWS = (0, 3, 6, 9)  # each trains a fresh model, evaluated on the two w
 
 def simulated(seconds: float = 180.0, seed: int = 42) -> list[tuple[dict, int]]:
     """(post dict, truth grade) around the blackout: rate 150, speedup 24, blackout at game minute 170."""
-    sc = Scenario(rate=150, speedup=24, seed=seed, blackout_minute=170, blackout_minutes=34, start_minute=165,
-                  loop=False)
+    sc = Scenario(
+        rate=150, speedup=24, seed=seed, blackout_minute=170, blackout_minutes=34, start_minute=165, loop=False
+    )
     return [(p, t.grade) for i in range(int(seconds / 0.1)) for p, t in sc.step(i)]
 
 
@@ -106,14 +107,30 @@ def run() -> list[dict]:
         model.learn([post], [label])
     cold, warm = feed_ndcg(rows)
     return [
-        {"metric": "fold_key_us_per_post", "value": round(fold_key_us([p["text"] for p in posts[:20000]]), 2),
-         "unit": "us", "note": "median, cache cleared first; simulator texts repeat (retweets), so many are hits"},
-        {"metric": "fold_key_us_per_distinct_text", "unit": "us", "note": "median, every text new (no cache hit)",
-         "value": round(fold_key_us([f"{p['text']} variant{i} word{i * 7}" for i, p in enumerate(posts[:20000])]), 2)},
-        {"metric": "storylines_ms_2000_posts", "value": round(timed_ms(lambda: storylines(relevant, now)), 1),
-         "unit": "ms"},
-        {"metric": "learning_points_ms_500_posts", "value": round(timed_ms(lambda: model.points(posts[-500:])), 1),
-         "unit": "ms"},
+        {
+            "metric": "fold_key_us_per_post",
+            "value": round(fold_key_us([p["text"] for p in posts[:20000]]), 2),
+            "unit": "us",
+            "note": "median, cache cleared first; simulator texts repeat (retweets), so many are hits",
+        },
+        {
+            "metric": "fold_key_us_per_distinct_text",
+            "unit": "us",
+            "note": "median, every text new (no cache hit)",
+            "value": round(
+                fold_key_us([f"{p['text']} variant{i} word{i * 7}" for i, p in enumerate(posts[:20000])]), 2
+            ),
+        },
+        {
+            "metric": "storylines_ms_2000_posts",
+            "value": round(timed_ms(lambda: storylines(relevant, now)), 1),
+            "unit": "ms",
+        },
+        {
+            "metric": "learning_points_ms_500_posts",
+            "value": round(timed_ms(lambda: model.points(posts[-500:])), 1),
+            "unit": "ms",
+        },
         {"metric": "feed_ndcg_at_20_cold", "value": round(cold, 4), "unit": "ndcg"},
         {"metric": "feed_ndcg_at_20_after_50_marks", "value": round(warm, 4), "unit": "ndcg"},
     ]

@@ -58,6 +58,7 @@ def pct(values: list[float], q: float) -> float:
 
 # Infrastructure ------------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def temp_server() -> Iterator[str]:
     """A fresh embedded Valkey in a temp dir; yields its URL; stops it and removes the dir."""
@@ -79,8 +80,10 @@ def _settings(url: str):
 
 
 def _child_logging() -> None:
-    logging.basicConfig(level=os.environ.get("BENCH_CHILD_LOG", "WARNING"),
-                        format="%(asctime)s bench-child %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("BENCH_CHILD_LOG", "WARNING"),
+        format="%(asctime)s bench-child %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _worker_main(url: str, name: str, ready, go, stop) -> None:
@@ -123,8 +126,9 @@ class Fleet:
     def add_workers(self, n: int) -> Fleet:
         for i in range(n):
             ready = CTX.Event()
-            p = CTX.Process(target=_worker_main, args=(self.url, f"bench-w{i + 1}", ready, self.go, self.stop),
-                            daemon=True)
+            p = CTX.Process(
+                target=_worker_main, args=(self.url, f"bench-w{i + 1}", ready, self.go, self.stop), daemon=True
+            )
             p.start()
             self.procs.append(p)
             self.readies.append(ready)
@@ -162,8 +166,16 @@ def scenario_posts(n: int, seed: int = 42) -> list[dict]:
     """`n` post dicts from the simulated Super Bowl (halftime onwards), generated with Scenario.step."""
     from streams.scenario import Scenario
 
-    sc = Scenario(rate=20_000, speedup=24, seed=seed, blackout_minute=170, blackout_minutes=34, start_minute=110,
-                  loop=True, start_wall=time.time())
+    sc = Scenario(
+        rate=20_000,
+        speedup=24,
+        seed=seed,
+        blackout_minute=170,
+        blackout_minutes=34,
+        start_minute=110,
+        loop=True,
+        start_wall=time.time(),
+    )
     out: list[dict] = []
     i = 0
     while len(out) < n:
@@ -173,6 +185,7 @@ def scenario_posts(n: int, seed: int = 42) -> list[dict]:
 
 
 # Throughput ------------------------------------------------------------------------------------------------
+
 
 def throughput_once(posts: list[dict], workers: int) -> float:
     from store import posts as post_store
@@ -184,7 +197,7 @@ def throughput_once(posts: list[dict], workers: int) -> float:
         r, keys = connect(url), Keys(settings.event.id)
         now = time.time()
         for i in range(0, len(posts), 5000):
-            post_store.append_dicts(r, keys, [dict(p) for p in posts[i:i + 5000]], now)
+            post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]], now)
         post_store.ensure_group(r, keys)
         assert r.xlen(keys.stream) == len(posts), "the stream was trimmed under the pre-load"
         fleet = Fleet(url).add_workers(workers)
@@ -216,9 +229,19 @@ def throughput_figures() -> list[dict]:
             rate = throughput_once(posts, w)
             logger.info("throughput workers=%d run %d: %.0f posts/s", w, run + 1, rate)
             rates.append(rate)
-        out.append(figure("pipeline_throughput_posts_per_s", round(statistics.median(rates)), "posts/s", workers=w,
-                          runs=len(rates), posts=n, min=round(min(rates)), max=round(max(rates)),
-                          cores=os.cpu_count()))
+        out.append(
+            figure(
+                "pipeline_throughput_posts_per_s",
+                round(statistics.median(rates)),
+                "posts/s",
+                workers=w,
+                runs=len(rates),
+                posts=n,
+                min=round(min(rates)),
+                max=round(max(rates)),
+                cores=os.cpu_count(),
+            )
+        )
     return out
 
 
@@ -236,7 +259,7 @@ def enrich_figures(batches: int = 40, batch: int = 500) -> list[dict]:
     raw = [orjson.dumps(p) for p in posts]
     enrich_us, parse_us, body_us = [], [], []
     for b in range(batches):
-        chunk = raw[b * batch:(b + 1) * batch]
+        chunk = raw[b * batch : (b + 1) * batch]
         t = time.process_time()
         parsed, _ = parse_all(chunk)
         parse_us.append((time.process_time() - t) / len(chunk) * 1e6)
@@ -248,16 +271,35 @@ def enrich_figures(batches: int = 40, batch: int = 500) -> list[dict]:
             e.body()
         body_us.append((time.process_time() - t) / len(chunk) * 1e6)
     return [
-        figure("analytics_us_per_post", round(statistics.median(enrich_us), 1), "us/post", batches=batches,
-               batch=batch, what="Enricher.batch (match, VADER, relevance, counters)"),
-        figure("parse_us_per_post", round(statistics.median(parse_us), 1), "us/post", batches=batches, batch=batch,
-               what="parse_all (pydantic model_validate_json)"),
-        figure("body_us_per_post", round(statistics.median(body_us), 1), "us/post", batches=batches, batch=batch,
-               what="Enriched.body (model_dump + orjson), paid per feed-admitted post"),
+        figure(
+            "analytics_us_per_post",
+            round(statistics.median(enrich_us), 1),
+            "us/post",
+            batches=batches,
+            batch=batch,
+            what="Enricher.batch (match, VADER, relevance, counters)",
+        ),
+        figure(
+            "parse_us_per_post",
+            round(statistics.median(parse_us), 1),
+            "us/post",
+            batches=batches,
+            batch=batch,
+            what="parse_all (pydantic model_validate_json)",
+        ),
+        figure(
+            "body_us_per_post",
+            round(statistics.median(body_us), 1),
+            "us/post",
+            batches=batches,
+            batch=batch,
+            what="Enriched.body (model_dump + orjson), paid per feed-admitted post",
+        ),
     ]
 
 
 # Freshness and memory --------------------------------------------------------------------------------------
+
 
 def _producer_main(url: str, rate: int, duration_s: float, pool: list[dict], go, out_q) -> None:
     """Append `rate` posts/s for `duration_s` with append_dicts; report [(xadd time, cumulative count)]."""
@@ -320,13 +362,14 @@ def _key_families(r, keys) -> dict:
     fam: dict[str, dict] = {}
     prefix = keys.tag + ":"
     for k in r.scan_iter(match=f"{prefix}*", count=1000):
-        name = k.decode()[len(prefix):]
+        name = k.decode()[len(prefix) :]
         head, _, suffix = name.rpartition(":")
         # Time-bucketed keys ("<name>:<bucket number>") form one family; the rest are their own.
         family = head if head and suffix.isdigit() else name
         size = r.memory_usage(k, samples=0) or 0
-        f = fam.setdefault(family, {"keys": 0, "bytes": 0, "items": 0, "max_key_bytes": 0, "ttl": r.ttl(k),
-                                    "units": set()})
+        f = fam.setdefault(
+            family, {"keys": 0, "bytes": 0, "items": 0, "max_key_bytes": 0, "ttl": r.ttl(k), "units": set()}
+        )
         f["keys"] += 1
         f["bytes"] += size
         if family != name:
@@ -341,15 +384,24 @@ def _key_families(r, keys) -> dict:
     return fam
 
 
-def memory_figures(rate: int, mem0, mem1, families: dict, achieved: float, stream_maxlen: int, settings,
-                   traffic_s: float) -> list[dict]:
+def memory_figures(
+    rate: int, mem0, mem1, families: dict, achieved: float, stream_maxlen: int, settings, traffic_s: float
+) -> list[dict]:
     from store.keys import MINUTE_TTL_S, SEEN_TTL_S, TAGS_TTL_S, VOLUME_TTL_S
 
     (t0, m0), (t1, m1) = mem0, mem1
     growth_mb_h = (m1["used"] - m0["used"]) / (t1 - t0) * 3600 / 1e6
     for name, f in sorted(families.items(), key=lambda kv: -kv[1]["bytes"]):
-        logger.info("family %-14s keys %5d items %8d bytes %11d max/key %10d ttl %s units %d", name, f["keys"],
-                    f["items"], f["bytes"], f["max_key_bytes"], f["ttl"], f["units"])
+        logger.info(
+            "family %-14s keys %5d items %8d bytes %11d max/key %10d ttl %s units %d",
+            name,
+            f["keys"],
+            f["items"],
+            f["bytes"],
+            f["max_key_bytes"],
+            f["ttl"],
+            f["units"],
+        )
 
     def fam(name: str) -> dict:
         return families.get(name, {"keys": 0, "bytes": 0, "items": 0, "max_key_bytes": 0, "units": 0})
@@ -391,18 +443,36 @@ def memory_figures(rate: int, mem0, mem1, families: dict, achieved: float, strea
     # is the steady growth per hour. The first minute's growth is reported too, and must not be multiplied out.
     steady_mb_h = proj["volm"] / (SIX_HOURS_S / 3600) / 1e6
     return [
-        figure(f"redis_mb_per_hour_at_{rate}", round(steady_mb_h, 3), "MB/h", rate_achieved=round(achieved),
-               note="steady state: every other key family is capped by a TTL or a trim (see six-hour projection)"),
-        figure(f"redis_mb_per_hour_at_{rate}_first_minute", round(growth_mb_h, 1), "MB/h",
-               rate_achieved=round(achieved), window_s=round(t1 - t0, 1), used_mb_start=round(m0["used"] / 1e6, 1),
-               used_mb_end=round(m1["used"] / 1e6, 1), rss_mb_end=round(m1["rss"] / 1e6, 1), runs=1,
-               note="early growth only: the TTLs (3 min to 24 h) and the stream MAXLEN have not bitten yet"),
-        figure(f"redis_mb_six_hour_event_at_{rate}", round(total / 1e6, 1), "MB", rate=rate,
-               rate_achieved=round(achieved),
-               families_mb={k: round(v / 1e6, 1) for k, v in sorted(proj.items(), key=lambda kv: -kv[1])},
-               seen_bytes_per_id=round(per_item(fam("seen")), 1),
-               stream_bytes_per_entry=round(per_item(fam("posts:in")), 1),
-               model="sum over key families of their steady-state size (TTL or trim bound), see docs/benchmarks.md"),
+        figure(
+            f"redis_mb_per_hour_at_{rate}",
+            round(steady_mb_h, 3),
+            "MB/h",
+            rate_achieved=round(achieved),
+            note="steady state: every other key family is capped by a TTL or a trim (see six-hour projection)",
+        ),
+        figure(
+            f"redis_mb_per_hour_at_{rate}_first_minute",
+            round(growth_mb_h, 1),
+            "MB/h",
+            rate_achieved=round(achieved),
+            window_s=round(t1 - t0, 1),
+            used_mb_start=round(m0["used"] / 1e6, 1),
+            used_mb_end=round(m1["used"] / 1e6, 1),
+            rss_mb_end=round(m1["rss"] / 1e6, 1),
+            runs=1,
+            note="early growth only: the TTLs (3 min to 24 h) and the stream MAXLEN have not bitten yet",
+        ),
+        figure(
+            f"redis_mb_six_hour_event_at_{rate}",
+            round(total / 1e6, 1),
+            "MB",
+            rate=rate,
+            rate_achieved=round(achieved),
+            families_mb={k: round(v / 1e6, 1) for k, v in sorted(proj.items(), key=lambda kv: -kv[1])},
+            seen_bytes_per_id=round(per_item(fam("seen")), 1),
+            stream_bytes_per_entry=round(per_item(fam("posts:in")), 1),
+            model="sum over key families of their steady-state size (TTL or trim bound), see docs/benchmarks.md",
+        ),
     ]
 
 
@@ -417,8 +487,9 @@ def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = F
         r, keys = connect(url), Keys(settings.event.id)
         fleet = Fleet(url).add_workers(WORKERS).add_aggregator()
         out_q = CTX.Queue()
-        producer = CTX.Process(target=_producer_main, args=(url, rate, warmup_s + measure_s, pool, fleet.go, out_q),
-                               daemon=True)
+        producer = CTX.Process(
+            target=_producer_main, args=(url, rate, warmup_s + measure_s, pool, fleet.go, out_q), daemon=True
+        )
         producer.start()
         seen: list = []
         stop_probe = threading.Event()
@@ -468,19 +539,53 @@ def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = F
             lat_seen.append(end - t_add)
     rng = random.Random(1)
     screen = [x + rng.uniform(0, POLL_INTERVAL_S) for x in lat_seen]
-    common = {"rate_target": rate, "rate_achieved": round(achieved), "workers": WORKERS, "aggregators": 1,
-              "tick_s": settings.tick_s, "samples": len(lat_seen), "not_reflected": missing,
-              "measure_s": measure_s, "warmup_s": warmup_s, "processed": int(stats.get("processed", 0)),
-              "received": int(stats.get("received", 0)), "runs": 1}
-    logger.info("freshness at %d/s: achieved %.0f/s, p50 %.3fs p95 %.3fs (%d samples, %d not reflected)", rate,
-                achieved, pct(lat_seen, 50), pct(lat_seen, 95), len(lat_seen), missing)
+    common = {
+        "rate_target": rate,
+        "rate_achieved": round(achieved),
+        "workers": WORKERS,
+        "aggregators": 1,
+        "tick_s": settings.tick_s,
+        "samples": len(lat_seen),
+        "not_reflected": missing,
+        "measure_s": measure_s,
+        "warmup_s": warmup_s,
+        "processed": int(stats.get("processed", 0)),
+        "received": int(stats.get("received", 0)),
+        "runs": 1,
+    }
+    logger.info(
+        "freshness at %d/s: achieved %.0f/s, p50 %.3fs p95 %.3fs (%d samples, %d not reflected)",
+        rate,
+        achieved,
+        pct(lat_seen, 50),
+        pct(lat_seen, 95),
+        len(lat_seen),
+        missing,
+    )
     out = [
-        figure(f"freshness_p50_s_at_{rate}", round(pct(lat_seen, 50), 3), "s", **common,
-               built_at_basis=round(pct(lat_built, 50), 3)),
-        figure(f"freshness_p95_s_at_{rate}", round(pct(lat_seen, 95), 3), "s", **common,
-               built_at_basis=round(pct(lat_built, 95), 3), max=round(max(lat_seen), 3) if lat_seen else None),
-        figure(f"freshness_p95_s_at_{rate}_screen", round(pct(screen, 95), 3), "s", **common,
-               poll_interval_s=POLL_INTERVAL_S, model="snapshot latency + uniform(0, poll interval)"),
+        figure(
+            f"freshness_p50_s_at_{rate}",
+            round(pct(lat_seen, 50), 3),
+            "s",
+            **common,
+            built_at_basis=round(pct(lat_built, 50), 3),
+        ),
+        figure(
+            f"freshness_p95_s_at_{rate}",
+            round(pct(lat_seen, 95), 3),
+            "s",
+            **common,
+            built_at_basis=round(pct(lat_built, 95), 3),
+            max=round(max(lat_seen), 3) if lat_seen else None,
+        ),
+        figure(
+            f"freshness_p95_s_at_{rate}_screen",
+            round(pct(screen, 95), 3),
+            "s",
+            **common,
+            poll_interval_s=POLL_INTERVAL_S,
+            model="snapshot latency + uniform(0, poll interval)",
+        ),
     ]
     if memory:
         out += memory_figures(rate, mem0, mem1, families, achieved, STREAM_MAXLEN, settings, time.time() - t_go)

@@ -53,16 +53,31 @@ class Stack:
 
     def __init__(self, url: str, workdir: Path):
         self.port = _free_port()
-        self.env = {**os.environ, "REDIS_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1",
-                    "WARROOM_VAR": str(workdir), "LOG_LEVEL": os.environ.get("BENCH_CHILD_LOG", "WARNING")}
+        self.env = {
+            **os.environ,
+            "REDIS_URL": url,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "WARROOM_VAR": str(workdir),
+            "LOG_LEVEL": os.environ.get("BENCH_CHILD_LOG", "WARNING"),
+        }
         self.procs: dict[str, subprocess.Popen] = {}
         self.base = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Stack:
-        for name, args in (("simulate", ["simulate", "--rate", str(SIM_RATE)]), ("process", ["process"]),
-                           ("aggregate", ["aggregate"]), ("serve", ["serve"])):
-            self.procs[name] = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], env=self.env,
-                                                cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr)
+        for name, args in (
+            ("simulate", ["simulate", "--rate", str(SIM_RATE)]),
+            ("process", ["process"]),
+            ("aggregate", ["aggregate"]),
+            ("serve", ["serve"]),
+        ):
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, str(ROOT / "cli.py"), *args],
+                env=self.env,
+                cwd=ROOT,
+                stdout=sys.stderr,
+                stderr=sys.stderr,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             for name, p in self.procs.items():
@@ -94,6 +109,7 @@ class Stack:
 
 # The browser's requests ------------------------------------------------------------------------------------
 
+
 def _outputs(output: str) -> list[dict] | dict:
     if output.startswith(".."):
         parts = output[2:-2].split("...")
@@ -113,7 +129,7 @@ class Callbacks:
                 if d.get("clientside_function"):
                     continue
                 outs = _outputs(d["output"])
-                first = (outs[0] if isinstance(outs, list) else outs)
+                first = outs[0] if isinstance(outs, list) else outs
                 if f"{first['id']}.{first['property']}" == first_output and d["inputs"][0]["id"] == first_input:
                     return d
             raise LookupError(f"no callback with output {first_output} and input {first_input}")
@@ -126,11 +142,20 @@ class Callbacks:
     @staticmethod
     def body(dep: dict, values: dict, changed: str) -> bytes:
         def fill(items):
-            return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
-                    for i in items]
+            return [
+                {"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+                for i in items
+            ]
 
-        return orjson.dumps({"output": dep["output"], "outputs": _outputs(dep["output"]), "inputs": fill(dep["inputs"]),
-                             "state": fill(dep.get("state", [])), "changedPropIds": [changed]})
+        return orjson.dumps(
+            {
+                "output": dep["output"],
+                "outputs": _outputs(dep["output"]),
+                "inputs": fill(dep["inputs"]),
+                "state": fill(dep.get("state", [])),
+                "changedPropIds": [changed],
+            }
+        )
 
 
 class Viewer:
@@ -141,17 +166,28 @@ class Viewer:
         # Viewers of one client thread share a keep-alive connection: waitress's default connection_limit
         # (100) would otherwise refuse the 101st screen (see docs/benchmarks.md).
         self.session = session or requests.Session()
-        self.values = {f"{ids.TICK}.n_intervals": 0, f"{ids.SNAP_VERSION}.data": 0, f"{ids.CARDS_VERSION}.data": -1,
-                       f"{ids.URL}.pathname": PATHNAME, f"{ids.FEED_SOURCE}.value": "all",
-                       f"{ids.FEED_MIN_SCORE}.value": 0, f"{ids.HOLD}.data": None, f"{ids.FOCUS}.data": None}
+        self.values = {
+            f"{ids.TICK}.n_intervals": 0,
+            f"{ids.SNAP_VERSION}.data": 0,
+            f"{ids.CARDS_VERSION}.data": -1,
+            f"{ids.URL}.pathname": PATHNAME,
+            f"{ids.FEED_SOURCE}.value": "all",
+            f"{ids.FEED_MIN_SCORE}.value": 0,
+            f"{ids.HOLD}.data": None,
+            f"{ids.FOCUS}.data": None,
+        }
         self.requests = 0
         self.errors = 0
         self.bytes = 0
 
     def _post(self, dep: dict, changed: str) -> dict:
         try:
-            resp = self.session.post(self.cbs.url, data=self.cbs.body(dep, self.values, changed),
-                                     headers={"Content-Type": "application/json"}, timeout=30)
+            resp = self.session.post(
+                self.cbs.url,
+                data=self.cbs.body(dep, self.values, changed),
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            )
         except requests.RequestException as exc:
             self.errors += 1
             logger.warning("viewer request failed: %s", type(exc).__name__)
@@ -208,12 +244,18 @@ def play(cbs: Callbacks, n: int, duration_s: float) -> dict:
             k += 1
 
     rng = random.Random(n)
-    groups = [sorted(((rng.random() * TICK_S, v) for v in viewers[i::threads]), key=lambda x: x[0])
-              for i in range(threads)]
+    groups = [
+        sorted(((rng.random() * TICK_S, v) for v in viewers[i::threads]), key=lambda x: x[0]) for i in range(threads)
+    ]
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(loop, groups))
-    return {"ticks": ticks[0], "missed": late[0], "requests": sum(v.requests for v in viewers),
-            "errors": sum(v.errors for v in viewers), "mb": sum(v.bytes for v in viewers) / 1e6}
+    return {
+        "ticks": ticks[0],
+        "missed": late[0],
+        "requests": sum(v.requests for v in viewers),
+        "errors": sum(v.errors for v in viewers),
+        "mb": sum(v.bytes for v in viewers) / 1e6,
+    }
 
 
 def cpu_of(proc: psutil.Process, fn):
@@ -231,19 +273,43 @@ def viewer_figures(stack: Stack, cbs: Callbacks) -> list[dict]:
     for n in (1, VIEWERS):
         cpu, wall, res = cpu_of(web, lambda n=n: play(cbs, n, PHASE_S))
         phases[n] = (cpu, wall, res)
-        logger.info("%d viewer(s): web CPU %.2fs over %.1fs, %d ticks (%d missed), %d requests (%d errors), %.1f MB",
-                    n, cpu, wall, res["ticks"], res["missed"], res["requests"], res["errors"], res["mb"])
+        logger.info(
+            "%d viewer(s): web CPU %.2fs over %.1fs, %d ticks (%d missed), %d requests (%d errors), %.1f MB",
+            n,
+            cpu,
+            wall,
+            res["ticks"],
+            res["missed"],
+            res["requests"],
+            res["errors"],
+            res["mb"],
+        )
     (c1, _w1, r1), (cn, wn, rn) = phases[1], phases[VIEWERS]
     per_viewer_s_ms = (cn / wn - idle_cpu / idle_wall) / max(1e-9, rn["ticks"] / wn) * 1000
-    common = {"viewers": VIEWERS, "phase_s": PHASE_S, "runs": 1, "sim_rate_posts_per_s": SIM_RATE,
-              "cpu_s_idle": round(idle_cpu, 2), "cpu_s_1": round(c1, 2), f"cpu_s_{VIEWERS}": round(cn, 2),
-              "ticks_1": r1["ticks"], f"ticks_{VIEWERS}": rn["ticks"], f"missed_ticks_{VIEWERS}": rn["missed"],
-              f"requests_{VIEWERS}": rn["requests"], f"errors_{VIEWERS}": rn["errors"],
-              f"mb_sent_{VIEWERS}": round(rn["mb"], 1)}
+    common = {
+        "viewers": VIEWERS,
+        "phase_s": PHASE_S,
+        "runs": 1,
+        "sim_rate_posts_per_s": SIM_RATE,
+        "cpu_s_idle": round(idle_cpu, 2),
+        "cpu_s_1": round(c1, 2),
+        f"cpu_s_{VIEWERS}": round(cn, 2),
+        "ticks_1": r1["ticks"],
+        f"ticks_{VIEWERS}": rn["ticks"],
+        f"missed_ticks_{VIEWERS}": rn["missed"],
+        f"requests_{VIEWERS}": rn["requests"],
+        f"errors_{VIEWERS}": rn["errors"],
+        f"mb_sent_{VIEWERS}": round(rn["mb"], 1),
+    }
     return [
         figure(f"viewers_{VIEWERS}_cpu_ratio", round(cn / max(c1, 1e-9), 1), "x", **common),
-        figure("viewer_cpu_ms_per_viewer_second", round(per_viewer_s_ms, 2), "ms", **common,
-               model="(web CPU/s at N viewers - idle CPU/s) / viewer-ticks per s"),
+        figure(
+            "viewer_cpu_ms_per_viewer_second",
+            round(per_viewer_s_ms, 2),
+            "ms",
+            **common,
+            model="(web CPU/s at N viewers - idle CPU/s) / viewer-ticks per s",
+        ),
         figure(f"viewers_{VIEWERS}_web_cpu_cores", round(cn / wn, 2), "cores", **common),
     ]
 
@@ -270,8 +336,9 @@ def card_figures(stack: Stack, cbs: Callbacks) -> list[dict]:
         while time.monotonic() < deadline:
             now = time.monotonic()
             if saved is None and now >= save_at:
-                card = new_card(f"bench card {i}", "propagation probe", TYPES[0], PRIORITIES[2][0], "bench",
-                                STATUSES[0], None)
+                card = new_card(
+                    f"bench card {i}", "propagation probe", TYPES[0], PRIORITIES[2][0], "bench", STATUSES[0], None
+                )
                 t_save = time.time()
                 saved = card_store.save(r, keys, card)
                 continue
@@ -285,10 +352,23 @@ def card_figures(stack: Stack, cbs: Callbacks) -> list[dict]:
         else:
             raise RuntimeError(f"card {i} never reached the second screen")
     logger.info("card propagation: %s", [round(w, 3) for w in waits])
-    common = {"samples": len(waits), "poll_interval_s": TICK_S, "runs": 1,
-              "p50": round(pct(waits, 50), 3), "max": round(max(waits), 3), "mean": round(statistics.mean(waits), 3)}
-    return [figure("card_propagation_p95_s", round(pct(waits, 95), 3), "s", **common,
-                   what="store.cards.save (with WAITAOF) returns -> a second screen's cards callback returns the card")]
+    common = {
+        "samples": len(waits),
+        "poll_interval_s": TICK_S,
+        "runs": 1,
+        "p50": round(pct(waits, 50), 3),
+        "max": round(max(waits), 3),
+        "mean": round(statistics.mean(waits), 3),
+    }
+    return [
+        figure(
+            "card_propagation_p95_s",
+            round(pct(waits, 95), 3),
+            "s",
+            **common,
+            what="store.cards.save (with WAITAOF) returns -> a second screen's cards callback returns the card",
+        )
+    ]
 
 
 def run() -> list[dict]:

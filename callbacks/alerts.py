@@ -13,7 +13,8 @@ def register(app, s) -> None:
     @app.callback(
         Output(ids.ALERT_TOAST, "children", allow_duplicate=True),
         Output(ids.ALERT_TOAST, "is_open", allow_duplicate=True),
-        Input({"type": ids.ACK_ALERT, "alert": ALL}, "n_clicks"), State(ids.URL, "pathname"),
+        Input({"type": ids.ACK_ALERT, "alert": ALL}, "n_clicks"),
+        State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )
     def acknowledge(_clicks, pathname):

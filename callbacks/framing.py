@@ -19,7 +19,8 @@ from store.errors import NotFound
 def register(app, s) -> None:
     @app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
-        Input({"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, "n_clicks"), State(ids.URL, "pathname"),
+        Input({"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, "n_clicks"),
+        State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )
     def mark(_clicks, pathname):
@@ -36,8 +37,10 @@ def register(app, s) -> None:
         return f"marked {'relevant' if trigger['relevant'] else 'not relevant'}: learning…"
 
     @app.callback(
-        Output(ids.CARD_CONTEXT, "data"), Output(ids.CARD_CONTEXT_VIEW, "children"),
-        Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"), Input(ids.VOLUME_CHART, "clickData"),
+        Output(ids.CARD_CONTEXT, "data"),
+        Output(ids.CARD_CONTEXT_VIEW, "children"),
+        Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"),
+        Input(ids.VOLUME_CHART, "clickData"),
         Input({"type": ids.FRAME_STORY, "story": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
@@ -58,16 +61,28 @@ def register(app, s) -> None:
         post = find_post(s.snapshots.get()[1], trigger["post"])
         if post is None:
             return no_update, "That post has left the feed; pick another."
-        context = {"post_id": post["id"], "moment": post.get("received_at"), "handle": post["author"]["handle"],
-                   "text": post["text"][:280], "url": post.get("url")}
+        context = {
+            "post_id": post["id"],
+            "moment": post.get("received_at"),
+            "handle": post["author"]["handle"],
+            "text": post["text"][:280],
+            "url": post.get("url"),
+        }
         return context, f"Framing @{context['handle']}: {context['text']}"
 
     @app.callback(
-        Output(ids.CARD_SAVED, "children"), Output(ids.CARD_TITLE, "value"), Output(ids.CARD_SUMMARY, "value"),
+        Output(ids.CARD_SAVED, "children"),
+        Output(ids.CARD_TITLE, "value"),
+        Output(ids.CARD_SUMMARY, "value"),
         Input(ids.CARD_SAVE, "n_clicks"),
-        State(ids.CARD_TITLE, "value"), State(ids.CARD_SUMMARY, "value"), State(ids.CARD_TYPE, "value"),
-        State(ids.CARD_PRIORITY, "value"), State(ids.CARD_OWNER, "value"), State(ids.CARD_STATUS, "value"),
-        State(ids.CARD_CONTEXT, "data"), State(ids.URL, "pathname"),
+        State(ids.CARD_TITLE, "value"),
+        State(ids.CARD_SUMMARY, "value"),
+        State(ids.CARD_TYPE, "value"),
+        State(ids.CARD_PRIORITY, "value"),
+        State(ids.CARD_OWNER, "value"),
+        State(ids.CARD_STATUS, "value"),
+        State(ids.CARD_CONTEXT, "data"),
+        State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )
     def save(n, title, summary, kind, priority, owner, status, context, pathname):
@@ -84,8 +99,11 @@ def register(app, s) -> None:
         return f"Saved “{saved['title']}” · {note}", "", ""
 
     @app.callback(
-        Output(ids.CARDS_VERSION, "data", allow_duplicate=True), Output(ids.CARDS, "children", allow_duplicate=True),
-        Input(ids.CARD_SAVED, "children"), State(ids.URL, "pathname"), prevent_initial_call=True,
+        Output(ids.CARDS_VERSION, "data", allow_duplicate=True),
+        Output(ids.CARDS, "children", allow_duplicate=True),
+        Input(ids.CARD_SAVED, "children"),
+        State(ids.URL, "pathname"),
+        prevent_initial_call=True,
     )
     def cards_after_save(_saved, pathname):
         """The screen that saved sees its card at once, without waiting for the next snapshot."""
@@ -95,7 +113,8 @@ def register(app, s) -> None:
     @app.callback(
         Output(ids.CARD_SAVED, "children", allow_duplicate=True),
         Input({"type": ids.CARD_STATUS_SET, "card": ALL, "status": ALL}, "n_clicks"),
-        State(ids.URL, "pathname"), prevent_initial_call=True,
+        State(ids.URL, "pathname"),
+        prevent_initial_call=True,
     )
     def move(_clicks, pathname):
         trigger = ctx.triggered_id
@@ -118,8 +137,12 @@ def story_context(snap: dict | None, story_id: str) -> tuple[dict | None, str]:
         return None, "That storyline has moved on; pick another."
     label = " · ".join(line.get("label", [])[:4])
     moments = [p.get("received_at") for p in line.get("posts", []) if p.get("received_at")]
-    context = {"storyline": label, "post_ids": line.get("post_ids", [])[:200], "moment": min(moments) if moments else None,
-               "text": f"Storyline: {label} ({line.get('size', 0)} posts)"}
+    context = {
+        "storyline": label,
+        "post_ids": line.get("post_ids", [])[:200],
+        "moment": min(moments) if moments else None,
+        "text": f"Storyline: {label} ({line.get('size', 0)} posts)",
+    }
     return context, f"Framing the storyline “{label}” · {line.get('size', 0)} posts"
 
 
@@ -152,10 +175,20 @@ def new_card(title, summary, kind, priority, owner, status, context) -> dict:
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
     context = context or {}
-    return {"title": title[:120], "summary": (summary or "").strip()[:1000], "type": kind, "priority": priority,
-            "owner": (owner or "").strip()[:60], "status": status, "post_id": context.get("post_id"),
-            "post_text": context.get("text"), "post_handle": context.get("handle"), "moment": context.get("moment"),
-            "storyline": context.get("storyline"), "post_ids": context.get("post_ids")}
+    return {
+        "title": title[:120],
+        "summary": (summary or "").strip()[:1000],
+        "type": kind,
+        "priority": priority,
+        "owner": (owner or "").strip()[:60],
+        "status": status,
+        "post_id": context.get("post_id"),
+        "post_text": context.get("text"),
+        "post_handle": context.get("handle"),
+        "moment": context.get("moment"),
+        "storyline": context.get("storyline"),
+        "post_ids": context.get("post_ids"),
+    }
 
 
 def transition(card: dict, status: str, banned: list[str]) -> tuple[dict, str]:

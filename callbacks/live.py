@@ -27,14 +27,29 @@ FOCUS_S = 60  # how long an alert's "chart" link keeps the chart zoomed on its m
 ANNOUNCE_S = 2.0  # an alert raised this recently (by snapshot time) has not been toasted yet
 
 HEAD = [(ids.SNAP_VERSION, "data"), (ids.LAST_SEEN, "data")]
-PANELS = [(ids.TRENDING, "children"), (ids.SOURCES, "children"), (ids.PIPELINE, "children"),
-          (ids.SENTIMENT_CHART, "figure"), (ids.GAME_CLOCK, "children"), (ids.HEADER_STATUS, "children"),
-          (ids.LEARNING, "children"), (ids.ALERTS, "children"), (ids.STORYLINES, "children"), (ids.FEED, "children"),
-          (ids.VOLUME_CHART, "figure"), (ids.ALERT_TOAST, "children"), (ids.ALERT_TOAST, "is_open"),
-          (ids.ALERT_TOAST, "header"), (ids.ALERT_FLASH, "className")]
+PANELS = [
+    (ids.TRENDING, "children"),
+    (ids.SOURCES, "children"),
+    (ids.PIPELINE, "children"),
+    (ids.SENTIMENT_CHART, "figure"),
+    (ids.GAME_CLOCK, "children"),
+    (ids.HEADER_STATUS, "children"),
+    (ids.LEARNING, "children"),
+    (ids.ALERTS, "children"),
+    (ids.STORYLINES, "children"),
+    (ids.FEED, "children"),
+    (ids.VOLUME_CHART, "figure"),
+    (ids.ALERT_TOAST, "children"),
+    (ids.ALERT_TOAST, "is_open"),
+    (ids.ALERT_TOAST, "header"),
+    (ids.ALERT_FLASH, "className"),
+]
 CARDS = [(ids.CARDS_VERSION, "data"), (ids.CARDS, "children")]
-HELD = {"alerts": PANELS.index((ids.ALERTS, "children")), "stories": PANELS.index((ids.STORYLINES, "children")),
-        "feed": PANELS.index((ids.FEED, "children"))}
+HELD = {
+    "alerts": PANELS.index((ids.ALERTS, "children")),
+    "stories": PANELS.index((ids.STORYLINES, "children")),
+    "feed": PANELS.index((ids.FEED, "children")),
+}
 
 
 def register(app, s) -> None:
@@ -47,8 +62,12 @@ def register(app, s) -> None:
     @app.callback(
         [Output(i, p) for i, p in HEAD + PANELS + CARDS],
         Input(ids.TICK, "n_intervals"),
-        State(ids.SNAP_VERSION, "data"), State(ids.CARDS_VERSION, "data"), State(ids.HOLD, "data"),
-        State(ids.FEED_SOURCE, "value"), State(ids.FEED_MIN_SCORE, "value"), State(ids.URL, "pathname"),
+        State(ids.SNAP_VERSION, "data"),
+        State(ids.CARDS_VERSION, "data"),
+        State(ids.HOLD, "data"),
+        State(ids.FEED_SOURCE, "value"),
+        State(ids.FEED_MIN_SCORE, "value"),
+        State(ids.URL, "pathname"),
         State(ids.FOCUS, "data"),
     )
     def screen(_n, seen, seen_cards, hold, source, min_score, pathname, focus):
@@ -58,8 +77,12 @@ def register(app, s) -> None:
         now = time.time()
         head = [version, {**freshness(snap, stale_after), "tick_s": TICK_MS / 1000}]
         role, moment = role_for(pathname), focused(focus, now)
-        panels = list(s.snapshots.memo(("screen", version, role, source, min_score, moment), lambda: render(
-            s, snap, role, source, min_score, moment)))
+        panels = list(
+            s.snapshots.memo(
+                ("screen", version, role, source, min_score, moment),
+                lambda: render(s, snap, role, source, min_score, moment),
+            )
+        )
         if hold in HELD:
             panels[HELD[hold]] = no_update  # the strategist is pointing there: do not move rows under them
         return head + panels + cards(s, snap, seen_cards, role)
@@ -68,14 +91,19 @@ def register(app, s) -> None:
     # network stops, which is exactly when no answer comes back.
     app.clientside_callback(
         ClientsideFunction(namespace="warroom", function_name="freshness"),
-        Output(ids.FRESHNESS, "children"), Output(f"{ids.FRESHNESS}-box", "className"),
-        Output(ids.STALE_BANNER, "children"), Output(ids.STALE_BANNER, "hidden"),
-        Input(ids.TICK, "n_intervals"), State(ids.LAST_SEEN, "data"),
+        Output(ids.FRESHNESS, "children"),
+        Output(f"{ids.FRESHNESS}-box", "className"),
+        Output(ids.STALE_BANNER, "children"),
+        Output(ids.STALE_BANNER, "hidden"),
+        Input(ids.TICK, "n_intervals"),
+        State(ids.LAST_SEEN, "data"),
     )
 
     @app.callback(
         Output(ids.FEED, "children", allow_duplicate=True),
-        Input(ids.FEED_SOURCE, "value"), Input(ids.FEED_MIN_SCORE, "value"), State(ids.URL, "pathname"),
+        Input(ids.FEED_SOURCE, "value"),
+        Input(ids.FEED_MIN_SCORE, "value"),
+        State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )
     def refilter(source, min_score, pathname):
@@ -86,8 +114,10 @@ def register(app, s) -> None:
         return feed_items(filter_posts(snap, source, min_score), time.time(), role_for(pathname) == "strategist")
 
     @app.callback(
-        Output(ids.FOCUS, "data"), Output(ids.VOLUME_CHART, "figure", allow_duplicate=True),
-        Input({"type": ids.FOCUS_ALERT, "alert": ALL}, "n_clicks"), prevent_initial_call=True,
+        Output(ids.FOCUS, "data"),
+        Output(ids.VOLUME_CHART, "figure", allow_duplicate=True),
+        Input({"type": ids.FOCUS_ALERT, "alert": ALL}, "n_clicks"),
+        prevent_initial_call=True,
     )
     def focus_alert(_clicks):
         """An alert's "chart" link: zoom the volume chart to its moment for a minute."""
@@ -98,8 +128,10 @@ def register(app, s) -> None:
         alert = next((a for a in (snap or {}).get("alerts", []) if a["id"] == trigger["alert"]), None)
         if alert is None:
             return no_update, no_update
-        return ({"moment": alert["moment"], "set_at": time.time()},
-                volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=alert["moment"]))
+        return (
+            {"moment": alert["moment"], "set_at": time.time()},
+            volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=alert["moment"]),
+        )
 
 
 def focused(focus: dict | None, now: float) -> float | None:
@@ -129,8 +161,11 @@ def render(s, snap: dict, role: str, source: str, min_score: float, moment: floa
 def announce(snap: dict) -> tuple:
     """Toast and flash loud alerts raised since the last snapshots (pure in the snapshot)."""
     built = snap.get("built_at", 0)
-    fresh = [a for a in snap.get("alerts", []) if a.get("severity") in LOUD and not a.get("acked_by")
-             and built - a.get("raised_at", a["at"]) < ANNOUNCE_S]
+    fresh = [
+        a
+        for a in snap.get("alerts", [])
+        if a.get("severity") in LOUD and not a.get("acked_by") and built - a.get("raised_at", a["at"]) < ANNOUNCE_S
+    ]
     if not fresh:
         return no_update, no_update, no_update, "alert-flash"
     top = fresh[0]
@@ -143,5 +178,9 @@ def cards(s, snap: dict, seen: int | None, role: str) -> list:
     if version == seen:
         return [no_update, no_update]
     can_edit = role == "strategist"
-    return [version, s.snapshots.memo(("cards", version, can_edit), lambda: cards_list(
-        card_store.all_cards(s.r, s.keys), time.time(), can_edit))]
+    return [
+        version,
+        s.snapshots.memo(
+            ("cards", version, can_edit), lambda: cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
+        ),
+    ]

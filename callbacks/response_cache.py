@@ -32,8 +32,13 @@ class ResponseCache:
     `canonical` maps an input or state ("id.prop", value) to the value that decides the answer: "an
     older snapshot than the current one" is one answer however old, so every lagging screen shares it."""
 
-    def __init__(self, versioned: dict[str, set[str]], version: Callable[[], int],
-                 canonical: Callable[[str, object], object] = lambda _k, v: v, size: int = 1024):
+    def __init__(
+        self,
+        versioned: dict[str, set[str]],
+        version: Callable[[], int],
+        canonical: Callable[[str, object], object] = lambda _k, v: v,
+        size: int = 1024,
+    ):
         self.versioned, self.version, self.canonical, self.size = versioned, version, canonical, size
         self._lock = threading.Lock()
         self._items: OrderedDict[str, tuple[int, bytes, bytes, str]] = OrderedDict()
@@ -49,10 +54,13 @@ class ResponseCache:
         volatile = self.versioned.get(output.lstrip(".").split(".")[0])
         if volatile is None:
             return None
-        values = [(f"{i.get('id')}.{i.get('property')}", i.get("value"))
-                  for i in payload.get("inputs", []) + payload.get("state", [])]
-        question = orjson.dumps([output, [(k, self.canonical(k, v)) for k, v in values if k not in volatile]],
-                                option=orjson.OPT_SORT_KEYS)
+        values = [
+            (f"{i.get('id')}.{i.get('property')}", i.get("value"))
+            for i in payload.get("inputs", []) + payload.get("state", [])
+        ]
+        question = orjson.dumps(
+            [output, [(k, self.canonical(k, v)) for k, v in values if k not in volatile]], option=orjson.OPT_SORT_KEYS
+        )
         return f"{hashlib.sha1(question).hexdigest()}:{self.version()}"
 
     def get(self, key: str) -> tuple[int, bytes, bytes, str] | None:
@@ -110,8 +118,11 @@ class ResponseCache:
             key = flask.g.pop("response_cache_key", None)
             if not key:
                 return response
-            if response.status_code in (200, 204) and not response.direct_passthrough \
-                    and "Content-Encoding" not in response.headers:
+            if (
+                response.status_code in (200, 204)
+                and not response.direct_passthrough
+                and "Content-Encoding" not in response.headers
+            ):
                 data = response.get_data()
                 # Compressed once here, sent to every screen: about a tenth of the bytes to write.
                 packed = gzip.compress(data, compresslevel=5) if len(data) > MIN_GZIP else b""

@@ -222,8 +222,14 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("WARROOM_ALERT_WEBHOOK_URL", "", "Slack incoming webhook or any URL that takes a JSON POST"),
 ]
 
-SECRET_VARS = {"REDIS_URL", "WARROOM_INGEST_TOKEN", "X_BEARER_TOKEN", "MASTODON_ACCESS_TOKEN",
-               "REDDIT_CLIENT_SECRET", "WARROOM_ALERT_WEBHOOK_URL"}
+SECRET_VARS = {
+    "REDIS_URL",
+    "WARROOM_INGEST_TOKEN",
+    "X_BEARER_TOKEN",
+    "MASTODON_ACCESS_TOKEN",
+    "REDDIT_CLIENT_SECRET",
+    "WARROOM_ALERT_WEBHOOK_URL",
+}
 
 
 @dataclass(frozen=True)

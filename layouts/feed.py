@@ -11,16 +11,38 @@ from streams.post import SOURCES
 
 
 def make_feed_panel(with_controls: bool = True) -> html.Div:
-    filters = html.Div([
-        dbc.Select(id=ids.FEED_SOURCE, options=[{"label": "All sources", "value": "all"}]
-                   + [{"label": s, "value": s} for s in SOURCES], value="all", className="feed-source w-auto"),
-        html.Div([html.Span("min score", className="small text-muted me-2"),
-                  dcc.Slider(id=ids.FEED_MIN_SCORE, min=-2, max=10, step=0.5, value=0, marks=None,
-                             tooltip={"placement": "bottom"}, className="flex-grow-1")],
-                 className="d-flex align-items-center flex-grow-1 ms-2"),
-    ], className="d-flex align-items-center feed-filters")
-    return html.Div([filters, html.Div(id=ids.FEED, className="feed-list")], className="feed-panel",
-                    **{"data-controls": "1" if with_controls else "0"})
+    filters = html.Div(
+        [
+            dbc.Select(
+                id=ids.FEED_SOURCE,
+                options=[{"label": "All sources", "value": "all"}] + [{"label": s, "value": s} for s in SOURCES],
+                value="all",
+                className="feed-source w-auto",
+            ),
+            html.Div(
+                [
+                    html.Span("min score", className="small text-muted me-2"),
+                    dcc.Slider(
+                        id=ids.FEED_MIN_SCORE,
+                        min=-2,
+                        max=10,
+                        step=0.5,
+                        value=0,
+                        marks=None,
+                        tooltip={"placement": "bottom"},
+                        className="flex-grow-1",
+                    ),
+                ],
+                className="d-flex align-items-center flex-grow-1 ms-2",
+            ),
+        ],
+        className="d-flex align-items-center feed-filters",
+    )
+    return html.Div(
+        [filters, html.Div(id=ids.FEED, className="feed-list")],
+        className="feed-panel",
+        **{"data-controls": "1" if with_controls else "0"},
+    )
 
 
 def filter_posts(snap: dict, source: str, min_score: float, limit: int = 25) -> list[dict]:
@@ -37,34 +59,59 @@ def feed_items(posts: list[dict], now: float, with_controls: bool = True) -> lis
 def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
     # Every screen downloads this list twice a second: few elements per post, text joined where it can be.
     author = p.get("author", {})
-    meta = " · ".join(x for x in (f"@{author.get('handle', '?')}" + (" ✔" if author.get("verified") else ""),
-                                   f"{compact(author.get('followers', 0))} followers",
-                                   age(now - p.get("received_at", now))) if x)
-    head = html.Div([
-        html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
-        html.Span(meta, className="text-muted me-2 small"),
-        source_badge(p.get("source", "?")),
-        sentiment_badge(p.get("sentiment", 0.0)),
-        dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),
-    ], className="feed-head")
+    meta = " · ".join(
+        x
+        for x in (
+            f"@{author.get('handle', '?')}" + (" ✔" if author.get("verified") else ""),
+            f"{compact(author.get('followers', 0))} followers",
+            age(now - p.get("received_at", now)),
+        )
+        if x
+    )
+    head = html.Div(
+        [
+            html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
+            html.Span(meta, className="text-muted me-2 small"),
+            source_badge(p.get("source", "?")),
+            sentiment_badge(p.get("sentiment", 0.0)),
+            dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),
+        ],
+        className="feed-head",
+    )
     text = html.Div(p.get("text", ""), className="feed-text")  # a string child: always rendered as text
     reasons = html.Div([html.Span(r, className="reason") for r in p.get("reasons", [])], className="feed-reasons")
     actions = []
     if href := safe_href(p.get("url")):
-        actions.append(html.A("open ↗", href=href, target="_blank", rel="noopener noreferrer nofollow",
-                              className="me-2 small"))
+        actions.append(
+            html.A("open ↗", href=href, target="_blank", rel="noopener noreferrer nofollow", className="me-2 small")
+        )
     if p.get("similar"):
         actions.append(html.Span(f"+{p['similar']} similar", className="badge bg-info me-2 similar"))
     if with_controls:
         actions += [
-            html.Button("Frame", id={"type": ids.FRAME_POST, "post": p["id"]}, className="btn btn-sm btn-outline-warning frame-btn me-1"),
-            html.Button("✓ relevant", id={"type": ids.MARK_POST, "post": p["id"], "relevant": True},
-                        className="btn btn-sm btn-outline-success mark-btn me-1", title="Teach the ranking: more like this"),
-            html.Button("✗ not", id={"type": ids.MARK_POST, "post": p["id"], "relevant": False},
-                        className="btn btn-sm btn-outline-secondary mark-btn", title="Teach the ranking: less like this"),
+            html.Button(
+                "Frame",
+                id={"type": ids.FRAME_POST, "post": p["id"]},
+                className="btn btn-sm btn-outline-warning frame-btn me-1",
+            ),
+            html.Button(
+                "✓ relevant",
+                id={"type": ids.MARK_POST, "post": p["id"], "relevant": True},
+                className="btn btn-sm btn-outline-success mark-btn me-1",
+                title="Teach the ranking: more like this",
+            ),
+            html.Button(
+                "✗ not",
+                id={"type": ids.MARK_POST, "post": p["id"], "relevant": False},
+                className="btn btn-sm btn-outline-secondary mark-btn",
+                title="Teach the ranking: less like this",
+            ),
         ]
-    return html.Div([head, text, reasons, html.Div(actions, className="feed-actions")], className="feed-item",
-                    **{"data-post-id": p["id"]})
+    return html.Div(
+        [head, text, reasons, html.Div(actions, className="feed-actions")],
+        className="feed-item",
+        **{"data-post-id": p["id"]},
+    )
 
 
 RISING_Z = 4.0  # the trend detector's threshold: below it a term is listed but not called rising
@@ -77,18 +124,35 @@ def trending_rows(items: list[dict], now: float) -> list:
     rows = []
     for rank, item in enumerate(items, 1):
         since = item.get("rising_since")
-        rows.append(html.Div([
-            html.Span(f"{rank}", className="trend-rank"),
-            html.Div([
-                html.Div([html.Span(f"#{item['term']}", className="trend-term"),
-                          html.Span(f"{compact(item['rate_per_min'])}/min", className="trend-rate")],
-                         className="d-flex justify-content-between"),
-                html.Div(className="trend-bar", style={"width": f"{max(4, 100 * item['significance'] / top):.0f}%"}),
-                html.Div(f"baseline {compact(item['baseline_per_min'])}/min · ×{_ratio(item)} · "
-                         f"z {item['significance']:.1f}" + (f" · rising {age(now - since)}" if since else ""),
-                         className="trend-meta"),
-            ], className="flex-grow-1"),
-        ], className="trend-row d-flex" + ("" if item["significance"] >= RISING_Z else " quiet")))
+        rows.append(
+            html.Div(
+                [
+                    html.Span(f"{rank}", className="trend-rank"),
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.Span(f"#{item['term']}", className="trend-term"),
+                                    html.Span(f"{compact(item['rate_per_min'])}/min", className="trend-rate"),
+                                ],
+                                className="d-flex justify-content-between",
+                            ),
+                            html.Div(
+                                className="trend-bar",
+                                style={"width": f"{max(4, 100 * item['significance'] / top):.0f}%"},
+                            ),
+                            html.Div(
+                                f"baseline {compact(item['baseline_per_min'])}/min · ×{_ratio(item)} · "
+                                f"z {item['significance']:.1f}" + (f" · rising {age(now - since)}" if since else ""),
+                                className="trend-meta",
+                            ),
+                        ],
+                        className="flex-grow-1",
+                    ),
+                ],
+                className="trend-row d-flex" + ("" if item["significance"] >= RISING_Z else " quiet"),
+            )
+        )
     return rows
 
 

@@ -11,33 +11,73 @@ from layouts.render import age
 TYPES = ["opportunity", "threat"]
 PRIORITIES = [("P1", "P1 · act now"), ("P2", "P2 · this quarter"), ("P3", "P3 · watch")]
 STATUSES = ["new", "drafting", "in review", "approved", "posted", "dismissed"]
-NEXT = {"new": ["drafting", "dismissed"], "drafting": ["in review", "dismissed"], "in review": ["approved", "drafting"],
-        "approved": ["posted"], "posted": [], "dismissed": ["new"]}
+NEXT = {
+    "new": ["drafting", "dismissed"],
+    "drafting": ["in review", "dismissed"],
+    "in review": ["approved", "drafting"],
+    "approved": ["posted"],
+    "posted": [],
+    "dismissed": ["new"],
+}
 
 
 def make_framing_form() -> html.Div:
-    return html.Div([
-        dcc.Store(id=ids.CARD_CONTEXT, data=None),
-        html.Div("Pick a post (Frame) or click the chart to anchor a moment.", id=ids.CARD_CONTEXT_VIEW,
-                 className="card-context small text-muted"),
-        dbc.Input(id=ids.CARD_TITLE, placeholder="Title, e.g. Lights out: dunk in the dark", maxLength=120,
-                  className="mb-1"),
-        dbc.Textarea(id=ids.CARD_SUMMARY, placeholder="Framing: what is happening, why it matters, what we say",
-                     maxLength=1000, rows=2, className="mb-1"),
-        html.Div([
-            dbc.RadioItems(id=ids.CARD_TYPE, options=[{"label": t, "value": t} for t in TYPES], value="opportunity",
-                           inline=True, className="me-2"),
-            dbc.Select(id=ids.CARD_PRIORITY, options=[{"label": lab, "value": v} for v, lab in PRIORITIES],
-                       value="P1", className="me-1 w-auto"),
-            dbc.Select(id=ids.CARD_STATUS, options=[{"label": s, "value": s} for s in STATUSES], value="new",
-                       className="me-1 w-auto"),
-        ], className="d-flex align-items-center mb-1"),
-        html.Div([
-            dbc.Input(id=ids.CARD_OWNER, placeholder="Owner", maxLength=60, className="me-1"),
-            dbc.Button("Save card", id=ids.CARD_SAVE, color="warning", n_clicks=0),
-        ], className="d-flex"),
-        html.Div(id=ids.CARD_SAVED, className="small mt-1", role="status"),
-    ], className="framing-form")
+    return html.Div(
+        [
+            dcc.Store(id=ids.CARD_CONTEXT, data=None),
+            html.Div(
+                "Pick a post (Frame) or click the chart to anchor a moment.",
+                id=ids.CARD_CONTEXT_VIEW,
+                className="card-context small text-muted",
+            ),
+            dbc.Input(
+                id=ids.CARD_TITLE,
+                placeholder="Title, e.g. Lights out: dunk in the dark",
+                maxLength=120,
+                className="mb-1",
+            ),
+            dbc.Textarea(
+                id=ids.CARD_SUMMARY,
+                placeholder="Framing: what is happening, why it matters, what we say",
+                maxLength=1000,
+                rows=2,
+                className="mb-1",
+            ),
+            html.Div(
+                [
+                    dbc.RadioItems(
+                        id=ids.CARD_TYPE,
+                        options=[{"label": t, "value": t} for t in TYPES],
+                        value="opportunity",
+                        inline=True,
+                        className="me-2",
+                    ),
+                    dbc.Select(
+                        id=ids.CARD_PRIORITY,
+                        options=[{"label": lab, "value": v} for v, lab in PRIORITIES],
+                        value="P1",
+                        className="me-1 w-auto",
+                    ),
+                    dbc.Select(
+                        id=ids.CARD_STATUS,
+                        options=[{"label": s, "value": s} for s in STATUSES],
+                        value="new",
+                        className="me-1 w-auto",
+                    ),
+                ],
+                className="d-flex align-items-center mb-1",
+            ),
+            html.Div(
+                [
+                    dbc.Input(id=ids.CARD_OWNER, placeholder="Owner", maxLength=60, className="me-1"),
+                    dbc.Button("Save card", id=ids.CARD_SAVE, color="warning", n_clicks=0),
+                ],
+                className="d-flex",
+            ),
+            html.Div(id=ids.CARD_SAVED, className="small mt-1", role="status"),
+        ],
+        className="framing-form",
+    )
 
 
 def cards_list(cards: list[dict], now: float, can_edit: bool, limit: int = 30) -> list:
@@ -48,20 +88,34 @@ def cards_list(cards: list[dict], now: float, can_edit: bool, limit: int = 30) -
 
 def card_item(c: dict, now: float, can_edit: bool) -> html.Div:
     kind = c.get("type", "opportunity")
-    head = html.Div([
-        dbc.Badge(kind, color="success" if kind == "opportunity" else "danger", className="me-1"),
-        dbc.Badge(c.get("priority", "P2"), color="warning", text_color="dark", className="me-1"),
-        html.Span(c.get("title", ""), className="fw-bold card-title-text"),
-    ])
-    meta = html.Div(f"{c.get('status', 'new')} · {c.get('owner') or 'unassigned'} · {age(now - c.get('created_at', now))} ago",
-                    className="small text-muted")
+    head = html.Div(
+        [
+            dbc.Badge(kind, color="success" if kind == "opportunity" else "danger", className="me-1"),
+            dbc.Badge(c.get("priority", "P2"), color="warning", text_color="dark", className="me-1"),
+            html.Span(c.get("title", ""), className="fw-bold card-title-text"),
+        ]
+    )
+    meta = html.Div(
+        f"{c.get('status', 'new')} · {c.get('owner') or 'unassigned'} · {age(now - c.get('created_at', now))} ago",
+        className="small text-muted",
+    )
     parts = [head, html.Div(c.get("summary", ""), className="card-summary-text"), meta]
     if c.get("note"):
         parts.append(html.Div(c["note"], className="small text-warning"))
     if can_edit:
-        parts.append(html.Div([
-            dbc.Button(f"→ {s}", id={"type": ids.CARD_STATUS_SET, "card": c["id"], "status": s}, size="sm",
-                       color="outline-light", className="me-1 mt-1", n_clicks=0)
-            for s in NEXT.get(c.get("status", "new"), [])
-        ]))
+        parts.append(
+            html.Div(
+                [
+                    dbc.Button(
+                        f"→ {s}",
+                        id={"type": ids.CARD_STATUS_SET, "card": c["id"], "status": s},
+                        size="sm",
+                        color="outline-light",
+                        className="me-1 mt-1",
+                        n_clicks=0,
+                    )
+                    for s in NEXT.get(c.get("status", "new"), [])
+                ]
+            )
+        )
     return html.Div(parts, className=f"room-card room-card-{kind}", **{"data-card-id": c["id"]})

@@ -10,8 +10,16 @@ from dash import html
 from analytics.sentiment import label
 
 _SAFE = re.compile(r"^https?://", re.IGNORECASE)
-SOURCE_COLORS = {"x": "light", "bluesky": "info", "mastodon": "primary", "reddit": "warning", "rss": "secondary",
-                 "webhook": "dark", "simulator": "secondary", "replay": "secondary"}
+SOURCE_COLORS = {
+    "x": "light",
+    "bluesky": "info",
+    "mastodon": "primary",
+    "reddit": "warning",
+    "rss": "secondary",
+    "webhook": "dark",
+    "simulator": "secondary",
+    "replay": "secondary",
+}
 SENTIMENT_COLORS = {"positive": "success", "negative": "danger", "neutral": "secondary"}
 
 
@@ -49,13 +57,15 @@ def sentiment_badge(compound: float) -> dbc.Badge:
     return dbc.Badge(f"{name} {compound:+.2f}", color=SENTIMENT_COLORS[name], className="me-1")
 
 
-def panel(title: str, body, *, extra=None, class_name: str = "", body_id: str | None = None,
-          hold: str | None = None) -> html.Div:
+def panel(
+    title: str, body, *, extra=None, class_name: str = "", body_id: str | None = None, hold: str | None = None
+) -> html.Div:
     """A titled panel. `hold` names a live panel that stops re-rendering while the pointer is over it,
     so a strategist's click never lands on a row that was just replaced."""
     note = html.Span("⏸ paused while you point here", className="hold-note") if hold else None
     header = html.Div([html.Span(title, className="panel-title"), note, extra], className="panel-header")
     kwargs = {"id": body_id} if body_id else {}
     attrs = {"data-hold": hold} if hold else {}
-    return html.Div([header, html.Div(body, className="panel-body", **kwargs)], className=f"panel card {class_name}",
-                    **attrs)
+    return html.Div(
+        [header, html.Div(body, className="panel-body", **kwargs)], className=f"panel card {class_name}", **attrs
+    )

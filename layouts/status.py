@@ -8,8 +8,13 @@ from dash import html
 from layouts import ids
 from layouts.render import age, compact
 
-STATE_COLORS = {"connected": "success", "reconnecting": "warning", "failing": "danger", "not configured": "secondary",
-                "stopped": "secondary"}
+STATE_COLORS = {
+    "connected": "success",
+    "reconnecting": "warning",
+    "failing": "danger",
+    "not configured": "secondary",
+    "stopped": "secondary",
+}
 SEVERITY_COLORS = {"critical": "danger", "high": "warning", "medium": "info", "low": "secondary"}
 
 
@@ -18,16 +23,24 @@ def freshness(snap: dict, stale_after: float) -> dict:
     pipeline behind it had already gone quiet. The browser adds the time since (assets/warroom.js)."""
     data_age = (snap.get("pipeline") or {}).get("data_age_s")
     stale = data_age is None or data_age > stale_after
-    banner = "" if not stale else (
-        "STALE: no posts processed yet — are the sources and workers running?" if data_age is None else
-        f"STALE: no new posts processed for {age(data_age)} — check sources and workers")
+    banner = (
+        ""
+        if not stale
+        else (
+            "STALE: no posts processed yet — are the sources and workers running?"
+            if data_age is None
+            else f"STALE: no new posts processed for {age(data_age)} — check sources and workers"
+        )
+    )
     return {"v": snap.get("version"), "age": data_age, "stale": stale, "banner": banner, "stale_after": stale_after}
 
 
 def pipeline_line(snap: dict) -> str:
     p = snap.get("pipeline") or {}
-    return (f"{compact(p.get('rate_per_s', 0))} posts/s · {compact(p.get('processed', 0))} processed · "
-            f"{compact(p.get('dead', 0))} dead-lettered · lag {compact(p.get('lag', 0))}")
+    return (
+        f"{compact(p.get('rate_per_s', 0))} posts/s · {compact(p.get('processed', 0))} processed · "
+        f"{compact(p.get('dead', 0))} dead-lettered · lag {compact(p.get('lag', 0))}"
+    )
 
 
 def sources_rows(sources: dict, now: float) -> list:
@@ -38,15 +51,28 @@ def sources_rows(sources: dict, now: float) -> list:
         last = h.get("last_post_at")
         gaps = h.get("gaps", [])
         rl = h.get("rate_limit") or {}
-        rows.append(html.Div([
-            dbc.Badge(h.get("state", "?"), color=STATE_COLORS.get(h.get("state"), "secondary"), className="me-2 state"),
-            html.Span(name, className="fw-bold me-2"),
-            html.Span(f"{compact(h.get('rate_per_s', 0))}/s · last {age(now - last) if last else '–'}",
-                      className="small text-muted me-2"),
-            html.Span(f"{len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else "", className="small text-warning me-2"),
-            html.Span(f"rate limit {rl.get('remaining')} left" if rl else "", className="small text-info"),
-            html.Div(h.get("detail", ""), className="small text-muted source-detail"),
-        ], className="source-row", **{"data-source": name}))
+        rows.append(
+            html.Div(
+                [
+                    dbc.Badge(
+                        h.get("state", "?"), color=STATE_COLORS.get(h.get("state"), "secondary"), className="me-2 state"
+                    ),
+                    html.Span(name, className="fw-bold me-2"),
+                    html.Span(
+                        f"{compact(h.get('rate_per_s', 0))}/s · last {age(now - last) if last else '–'}",
+                        className="small text-muted me-2",
+                    ),
+                    html.Span(
+                        f"{len(gaps)} gap{'s' if len(gaps) != 1 else ''}" if gaps else "",
+                        className="small text-warning me-2",
+                    ),
+                    html.Span(f"rate limit {rl.get('remaining')} left" if rl else "", className="small text-info"),
+                    html.Div(h.get("detail", ""), className="small text-muted source-detail"),
+                ],
+                className="source-row",
+                **{"data-source": name},
+            )
+        )
     return rows
 
 
@@ -56,18 +82,45 @@ def alert_rows(alerts: list[dict], now: float, can_ack: bool) -> list:
     rows = []
     for a in alerts[:12]:
         acked = a.get("acked_by")
-        rows.append(html.Div([
-            dbc.Badge(a.get("severity", "medium"), color=SEVERITY_COLORS.get(a.get("severity"), "info"), className="me-2"),
-            html.Span(a.get("title", ""), className="alert-title"),
-            html.Span(f" · {age(now - a['at'])} ago", className="small text-muted"),
-            html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
-            dbc.Button("chart", id={"type": ids.FOCUS_ALERT, "alert": a["id"]}, size="sm", color="link",
-                       className="py-0 px-1 focus-btn", n_clicks=0, title="Show this moment on the volume chart"),
-            html.Span(f"✓ {acked}", className="small text-success") if acked else (
-                dbc.Button("Ack", id={"type": ids.ACK_ALERT, "alert": a["id"]}, size="sm", color="outline-secondary",
-                           className="ms-1 py-0", n_clicks=0) if can_ack else None),
-        ], className="alert-row" + (" acked" if acked else "") + f" sev-{a.get('severity', 'medium')}",
-            **{"data-alert-id": a["id"]}))
+        rows.append(
+            html.Div(
+                [
+                    dbc.Badge(
+                        a.get("severity", "medium"),
+                        color=SEVERITY_COLORS.get(a.get("severity"), "info"),
+                        className="me-2",
+                    ),
+                    html.Span(a.get("title", ""), className="alert-title"),
+                    html.Span(f" · {age(now - a['at'])} ago", className="small text-muted"),
+                    html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
+                    dbc.Button(
+                        "chart",
+                        id={"type": ids.FOCUS_ALERT, "alert": a["id"]},
+                        size="sm",
+                        color="link",
+                        className="py-0 px-1 focus-btn",
+                        n_clicks=0,
+                        title="Show this moment on the volume chart",
+                    ),
+                    html.Span(f"✓ {acked}", className="small text-success")
+                    if acked
+                    else (
+                        dbc.Button(
+                            "Ack",
+                            id={"type": ids.ACK_ALERT, "alert": a["id"]},
+                            size="sm",
+                            color="outline-secondary",
+                            className="ms-1 py-0",
+                            n_clicks=0,
+                        )
+                        if can_ack
+                        else None
+                    ),
+                ],
+                className="alert-row" + (" acked" if acked else "") + f" sev-{a.get('severity', 'medium')}",
+                **{"data-alert-id": a["id"]},
+            )
+        )
     return rows
 
 

@@ -28,15 +28,9 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_DATA_DIR,
         help="folder with Twitter_volume_*.csv and windows.json",
     )
-    parser.add_argument(
-        "--json-only", action="store_true", help="print only the JSON lines"
-    )
+    parser.add_argument("--json-only", action="store_true", help="print only the JSON lines")
     args = parser.parse_args(argv)
-    scores = [
-        score
-        for method in METHODS
-        for score in nab.score_dataset(args.data_dir, method=method)
-    ]
+    scores = [score for method in METHODS for score in nab.score_dataset(args.data_dir, method=method)]
     if not args.json_only:
         print(nab.format_table(scores))
         print()

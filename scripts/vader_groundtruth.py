@@ -11,9 +11,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 logger = logging.getLogger(__name__)
 
-GROUND_TRUTH = (
-    Path(__file__).resolve().parent.parent / "data" / "vader" / "tweets_GroundTruth.txt"
-)
+GROUND_TRUTH = Path(__file__).resolve().parent.parent / "data" / "vader" / "tweets_GroundTruth.txt"
 
 
 def load_ground_truth(path: Path = GROUND_TRUTH) -> list[tuple[float, str]]:
@@ -27,9 +25,7 @@ def load_ground_truth(path: Path = GROUND_TRUTH) -> list[tuple[float, str]]:
     return rows
 
 
-def pearson_r(
-    path: Path = GROUND_TRUTH, analyzer: SentimentIntensityAnalyzer | None = None
-) -> float:
+def pearson_r(path: Path = GROUND_TRUTH, analyzer: SentimentIntensityAnalyzer | None = None) -> float:
     """Pearson correlation of VADER compound against the mean human rating."""
     analyzer = analyzer or SentimentIntensityAnalyzer()
     rows = load_ground_truth(path)

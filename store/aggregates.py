@@ -38,8 +38,16 @@ def _minute(sec: int) -> int:
     return sec // 60
 
 
-def prepare(r: redis.Redis, keys: Keys, ids: list[str], handles: list[str], fold_keys: list[str],
-            sources: Iterable[str], feed_size: int, now: float) -> tuple[set[str], Context, dict[str, float]]:
+def prepare(
+    r: redis.Redis,
+    keys: Keys,
+    ids: list[str],
+    handles: list[str],
+    fold_keys: list[str],
+    sources: Iterable[str],
+    feed_size: int,
+    now: float,
+) -> tuple[set[str], Context, dict[str, float]]:
     """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors."""
     if not ids:  # every entry was dead-lettered: nothing to look up, nothing will be admitted
         return set(), Context(), {}
@@ -61,9 +69,12 @@ def prepare(r: redis.Redis, keys: Keys, ids: list[str], handles: list[str], fold
     seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
     unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
     ctx = Context(
-        reposted=_sum_fields(handles, res[3], res[5]), mentioned=_sum_fields(handles, res[4], res[6]),
-        folds=_sum_fields(fold_keys, res[7], res[9]), folds_low=_sum_fields(fold_keys, res[8], res[10]),
-        in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None})
+        reposted=_sum_fields(handles, res[3], res[5]),
+        mentioned=_sum_fields(handles, res[4], res[6]),
+        folds=_sum_fields(fold_keys, res[7], res[9]),
+        folds_low=_sum_fields(fold_keys, res[8], res[10]),
+        in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None},
+    )
     return unseen, ctx, _floors(names, res[12:])
 
 
@@ -74,10 +85,6 @@ def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
         if total:
             out[name] = total
     return out
-
-
-
-
 
 
 def _feed_names(keys: Keys, sources: Iterable[str], size: int) -> tuple[list[str], list[int]]:
@@ -112,9 +119,20 @@ def _hincrby_many(pipe: redis.client.Pipeline, key: str, counts: dict, ttl: int 
     pipe.eval(_HINCRBY_MANY, 1, key, *args)
 
 
-def write_batch(r: redis.Redis, keys: Keys, *, entry_ids: list[bytes], fresh: list[Enriched], agg: Aggregates,
-                floors: dict[str, float], min_score: float, duplicates: int = 0,
-                dead: list[tuple[bytes, str]] = (), signals: list[dict] = (), now: float = 0.0) -> int:
+def write_batch(
+    r: redis.Redis,
+    keys: Keys,
+    *,
+    entry_ids: list[bytes],
+    fresh: list[Enriched],
+    agg: Aggregates,
+    floors: dict[str, float],
+    min_score: float,
+    duplicates: int = 0,
+    dead: list[tuple[bytes, str]] = (),
+    signals: list[dict] = (),
+    now: float = 0.0,
+) -> int:
     """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice."""
     pipe = r.pipeline(transaction=True)
     _counters(pipe, keys, agg)
@@ -128,8 +146,12 @@ def write_batch(r: redis.Redis, keys: Keys, *, entry_ids: list[bytes], fresh: li
     if duplicates:
         pipe.hincrby(keys.stats, "duplicates", duplicates)
     for payload, reason in dead:
-        pipe.xadd(keys.dead, {"reason": reason[:500], "source": "stream", "payload": payload[:20_000], "at": str(now)},
-                  maxlen=DEAD_MAXLEN, approximate=True)
+        pipe.xadd(
+            keys.dead,
+            {"reason": reason[:500], "source": "stream", "payload": payload[:20_000], "at": str(now)},
+            maxlen=DEAD_MAXLEN,
+            approximate=True,
+        )
     if dead:
         pipe.hincrby(keys.stats, "dead", len(dead))
     for sig in signals:
@@ -166,9 +188,12 @@ def _counters(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates) -> None:
 def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: float) -> None:
     """What later batches read back: folds, author resonance, "+N similar", storyline material."""
     fb, ib = int(now // FOLD_BUCKET_S), int(now // INFLUENCE_BUCKET_S)
-    for name, counts, ttl in ((keys.folds(fb), agg.folds, FOLD_TTL_S), (keys.folds_low(fb), agg.folds_low, FOLD_TTL_S),
-                              (keys.reposted(ib), agg.reposted, INFLUENCE_TTL_S),
-                              (keys.mentioned(ib), agg.mentioned, INFLUENCE_TTL_S)):
+    for name, counts, ttl in (
+        (keys.folds(fb), agg.folds, FOLD_TTL_S),
+        (keys.folds_low(fb), agg.folds_low, FOLD_TTL_S),
+        (keys.reposted(ib), agg.reposted, INFLUENCE_TTL_S),
+        (keys.mentioned(ib), agg.mentioned, INFLUENCE_TTL_S),
+    ):
         counts = {k: n for k, n in counts.items() if n}
         if counts:
             _hincrby_many(pipe, name, counts, ttl)
@@ -179,8 +204,9 @@ def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: floa
         pipe.ltrim(keys.storyline_posts, 0, STORYLINE_POSTS - 1)
 
 
-def _feed(pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors: dict[str, float],
-          min_score: float) -> int:
+def _feed(
+    pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors: dict[str, float], min_score: float
+) -> int:
     bodies: dict[str, bytes] = {}
     ranks: dict[str, dict[str, float]] = defaultdict(dict)
     folds: list[str] = []

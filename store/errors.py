@@ -1,8 +1,8 @@
 """Store errors, mapped from redis-py's at the boundary.
 
-    StoreError
-    ├── StoreUnavailable   the server cannot be reached or will not start
-    └── NotFound           a card or post id that does not exist
+StoreError
+├── StoreUnavailable   the server cannot be reached or will not start
+└── NotFound           a card or post id that does not exist
 """
 
 

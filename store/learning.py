@@ -17,8 +17,12 @@ logger = logging.getLogger(__name__)
 def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str) -> None:
     """Record a mark and show its effect at once: a "not relevant" post leaves the feed, a relevant one rises."""
     pipe = r.pipeline(transaction=True)
-    pipe.xadd(keys.marks, {"post": orjson.dumps(post), "label": int(relevant), "by": user, "at": time.time()},
-              maxlen=MARKS_MAXLEN, approximate=True)
+    pipe.xadd(
+        keys.marks,
+        {"post": orjson.dumps(post), "label": int(relevant), "by": user, "at": time.time()},
+        maxlen=MARKS_MAXLEN,
+        approximate=True,
+    )
     if relevant:
         pipe.zincrby(keys.feed, 2.0, post["id"])
     else:

@@ -46,8 +46,6 @@ def append_dicts(r: redis.Redis, keys: Keys, posts: list[dict], now: float | Non
     return len(posts)
 
 
-
-
 def dead_letter(r: redis.Redis, keys: Keys, payload: bytes | str | dict, reason: str, source: str) -> None:
     """Keep a payload that could not be used, with why, and count it."""
     if isinstance(payload, dict):
@@ -55,8 +53,12 @@ def dead_letter(r: redis.Redis, keys: Keys, payload: bytes | str | dict, reason:
     if isinstance(payload, str):
         payload = payload.encode("utf-8", "replace")
     pipe = r.pipeline(transaction=False)
-    pipe.xadd(keys.dead, {"reason": reason[:500], "source": source, "payload": payload[:20_000], "at": str(time.time())},
-              maxlen=DEAD_MAXLEN, approximate=True)
+    pipe.xadd(
+        keys.dead,
+        {"reason": reason[:500], "source": source, "payload": payload[:20_000], "at": str(time.time())},
+        maxlen=DEAD_MAXLEN,
+        approximate=True,
+    )
     pipe.hincrby(keys.stats, "dead", 1)
     pipe.execute()
     logger.warning("dead-lettered a %s payload: %s", source, reason)
@@ -77,13 +79,17 @@ def ensure_group(r: redis.Redis, keys: Keys) -> None:
             raise
 
 
-def read_batch(r: redis.Redis, keys: Keys, consumer: str, count: int, block_ms: int) -> list[tuple[bytes, bytes | None]]:
+def read_batch(
+    r: redis.Redis, keys: Keys, consumer: str, count: int, block_ms: int
+) -> list[tuple[bytes, bytes | None]]:
     """New entries for this consumer: [(entry id, post JSON or None if the entry has no post field)]."""
     reply = r.xreadgroup(GROUP, consumer, {keys.stream: ">"}, count=count, block=block_ms)
     return _entries(reply[0][1]) if reply else []
 
 
-def claim_stale(r: redis.Redis, keys: Keys, consumer: str, min_idle_ms: int, count: int) -> list[tuple[bytes, bytes | None]]:
+def claim_stale(
+    r: redis.Redis, keys: Keys, consumer: str, min_idle_ms: int, count: int
+) -> list[tuple[bytes, bytes | None]]:
     """Take over entries another consumer read but never acknowledged (it crashed)."""
     _, claimed, *_ = r.xautoclaim(keys.stream, GROUP, consumer, min_idle_ms, "0-0", count=count)
     return _entries(claimed)

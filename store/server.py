@@ -69,8 +69,11 @@ class EmbeddedServer:
         conf.chmod(0o600)
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            [find_server_binary(), str(conf)], stdout=log, stderr=subprocess.STDOUT,
-            cwd=self.data_dir, start_new_session=True,
+            [find_server_binary(), str(conf)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            start_new_session=True,
         )
         self._wait_ready(timeout)
         info = {"port": self.port, "password": self.password, "pid": self.process.pid}
@@ -81,18 +84,20 @@ class EmbeddedServer:
         return self
 
     def _config(self) -> str:
-        return "\n".join([
-            "bind 127.0.0.1",
-            f"port {self.port}",
-            f"requirepass {self.password}",
-            f'dir "{self.data_dir}"',
-            "appendonly yes",
-            "appendfsync everysec",
-            "save ''",
-            "protected-mode yes",
-            "loglevel warning",
-            "",
-        ])
+        return "\n".join(
+            [
+                "bind 127.0.0.1",
+                f"port {self.port}",
+                f"requirepass {self.password}",
+                f'dir "{self.data_dir}"',
+                "appendonly yes",
+                "appendfsync everysec",
+                "save ''",
+                "protected-mode yes",
+                "loglevel warning",
+                "",
+            ]
+        )
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -141,7 +146,10 @@ def connect(url: str, *, blocking: bool = False) -> redis.Redis:
     """A client for `url`. Blocking readers get a socket timeout longer than their BLOCK."""
     timeout = 30 if blocking else 5
     client = redis.Redis.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=5, health_check_interval=15,
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=5,
+        health_check_interval=15,
         retry_on_timeout=not blocking,
     )
     return client

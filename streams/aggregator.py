@@ -131,9 +131,14 @@ class Aggregator:
         for b, counts in sorted(aggregates.tag_counts(self.r, self.keys, [bucket - 1, bucket]).items()):
             self.trends.update(b, counts)
         return [
-            {"term": t.term, "count": t.count, "rate_per_min": round(t.rate_per_min, 1),
-             "baseline_per_min": round(t.baseline_per_min, 1), "significance": round(t.significance, 2),
-             "rising_since": t.rising_since}
+            {
+                "term": t.term,
+                "count": t.count,
+                "rate_per_min": round(t.rate_per_min, 1),
+                "baseline_per_min": round(t.baseline_per_min, 1),
+                "significance": round(t.significance, 2),
+                "rising_since": t.rising_since,
+            }
             for t in self.trends.top(now, 10)
         ]
 
@@ -163,8 +168,9 @@ class Aggregator:
             recent = [p for p in posts if now - p["received_at"] <= STORYLINE_WINDOW_S]
             # Rising conversations first: size weighted by growth (capped), so a new burst is not buried.
             lines = storylines(recent, now)
-            self.storylines = sorted(lines, key=lambda x: x["size"] * min(max(x.get("growth", 1.0), 0.5), 3.0),
-                                     reverse=True)
+            self.storylines = sorted(
+                lines, key=lambda x: x["size"] * min(max(x.get("growth", 1.0), 0.5), 3.0), reverse=True
+            )
         return self.storylines
 
     def _learn(self) -> dict:
@@ -184,7 +190,8 @@ class Aggregator:
         return {
             **{k: stats.get(k, 0) for k in ("received", "processed", "dead", "duplicates")},
             **post_store.lag(self.r, self.keys),
-            "rate_per_s": rate, "last_at": last_at,
+            "rate_per_s": rate,
+            "last_at": last_at,
             "data_age_s": round(now - last_at, 2) if last_at else None,
         }
 
@@ -206,4 +213,3 @@ class Aggregator:
                 stop.wait(wait)
             else:
                 next_tick = time.time()  # fell behind: do not try to catch up with a burst of builds
-

@@ -46,9 +46,16 @@ class AlertEngine:
         th = event.thresholds
         self.bin_s = th.spike_bin_s
         self.series = [(kind, w.name) for kind, w in event.watches()]
-        self.spikes = {name: SpikeDetector(half_life_s=th.spike_half_life_s, threshold=th.spike_z,
-                                           warmup_s=th.spike_warmup_s, cooldown_s=th.spike_cooldown_s, confirm=1)
-                       for _, name in self.series}
+        self.spikes = {
+            name: SpikeDetector(
+                half_life_s=th.spike_half_life_s,
+                threshold=th.spike_z,
+                warmup_s=th.spike_warmup_s,
+                cooldown_s=th.spike_cooldown_s,
+                confirm=1,
+            )
+            for _, name in self.series
+        }
         self.moods = {name: SentimentDrop(drop=th.sentiment_drop) for kind, name in self.series if kind != "term"}
         self.next_bin: float | None = None
         self.next_mood_bin: float | None = None
@@ -76,9 +83,15 @@ class AlertEngine:
     def _volume_alert(self, name: str, a) -> dict | None:
         verb = "Spike" if a.kind == "spike" else "Dip"
         title = f"{verb}: {name} at {humanize(a.value)}/s (expected {a.expected:.1f}/s)"
-        return self.book.consider(a.kind, name, title, a.timestamp, moment=a.timestamp - self.bin_s,
-                                  score=round(a.score, 2),
-                                  detail=f"z {a.score:+.1f} over the last {self.bin_s:.0f}s")
+        return self.book.consider(
+            a.kind,
+            name,
+            title,
+            a.timestamp,
+            moment=a.timestamp - self.bin_s,
+            score=round(a.score, 2),
+            detail=f"z {a.score:+.1f} over the last {self.bin_s:.0f}s",
+        )
 
     def sentiment(self, window: dict, now: float) -> list[dict]:
         settled = int(now) - SETTLE_S
@@ -90,9 +103,16 @@ class AlertEngine:
                 counts, sums = window.get(name, {}), window.get(f"{name}~s", {})
                 secs = range(int(b), int(b + SENTIMENT_BIN_S))
                 n, total = sum(counts.get(s, 0) for s in secs), sum(sums.get(s, 0.0) for s in secs)
-                if (d := det.step(b + SENTIMENT_BIN_S, int(n), total)) and (alert := self.book.consider(
-                        "sentiment_drop", name, f"Sentiment turning on {name}: {d['mean']:+.2f} vs {d['baseline']:+.2f}",
-                        d["timestamp"], moment=b, score=round(d["score"], 2))):
+                if (d := det.step(b + SENTIMENT_BIN_S, int(n), total)) and (
+                    alert := self.book.consider(
+                        "sentiment_drop",
+                        name,
+                        f"Sentiment turning on {name}: {d['mean']:+.2f} vs {d['baseline']:+.2f}",
+                        d["timestamp"],
+                        moment=b,
+                        score=round(d["score"], 2),
+                    )
+                ):
                     alerts.append(alert)
             b += SENTIMENT_BIN_S
         self.next_mood_bin = b

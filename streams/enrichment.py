@@ -47,12 +47,36 @@ class Enriched:
     """A post with its enrichment. `sentiment` is computed on first use when the enricher defers it: only
     posts in a charted sentiment series or admitted to the feed (their body carries it) pay for VADER."""
 
-    __slots__ = ("_scorer", "_sentiment", "at", "first", "fold", "junk", "post", "reasons", "score", "series", "spam",
-                 "watch_words")
+    __slots__ = (
+        "_scorer",
+        "_sentiment",
+        "at",
+        "first",
+        "fold",
+        "junk",
+        "post",
+        "reasons",
+        "score",
+        "series",
+        "spam",
+        "watch_words",
+    )
 
-    def __init__(self, post: Post, sentiment: float | None, score: float, reasons: list[str], series: list[str],
-                 watch_words: list[str], at: float, fold: str = "", first: bool = True, spam: bool = False, *,
-                 scorer: Callable[[str], float] | None = None):
+    def __init__(
+        self,
+        post: Post,
+        sentiment: float | None,
+        score: float,
+        reasons: list[str],
+        series: list[str],
+        watch_words: list[str],
+        at: float,
+        fold: str = "",
+        first: bool = True,
+        spam: bool = False,
+        *,
+        scorer: Callable[[str], float] | None = None,
+    ):
         if sentiment is None and scorer is None:
             raise ValueError("Enriched needs a sentiment or a scorer to compute it")
         self.post, self._sentiment, self._scorer = post, sentiment, scorer
@@ -72,14 +96,17 @@ class Enriched:
         self._sentiment = value
 
     def __repr__(self) -> str:
-        return (f"Enriched(post={self.post.id!r}, score={self.score!r}, series={self.series!r}, at={self.at!r}, "
-                f"fold={self.fold!r}, first={self.first!r}, spam={self.spam!r})")
+        return (
+            f"Enriched(post={self.post.id!r}, score={self.score!r}, series={self.series!r}, at={self.at!r}, "
+            f"fold={self.fold!r}, first={self.first!r}, spam={self.spam!r})"
+        )
 
     def body(self) -> bytes:
         """What the feed shows: the post plus its enrichment, as JSON."""
         data = self.post.model_dump(mode="json", exclude_none=True)
-        data.update(sentiment=self.sentiment, score=self.score, reasons=self.reasons, series=self.series,
-                    fold=self.fold)
+        data.update(
+            sentiment=self.sentiment, score=self.score, reasons=self.reasons, series=self.series, fold=self.fold
+        )
         return orjson.dumps(data)
 
 
@@ -127,7 +154,9 @@ class Enricher:
         self.competitors = {w.name for w in event.competitors}
         self.sentiment = sentiment or Sentiment()
         self.bucket_s = trend_bucket_s or event.thresholds.trend_bucket_s
-        self.series = Matcher([(w.name, list(w.keywords) + list(getattr(w, "handles", []))) for _, w in event.watches()])
+        self.series = Matcher(
+            [(w.name, list(w.keywords) + list(getattr(w, "handles", []))) for _, w in event.watches()]
+        )
         self.profile = Matcher([(p, [p]) for p in event.brand.profile])
         self.watch = Matcher([(w, [w]) for w in event.alerts.watch_words])
         # The sentiment series worth charting: the brand and each competitor.
@@ -140,30 +169,50 @@ class Enricher:
     def signals(self, post: Post, series: list[str], ctx: Context) -> relevance.Signals:
         text, e, handle = post.text, post.engagement, post.author.handle.lower()
         return relevance.Signals(
-            text=text, brand=self.brand in series, competitors=tuple(s for s in series if s in self.competitors),
+            text=text,
+            brand=self.brand in series,
+            competitors=tuple(s for s in series if s in self.competitors),
             profile_hits=tuple((p, self.event.brand.profile[p]) for p in self.profile.match(text)),
-            watch_words=tuple(self.watch.match(text)), followers=post.author.followers,
-            reposted=ctx.reposted.get(handle, 0), mentioned=ctx.mentioned.get(handle, 0),
-            verified=post.author.verified, engagement=e.likes + 2 * e.reposts + e.replies + e.quotes,
-            is_repost=post.repost_of is not None or text.startswith("RT @"), is_reply=post.reply_to is not None,
-            hashtags=len(post.hashtags), links=len(post.links))
+            watch_words=tuple(self.watch.match(text)),
+            followers=post.author.followers,
+            reposted=ctx.reposted.get(handle, 0),
+            mentioned=ctx.mentioned.get(handle, 0),
+            verified=post.author.verified,
+            engagement=e.likes + 2 * e.reposts + e.replies + e.quotes,
+            is_repost=post.repost_of is not None or text.startswith("RT @"),
+            is_reply=post.reply_to is not None,
+            hashtags=len(post.hashtags),
+            links=len(post.links),
+        )
 
     def _text_uncached(self, text: str) -> tuple:
         """What a text alone says: (profile hits, watch-words, fold key, spam phrase, very short, RT prefix)."""
         profile = self.event.brand.profile
-        return (tuple((p, profile[p]) for p in self.profile.match(text)), tuple(self.watch.match(text)),
-                fold_key(text), relevance.looks_spammy(text), len(text) < 15, text.startswith("RT @"))
+        return (
+            tuple((p, profile[p]) for p in self.profile.match(text)),
+            tuple(self.watch.match(text)),
+            fold_key(text),
+            relevance.looks_spammy(text),
+            len(text) < 15,
+            text.startswith("RT @"),
+        )
 
     def _about_uncached(self, matched: str, text: str) -> tuple[list[str], list[tuple[float, str]], tuple]:
         """(series, topical relevance parts, text features) for a text and the mentions after it (`matched`)."""
         series = self.series.match(matched)
         features = self._text(text)
-        parts = relevance.text_contributions(self.brand, self.brand in series,
-                                             tuple(s for s in series if s in self.competitors), features[0], features[1])
+        parts = relevance.text_contributions(
+            self.brand,
+            self.brand in series,
+            tuple(s for s in series if s in self.competitors),
+            features[0],
+            features[1],
+        )
         return series, parts, features
 
-    def enrich(self, post: Post, at: float, ctx: Context, learned: tuple[float, str] = (0.0, ""),
-               agg: Aggregates | None = None) -> Enriched:
+    def enrich(
+        self, post: Post, at: float, ctx: Context, learned: tuple[float, str] = (0.0, ""), agg: Aggregates | None = None
+    ) -> Enriched:
         agg = agg if agg is not None else Aggregates()
         text, author = post.text, post.author
         mentions = post.mentions
@@ -173,10 +222,15 @@ class Enricher:
         handle = author.handle.lower()
         e = post.engagement
         parts = text_parts + relevance.author_contributions(
-            author.followers, ctx.reposted.get(handle, 0), ctx.mentioned.get(handle, 0), author.verified,
-            e.likes + 2 * e.reposts + e.replies + e.quotes)
-        parts += relevance.form_contributions(post.repost_of is not None or rt, len(post.hashtags) > 4 or spam_phrase,
-                                              short)
+            author.followers,
+            ctx.reposted.get(handle, 0),
+            ctx.mentioned.get(handle, 0),
+            author.verified,
+            e.likes + 2 * e.reposts + e.replies + e.quotes,
+        )
+        parts += relevance.form_contributions(
+            post.repost_of is not None or rt, len(post.hashtags) > 4 or spam_phrase, short
+        )
         seen_before = ctx.folds.get(key, 0) + agg.folds[key]
         low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + (author.followers < LOW_FOLLOWERS)
         spam = is_spammy_burst(seen_before + 1, seen_before + 1, 0 if low * 2 > seen_before + 1 else 1000)
@@ -186,8 +240,19 @@ class Enricher:
             parts.append((-3.0, f"copy-paste burst ×{seen_before + 1}"))
         scored = relevance.score_parts(parts)
         post.matched_terms = series
-        enriched = Enriched(post, None, scored.score, scored.reasons, series, list(watch_words), at, key,
-                            seen_before == 0, spam, scorer=self.sentiment.compound)
+        enriched = Enriched(
+            post,
+            None,
+            scored.score,
+            scored.reasons,
+            series,
+            list(watch_words),
+            at,
+            key,
+            seen_before == 0,
+            spam,
+            scorer=self.sentiment.compound,
+        )
         enriched.junk = spam or spam_phrase or len(post.hashtags) > 4
         return enriched
 
@@ -226,9 +291,18 @@ class Enricher:
         for m in e.post.mentions:
             agg.mentioned[m] += 1
         if e.first and not e.spam and e.score >= STORYLINE_MIN_SCORE:
-            agg.storyline.append(orjson.dumps({"id": e.post.id, "text": e.post.text, "score": e.score,
-                                               "received_at": e.at, "hashtags": e.post.hashtags,
-                                               "author": {"handle": e.post.author.handle}}))
+            agg.storyline.append(
+                orjson.dumps(
+                    {
+                        "id": e.post.id,
+                        "text": e.post.text,
+                        "score": e.score,
+                        "received_at": e.at,
+                        "hashtags": e.post.hashtags,
+                        "author": {"handle": e.post.author.handle},
+                    }
+                )
+            )
 
 
 def _model_view(p: Post) -> dict:

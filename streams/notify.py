@@ -18,8 +18,12 @@ logger = logging.getLogger(__name__)
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER_S = 30.0
-SEVERITY_ICON = {"critical": ":rotating_light:", "high": ":warning:", "medium": ":large_yellow_circle:",
-                 "low": ":information_source:"}
+SEVERITY_ICON = {
+    "critical": ":rotating_light:",
+    "high": ":warning:",
+    "medium": ":large_yellow_circle:",
+    "low": ":information_source:",
+}
 _STOP = object()
 
 
@@ -33,7 +37,9 @@ def format_text(alert: dict) -> str:
 def format_payload(alert: dict) -> dict:
     """Slack-compatible JSON: text, blocks, and the raw alert under "alert" for other receivers."""
     at = alert.get("at") or alert.get("timestamp")
-    fields = [f"*{k}:* {alert[k]}" for k in ("kind", "subject", "score", "mean", "baseline") if alert.get(k) is not None]
+    fields = [
+        f"*{k}:* {alert[k]}" for k in ("kind", "subject", "score", "mean", "baseline") if alert.get(k) is not None
+    ]
     if at is not None:
         fields.append(f"*at:* {datetime.fromtimestamp(float(at), UTC):%H:%M:%S} UTC")
     icon = SEVERITY_ICON.get(alert.get("severity", ""), ":bell:")
@@ -60,8 +66,16 @@ class Notifier:
     Uses the standard library's urllib, which logs nothing: an HTTP client's debug log would print the URL.
     """
 
-    def __init__(self, url: str, *, timeout: float = 5, retries: int = 3, backoff_s: float = 0.5,
-                 queue_size: int = 1000, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 5,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        queue_size: int = 1000,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if not url.lower().startswith(("http://", "https://")):
             raise ValueError("webhook URL must start with http:// or https://; check WARROOM_ALERT_WEBHOOK_URL")
         self._url = url
@@ -96,8 +110,9 @@ class Notifier:
     def _attempt(self, body: dict, attempt: int) -> float | None:
         """None when delivered; else seconds to wait before retrying, or -1 when retrying cannot help."""
         backoff = self.backoff_s * 2**attempt
-        request = urllib.request.Request(self._url, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self._url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read()

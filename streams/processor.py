@@ -35,8 +35,14 @@ BACKOFF_CEILING_S = 30.0
 class Processor:
     """One consumer in the group. `handle` is one batch; `run` loops until stopped."""
 
-    def __init__(self, settings: Settings, r: redis.Redis, keys: Keys, consumer: str | None = None,
-                 enricher: Enricher | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        r: redis.Redis,
+        keys: Keys,
+        consumer: str | None = None,
+        enricher: Enricher | None = None,
+    ):
         self.settings, self.r, self.keys = settings, r, keys
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.enricher = enricher or Enricher(settings.event)
@@ -63,15 +69,32 @@ class Processor:
         posts, invalid = parse_all([p for _, p in entries])
         unique = list({p.id: p for p in posts}.values())
         handles, folds = lookups(unique)
-        unseen, ctx, floors = aggregates.prepare(self.r, self.keys, [p.id for p in unique], handles, folds,
-                                                 {p.source for p in unique}, self.thresholds.feed_size, now)
+        unseen, ctx, floors = aggregates.prepare(
+            self.r,
+            self.keys,
+            [p.id for p in unique],
+            handles,
+            folds,
+            {p.source for p in unique},
+            self.thresholds.feed_size,
+            now,
+        )
         fresh_posts = [p for p in unique if p.id in unseen]
         ctx.model = self._model(now)
         enriched, agg = self.enricher.batch(fresh_posts, now, ctx)
         aggregates.write_batch(
-            self.r, self.keys, entry_ids=[i for i, _ in entries], fresh=enriched, agg=agg, floors=floors,
-            min_score=self.thresholds.feed_min_score, duplicates=len(posts) - len(fresh_posts), dead=invalid,
-            signals=self._signals(enriched), now=now)
+            self.r,
+            self.keys,
+            entry_ids=[i for i, _ in entries],
+            fresh=enriched,
+            agg=agg,
+            floors=floors,
+            min_score=self.thresholds.feed_min_score,
+            duplicates=len(posts) - len(fresh_posts),
+            dead=invalid,
+            signals=self._signals(enriched),
+            now=now,
+        )
         for _, reason in invalid:
             logger.warning("dead-lettered a stream entry: %s", reason)
         self.processed += len(enriched)
@@ -125,10 +148,16 @@ class Processor:
                 post_store.ensure_group(self.r, self.keys)  # the stream was deleted under us
 
     def _heartbeat(self) -> None:
-        self.r.hset(self.keys.workers(), self.consumer,
-                    orjson.dumps({"at": time.time(), "processed": self.processed}))
+        self.r.hset(self.keys.workers(), self.consumer, orjson.dumps({"at": time.time(), "processed": self.processed}))
 
 
 def _signal(kind: str, post: Post, what: str, at: float) -> dict:
-    return {"kind": kind, "what": what, "post_id": post.id, "handle": post.author.handle,
-            "followers": post.author.followers, "text": post.text[:280], "at": at}
+    return {
+        "kind": kind,
+        "what": what,
+        "post_id": post.id,
+        "handle": post.author.handle,
+        "followers": post.author.followers,
+        "text": post.text[:280],
+        "at": at,
+    }

@@ -20,17 +20,57 @@ GAME_MINUTES = 240.0
 
 # (name, start minute, end minute, volume multiplier) of the broadcast, from the start of coverage.
 PHASES = [
-    ("Pre-game", 0, 60, 0.6), ("Q1", 60, 95, 1.0), ("Q2", 95, 140, 1.1), ("Halftime show", 140, 160, 2.2),
-    ("Q3", 160, 200, 1.1), ("Q4", 200, 235, 1.3), ("Final whistle", 235, 240, 2.5),
+    ("Pre-game", 0, 60, 0.6),
+    ("Q1", 60, 95, 1.0),
+    ("Q2", 95, 140, 1.1),
+    ("Halftime show", 140, 160, 2.2),
+    ("Q3", 160, 200, 1.1),
+    ("Q4", 200, 235, 1.3),
+    ("Final whistle", 235, 240, 2.5),
 ]
 AD_BREAKS = [(78, 81), (118, 121), (138, 140), (185, 188), (215, 218)]
 
 # People rarely type the same sentence: openers and closers make each fan's post their own.
-OPENERS = ["omg", "ok but", "lol", "honestly", "wow", "yo", "not gonna lie", "wait", "bro", "ngl", "y'all",
-           "me rn:", "update:", "hot take:", "can we talk about how", "so", "meanwhile", "breaking:"]
-CLOSERS = ["smh", "let's go", "again??", "I'm screaming", "no way", "what a night", "classic", "unreal",
-           "for real", "at my watch party", "from the couch", "in {city}", "#{team}", "someone explain",
-           "called it", "this is wild", "best night of the year", "can't make this up"]
+OPENERS = [
+    "omg",
+    "ok but",
+    "lol",
+    "honestly",
+    "wow",
+    "yo",
+    "not gonna lie",
+    "wait",
+    "bro",
+    "ngl",
+    "y'all",
+    "me rn:",
+    "update:",
+    "hot take:",
+    "can we talk about how",
+    "so",
+    "meanwhile",
+    "breaking:",
+]
+CLOSERS = [
+    "smh",
+    "let's go",
+    "again??",
+    "I'm screaming",
+    "no way",
+    "what a night",
+    "classic",
+    "unreal",
+    "for real",
+    "at my watch party",
+    "from the couch",
+    "in {city}",
+    "#{team}",
+    "someone explain",
+    "called it",
+    "this is wild",
+    "best night of the year",
+    "can't make this up",
+]
 CITIES = ["Chicago", "Austin", "Denver", "Miami", "Seattle", "Boston", "Atlanta", "Phoenix", "Detroit", "Tampa"]
 EMOJI = ["🏈", "🔥", "😂", "😱", "🙌", "💀", "👀", "🍪", "🥛", "🌑", "😭", "💡", "🎉"]
 TEAMS = ["Ravens", "49ers", "Chiefs", "Eagles"]
@@ -38,47 +78,71 @@ LINKS = ["https://example.com/live/{n}", "https://news.example.org/superbowl/{n}
 
 TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "game": [
-        ("en", "What a catch!!! {e} #SuperBowl"), ("en", "That defense is unreal {e}"),
-        ("en", "Refs are blind tonight smh #SuperBowl"), ("en", "{team} looking sharp so far {e}"),
-        ("en", "Touchdown {team}!!! {e}{e} #SuperBowl"), ("en", "Can't believe that call. #SuperBowl #NFL"),
-        ("en", "this game is so boring lol"), ("en", "3rd and long, here we go {e}"),
-        ("es", "¡Qué jugada! {e} #SuperBowl"), ("pt", "Que jogo incrível {e} #SuperBowl"),
-        ("en", "Nachos ready, game on {e} #SuperBowl"), ("en", "My fantasy team is crying {e}"),
+        ("en", "What a catch!!! {e} #SuperBowl"),
+        ("en", "That defense is unreal {e}"),
+        ("en", "Refs are blind tonight smh #SuperBowl"),
+        ("en", "{team} looking sharp so far {e}"),
+        ("en", "Touchdown {team}!!! {e}{e} #SuperBowl"),
+        ("en", "Can't believe that call. #SuperBowl #NFL"),
+        ("en", "this game is so boring lol"),
+        ("en", "3rd and long, here we go {e}"),
+        ("es", "¡Qué jugada! {e} #SuperBowl"),
+        ("pt", "Que jogo incrível {e} #SuperBowl"),
+        ("en", "Nachos ready, game on {e} #SuperBowl"),
+        ("en", "My fantasy team is crying {e}"),
     ],
     "brand": [
-        ("en", "Just dunked an Oreo in milk during the game {e}"), ("en", "Oreo + Super Bowl = perfect night {e} #SuperBowl"),
-        ("en", "Who else is eating Oreos right now? #SuperBowl"), ("en", "@oreo where is your ad this year??"),
-        ("en", "The Oreo ad was the best one so far #SuperBowlAds"), ("en", "honestly oreos are overrated"),
-        ("en", "My kids ate all the Oreos before kickoff {e}"), ("es", "Oreo y fútbol, la mejor combinación {e}"),
+        ("en", "Just dunked an Oreo in milk during the game {e}"),
+        ("en", "Oreo + Super Bowl = perfect night {e} #SuperBowl"),
+        ("en", "Who else is eating Oreos right now? #SuperBowl"),
+        ("en", "@oreo where is your ad this year??"),
+        ("en", "The Oreo ad was the best one so far #SuperBowlAds"),
+        ("en", "honestly oreos are overrated"),
+        ("en", "My kids ate all the Oreos before kickoff {e}"),
+        ("es", "Oreo y fútbol, la mejor combinación {e}"),
         ("en", "Twist, lick, dunk. Game night tradition #oreo {e}"),
     ],
     "competitor": [
-        ("en", "That Chips Ahoy ad was hilarious {e} #SuperBowlAds"), ("en", "Chips Ahoy > Oreo, fight me"),
-        ("en", "Milanos during the game feel fancy {e}"), ("en", "Pepperidge Farm remembers the Super Bowl {e}"),
+        ("en", "That Chips Ahoy ad was hilarious {e} #SuperBowlAds"),
+        ("en", "Chips Ahoy > Oreo, fight me"),
+        ("en", "Milanos during the game feel fancy {e}"),
+        ("en", "Pepperidge Farm remembers the Super Bowl {e}"),
     ],
     "ads": [
-        ("en", "That commercial made me cry {e} #SuperBowlAds"), ("en", "Worst ad of the night so far #AdBowl"),
-        ("en", "Super Bowl ad money could fund a small country {e}"), ("en", "The car commercial was actually good #SuperBowlAds"),
+        ("en", "That commercial made me cry {e} #SuperBowlAds"),
+        ("en", "Worst ad of the night so far #AdBowl"),
+        ("en", "Super Bowl ad money could fund a small country {e}"),
+        ("en", "The car commercial was actually good #SuperBowlAds"),
     ],
     "halftime": [
-        ("en", "This halftime show is {e}{e} #HalftimeShow"), ("en", "Halftime show > the game tbh #HalftimeShow"),
-        ("es", "El show de medio tiempo {e} #HalftimeShow"), ("en", "who approved this halftime setlist {e}"),
+        ("en", "This halftime show is {e}{e} #HalftimeShow"),
+        ("en", "Halftime show > the game tbh #HalftimeShow"),
+        ("es", "El show de medio tiempo {e} #HalftimeShow"),
+        ("en", "who approved this halftime setlist {e}"),
     ],
     "blackout": [
-        ("en", "The lights just went out at the stadium?! #SuperBowl #blackout"), ("en", "POWER OUTAGE at the Super Bowl {e} #blackout"),
-        ("en", "lights out in the dome lol {e} #SuperBowl"), ("es", "Se fue la luz en el estadio {e} #SuperBowl #blackout"),
-        ("pt", "Blackout no Super Bowl! {e} #blackout"), ("fr", "Panne de courant au Super Bowl {e} #blackout"),
-        ("de", "Stromausfall beim Super Bowl {e} #blackout"), ("en", "Someone forgot to pay the electric bill #blackout {e}"),
-        ("en", "Still dark. How long is this going to take #blackout"), ("en", "Power outage halts the game. Officials say play resumes soon. {link} #SuperBowl"),
+        ("en", "The lights just went out at the stadium?! #SuperBowl #blackout"),
+        ("en", "POWER OUTAGE at the Super Bowl {e} #blackout"),
+        ("en", "lights out in the dome lol {e} #SuperBowl"),
+        ("es", "Se fue la luz en el estadio {e} #SuperBowl #blackout"),
+        ("pt", "Blackout no Super Bowl! {e} #blackout"),
+        ("fr", "Panne de courant au Super Bowl {e} #blackout"),
+        ("de", "Stromausfall beim Super Bowl {e} #blackout"),
+        ("en", "Someone forgot to pay the electric bill #blackout {e}"),
+        ("en", "Still dark. How long is this going to take #blackout"),
+        ("en", "Power outage halts the game. Officials say play resumes soon. {link} #SuperBowl"),
         ("en", "Sitting in the dark at the Super Bowl. Anyone got snacks? #blackout"),
     ],
     "brand_blackout": [
-        ("en", "You can still dunk in the dark @oreo {e} #blackout"), ("en", "Perfect time for an Oreo in the dark #blackout {e}"),
-        ("en", "Oreo needs to say something about this blackout, now is the moment"), ("en", "Cookies by phone light #blackout #oreo {e}"),
+        ("en", "You can still dunk in the dark @oreo {e} #blackout"),
+        ("en", "Perfect time for an Oreo in the dark #blackout {e}"),
+        ("en", "Oreo needs to say something about this blackout, now is the moment"),
+        ("en", "Cookies by phone light #blackout #oreo {e}"),
         ("es", "Una Oreo en la oscuridad {e} #blackout"),
     ],
     "threat": [
-        ("en", "Heard there's an Oreo recall?? anyone know #SuperBowl"), ("en", "Found something weird in my Oreo pack... not cool @oreo"),
+        ("en", "Heard there's an Oreo recall?? anyone know #SuperBowl"),
+        ("en", "Found something weird in my Oreo pack... not cool @oreo"),
         ("en", "Is Oreo facing a lawsuit over the new recipe?"),
     ],
     "spam": [
@@ -88,10 +152,31 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 # Truth: how much each topic matters to the brand team (0 noise .. 3 act now).
-GRADES = {"game": 0, "brand": 2, "competitor": 1, "ads": 1, "halftime": 0, "blackout": 1, "brand_blackout": 3,
-          "threat": 3, "spam": 0}
-INFLUENCERS = ["bigsportsdesk", "nflnation", "gridirongossip", "sportscenterish", "hoopsandhalftime", "foodiefeed",
-               "snackreviewer", "popculturepulse", "thedailyplay", "breakingsports", "celebchef", "memequeen"]
+GRADES = {
+    "game": 0,
+    "brand": 2,
+    "competitor": 1,
+    "ads": 1,
+    "halftime": 0,
+    "blackout": 1,
+    "brand_blackout": 3,
+    "threat": 3,
+    "spam": 0,
+}
+INFLUENCERS = [
+    "bigsportsdesk",
+    "nflnation",
+    "gridirongossip",
+    "sportscenterish",
+    "hoopsandhalftime",
+    "foodiefeed",
+    "snackreviewer",
+    "popculturepulse",
+    "thedailyplay",
+    "breakingsports",
+    "celebchef",
+    "memequeen",
+]
 
 
 @dataclass(frozen=True)
@@ -122,8 +207,18 @@ def _make_authors(rng: random.Random) -> tuple[list[Author], list[Author], list[
 class Scenario:
     """The broadcast: volume follows the game's phases; the blackout sets off a burst that fades."""
 
-    def __init__(self, *, rate: float, speedup: float, seed: int, blackout_minute: float, blackout_minutes: float,
-                 start_minute: float = 0.0, loop: bool = True, start_wall: float = 0.0):
+    def __init__(
+        self,
+        *,
+        rate: float,
+        speedup: float,
+        seed: int,
+        blackout_minute: float,
+        blackout_minutes: float,
+        start_minute: float = 0.0,
+        loop: bool = True,
+        start_wall: float = 0.0,
+    ):
         self.rate, self.speedup, self.seed = rate, speedup, seed
         self.blackout = (blackout_minute, blackout_minute + blackout_minutes)
         self.start_minute, self.loop, self.start_wall = start_minute, loop, start_wall
@@ -153,7 +248,15 @@ class Scenario:
     def mix(self, minute: float) -> tuple[float, dict[str, float]]:
         """(volume multiplier, topic weights) at a game minute."""
         mult = next((m for _, a, b, m in PHASES if a <= minute < b), 0.5)
-        topics = {"game": 6.0, "brand": 0.5, "competitor": 0.3, "ads": 0.3, "halftime": 0.1, "spam": 0.6, "threat": 0.02}
+        topics = {
+            "game": 6.0,
+            "brand": 0.5,
+            "competitor": 0.3,
+            "ads": 0.3,
+            "halftime": 0.1,
+            "spam": 0.6,
+            "threat": 0.02,
+        }
         if any(a <= minute < b for a, b in AD_BREAKS):
             mult *= 1.6
             topics.update(ads=4.0, brand=1.5, competitor=1.2)
@@ -187,8 +290,9 @@ class Scenario:
         lang, template = rng.choice(TEMPLATES[topic])
         # Spam hijacks whatever tag is hot: the blackout's while the lights are out.
         hot = "#blackout" if self.phase(self.game_minute(offset)) == "Blackout" else "#NFL"
-        text = template.format(e=rng.choice(EMOJI), team=rng.choice(TEAMS), link=rng.choice(LINKS).format(n=self._seq),
-                               hot=hot)
+        text = template.format(
+            e=rng.choice(EMOJI), team=rng.choice(TEAMS), link=rng.choice(LINKS).format(n=self._seq), hot=hot
+        )
         if topic != "spam":
             text = self._personal(rng, text)
         if rng.random() < 0.15 and topic != "spam":
@@ -229,12 +333,22 @@ class Scenario:
     def _dict(self, pid: str, a: Author, text: str, lang: str, offset: float, rng: random.Random) -> dict:
         reach = max(a.followers, 10)
         return {
-            "id": pid, "source": "simulator", "url": f"https://sim.example/{a.handle}/{pid.split(':')[1]}",
+            "id": pid,
+            "source": "simulator",
+            "url": f"https://sim.example/{a.handle}/{pid.split(':')[1]}",
             "author": {"handle": a.handle, "name": a.name, "followers": a.followers, "verified": a.verified},
-            "text": text, "created_at": self.start_wall + offset, "lang": lang,
-            "hashtags": entities.hashtags(text), "mentions": entities.mentions(text), "links": entities.links(text),
-            "engagement": {"likes": int(reach * rng.random() * 0.002), "reposts": int(reach * rng.random() * 0.0005),
-                           "replies": int(reach * rng.random() * 0.0002), "quotes": 0},
+            "text": text,
+            "created_at": self.start_wall + offset,
+            "lang": lang,
+            "hashtags": entities.hashtags(text),
+            "mentions": entities.mentions(text),
+            "links": entities.links(text),
+            "engagement": {
+                "likes": int(reach * rng.random() * 0.002),
+                "reposts": int(reach * rng.random() * 0.0005),
+                "replies": int(reach * rng.random() * 0.0002),
+                "quotes": 0,
+            },
         }
 
 

@@ -17,7 +17,12 @@ from streams.post import Post
 logger = logging.getLogger(__name__)
 
 CONNECTED, RECONNECTING, FAILING, NOT_CONFIGURED, STOPPED = (
-    "connected", "reconnecting", "failing", "not configured", "stopped")
+    "connected",
+    "reconnecting",
+    "failing",
+    "not configured",
+    "stopped",
+)
 
 
 class Health:
@@ -54,9 +59,16 @@ class Health:
 
     def as_dict(self, now: float) -> dict:
         return {
-            "name": self.name, "state": self.state, "detail": self.detail, "posts": self.total,
-            "rate_per_s": round(self.rate(now), 2), "last_post_at": self.last_post_at,
-            "rate_limit": self.rate_limit, "gaps": [list(g) for g in self.gaps], "updated_at": now, **self.extra,
+            "name": self.name,
+            "state": self.state,
+            "detail": self.detail,
+            "posts": self.total,
+            "rate_per_s": round(self.rate(now), 2),
+            "last_post_at": self.last_post_at,
+            "rate_limit": self.rate_limit,
+            "gaps": [list(g) for g in self.gaps],
+            "updated_at": now,
+            **self.extra,
         }
 
 

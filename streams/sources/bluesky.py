@@ -35,6 +35,7 @@ HASHTAGS_TERM = "hashtags"
 # ---------------------------------------------------------------------------------------------
 # Normalization and filtering (pure)
 
+
 def _facets(record: dict) -> tuple[list[str], list[str]]:
     """(tags, links) declared in the record's rich-text facets."""
     tags, links = [], []
@@ -87,16 +88,22 @@ def normalize_event(event: dict) -> Post | None:
         raise InvalidPost("commit.record.text: missing or not a string")
     tags, links = _facets(record)
     parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-    return parse_post({
-        "id": f"bluesky:at://{did}/{POST}/{rkey}", "source": NAME,
-        "url": f"https://bsky.app/profile/{did}/post/{rkey}",
-        "author": {"handle": did}, "text": text,
-        "created_at": _created_at(record, event.get("time_us")),
-        "lang": (record.get("langs") or [None])[0],
-        "hashtags": tags + entities.hashtags(text), "mentions": entities.mentions(text),
-        "links": list(dict.fromkeys(links + entities.links(text))),
-        "reply_to": f"bluesky:{parent}" if parent else None, "quote_of": _quoted(record),
-    })
+    return parse_post(
+        {
+            "id": f"bluesky:at://{did}/{POST}/{rkey}",
+            "source": NAME,
+            "url": f"https://bsky.app/profile/{did}/post/{rkey}",
+            "author": {"handle": did},
+            "text": text,
+            "created_at": _created_at(record, event.get("time_us")),
+            "lang": (record.get("langs") or [None])[0],
+            "hashtags": tags + entities.hashtags(text),
+            "mentions": entities.mentions(text),
+            "links": list(dict.fromkeys(links + entities.links(text))),
+            "reply_to": f"bluesky:{parent}" if parent else None,
+            "quote_of": _quoted(record),
+        }
+    )
 
 
 class TermFilter:
@@ -125,11 +132,19 @@ def subscribe_url(base: str, cursor: int | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Consuming, with a durable cursor and an "already emitted" window
 
+
 class Consumer:
     """Turns Jetstream messages into posts; remembers where it is so a restart neither loses nor doubles."""
 
-    def __init__(self, r: redis.Redis, keys: Keys, sink: Sink, terms: TermFilter,
-                 rewind_s: float = 5.0, save_every_s: float = 1.0):
+    def __init__(
+        self,
+        r: redis.Redis,
+        keys: Keys,
+        sink: Sink,
+        terms: TermFilter,
+        rewind_s: float = 5.0,
+        save_every_s: float = 1.0,
+    ):
         self.r, self.keys, self.sink, self.terms = r, keys, sink, terms
         self.rewind_us = int(rewind_s * 1e6)
         self.save_every_s = save_every_s
@@ -183,8 +198,17 @@ class Consumer:
         self.r.zremrangebyscore(self.emitted_key, "-inf", self.last_us - 2 * self.rewind_us - 60_000_000)
 
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *,
-        rewind_s: float = 5.0, save_every_s: float = 1.0, stall_s: float = 60.0, backoff_scale: float = 1.0) -> None:
+def run(
+    settings: Settings,
+    r: redis.Redis,
+    keys: Keys,
+    stop: threading.Event,
+    *,
+    rewind_s: float = 5.0,
+    save_every_s: float = 1.0,
+    stall_s: float = 60.0,
+    backoff_scale: float = 1.0,
+) -> None:
     """Follow Jetstream until `stop` is set (no credentials needed; BLUESKY_JETSTREAM_URL overrides)."""
     sink = Sink(r, keys, NAME)
     if not settings.event.sources.bluesky.enabled:
@@ -207,8 +231,7 @@ def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *
         sink.state(STOPPED)
 
 
-def _session(base: str, consumer: Consumer, sink: Sink, stop: threading.Event, stall_s: float,
-             backoff: Backoff) -> str:
+def _session(base: str, consumer: Consumer, sink: Sink, stop: threading.Event, stall_s: float, backoff: Backoff) -> str:
     """One connection, read until it ends; returns why it ended."""
     cursor = consumer.resume_cursor()
     try:

@@ -39,6 +39,7 @@ BLOCK_TAGS = {"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5
 # ---------------------------------------------------------------------------------------------
 # HTML, SSE and statuses (pure)
 
+
 class _PlainText(HTMLParser):
     """Collects the text of untrusted HTML (no markup survives) and the plain links it points to."""
 
@@ -121,22 +122,35 @@ def normalize_status(status: dict) -> Post:
     if shown.get("spoiler_text"):
         text = f"CW: {shown['spoiler_text']}\n\n{text}"
     account = status["account"]
-    return parse_post({
-        "id": f"mastodon:{status['id']}", "source": NAME,
-        "url": status.get("url") or shown.get("url") or shown.get("uri"),
-        "author": {"handle": _handle(account), "name": account.get("display_name") or "",
-                   "followers": max(0, account.get("followers_count") or 0)},
-        "text": text, "created_at": status.get("created_at"), "lang": shown.get("language"),
-        "hashtags": [t.get("name", "") for t in shown.get("tags") or []],
-        "mentions": [m.get("acct", "") for m in shown.get("mentions") or []],
-        "links": list(dict.fromkeys(links + entities.links(text))),
-        "reply_to": f"mastodon:{shown['in_reply_to_id']}" if shown.get("in_reply_to_id") else None,
-        "repost_of": f"mastodon:{shown['id']}" if status.get("reblog") else None,
-        "quote_of": f"mastodon:{(shown.get('quote') or {}).get('quoted_status', {}).get('id')}"
-        if ((shown.get("quote") or {}).get("quoted_status") or {}).get("id") else None,
-        "engagement": {"likes": shown.get("favourites_count") or 0, "reposts": shown.get("reblogs_count") or 0,
-                       "replies": shown.get("replies_count") or 0, "quotes": shown.get("quotes_count") or 0},
-    })
+    return parse_post(
+        {
+            "id": f"mastodon:{status['id']}",
+            "source": NAME,
+            "url": status.get("url") or shown.get("url") or shown.get("uri"),
+            "author": {
+                "handle": _handle(account),
+                "name": account.get("display_name") or "",
+                "followers": max(0, account.get("followers_count") or 0),
+            },
+            "text": text,
+            "created_at": status.get("created_at"),
+            "lang": shown.get("language"),
+            "hashtags": [t.get("name", "") for t in shown.get("tags") or []],
+            "mentions": [m.get("acct", "") for m in shown.get("mentions") or []],
+            "links": list(dict.fromkeys(links + entities.links(text))),
+            "reply_to": f"mastodon:{shown['in_reply_to_id']}" if shown.get("in_reply_to_id") else None,
+            "repost_of": f"mastodon:{shown['id']}" if status.get("reblog") else None,
+            "quote_of": f"mastodon:{(shown.get('quote') or {}).get('quoted_status', {}).get('id')}"
+            if ((shown.get("quote") or {}).get("quoted_status") or {}).get("id")
+            else None,
+            "engagement": {
+                "likes": shown.get("favourites_count") or 0,
+                "reposts": shown.get("reblogs_count") or 0,
+                "replies": shown.get("replies_count") or 0,
+                "quotes": shown.get("quotes_count") or 0,
+            },
+        }
+    )
 
 
 def stream_paths(tags: Iterable[str], public: bool) -> list[str]:
@@ -159,6 +173,7 @@ def streaming_base(session: requests.Session, base: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Streaming: one reader thread per timeline, one sink fed by the caller's thread
 
+
 class _Recent(OrderedDict):
     def first_time(self, key: str, size: int = 20_000) -> bool:
         if key in self:
@@ -169,8 +184,9 @@ class _Recent(OrderedDict):
         return True
 
 
-def _follow(session: requests.Session, url: str, out: queue.Queue, stop: threading.Event,
-            stall_s: float, scale: float) -> None:
+def _follow(
+    session: requests.Session, url: str, out: queue.Queue, stop: threading.Event, stall_s: float, scale: float
+) -> None:
     """Read one timeline's SSE until `stop`, reconnecting with back-off; everything goes to `out`."""
     network, http = Backoff.network(scale), Backoff(start=1.0, maximum=120.0, scale=scale)
     while not stop.is_set():
@@ -195,8 +211,14 @@ def _follow(session: requests.Session, url: str, out: queue.Queue, stop: threadi
             if stop.is_set():
                 return
             stalled = isinstance(exc, requests.ConnectionError) and "timed out" in str(exc).lower()
-            out.put(("state", url, RECONNECTING, f"stalled: no heartbeat for {stall_s:g}s" if stalled
-                     else f"network error: {type(exc).__name__}"))
+            out.put(
+                (
+                    "state",
+                    url,
+                    RECONNECTING,
+                    f"stalled: no heartbeat for {stall_s:g}s" if stalled else f"network error: {type(exc).__name__}",
+                )
+            )
             delay = network.next()
         if sleep(stop, delay):
             return
@@ -242,8 +264,15 @@ class _Collector:
             self.sink.emit([post])
 
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *,
-        stall_s: float = 60.0, backoff_scale: float = 1.0) -> None:
+def run(
+    settings: Settings,
+    r: redis.Redis,
+    keys: Keys,
+    stop: threading.Event,
+    *,
+    stall_s: float = 60.0,
+    backoff_scale: float = 1.0,
+) -> None:
     """Follow the event's hashtag timelines (and the public one if asked) until `stop` is set."""
     sink = Sink(r, keys, NAME)
     base, token = settings.get("MASTODON_BASE_URL").rstrip("/"), settings.get("MASTODON_ACCESS_TOKEN")
@@ -259,8 +288,12 @@ def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *
     streaming = streaming_base(session, base)
     urls = [streaming + p for p in stream_paths(cfg.hashtags or settings.event.hashtags, cfg.public)]
     out: queue.Queue = queue.Queue(maxsize=10_000)
-    threads = [threading.Thread(target=_follow, args=(session, u, out, stop, stall_s, backoff_scale),
-                                name=f"mastodon-{i}", daemon=True) for i, u in enumerate(urls)]
+    threads = [
+        threading.Thread(
+            target=_follow, args=(session, u, out, stop, stall_s, backoff_scale), name=f"mastodon-{i}", daemon=True
+        )
+        for i, u in enumerate(urls)
+    ]
     for t in threads:
         t.start()
     collector = _Collector(sink, TermFilter(settings.event), urls)

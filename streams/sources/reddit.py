@@ -39,11 +39,14 @@ def _common(d: dict, kind: str, text: str) -> dict:
         raise InvalidPost(f"{kind} without an id or created_utc")
     text = text[:MAX_TEXT]
     return {
-        "id": f"{NAME}:{d.get('name') or f'{kind}_' + d['id']}", "source": NAME,
+        "id": f"{NAME}:{d.get('name') or f'{kind}_' + d['id']}",
+        "source": NAME,
         "url": SITE + d["permalink"] if str(d.get("permalink", "")).startswith("/") else d.get("permalink"),
-        "author": {"handle": str(d.get("author") or "[deleted]")}, "text": text,
+        "author": {"handle": str(d.get("author") or "[deleted]")},
+        "text": text,
         "created_at": datetime.fromtimestamp(float(d["created_utc"]), UTC),
-        "hashtags": entities.hashtags(text), "links": entities.links(text),
+        "hashtags": entities.hashtags(text),
+        "links": entities.links(text),
         "mentions": USER_MENTION.findall(text),
     }
 
@@ -141,8 +144,16 @@ def _stream(listing, last: str | None):
     return listing(pause_after=-1, skip_existing=True)
 
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *, backoff_scale: float = 1.0,
-        idle_s: float = IDLE_S, praw_options: dict | None = None) -> None:
+def run(
+    settings: Settings,
+    r: redis.Redis,
+    keys: Keys,
+    stop: threading.Event,
+    *,
+    backoff_scale: float = 1.0,
+    idle_s: float = IDLE_S,
+    praw_options: dict | None = None,
+) -> None:
     """Follow the configured subreddits until `stop` is set; NOT_CONFIGURED without REDDIT_CLIENT_ID/SECRET.
 
     `praw_options` go to praw.Reddit as config settings (e.g. `oauth_url`/`reddit_url` for a proxy or a test
@@ -160,8 +171,13 @@ def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *
     import praw  # only imported when configured
     import prawcore
 
-    reddit = praw.Reddit(client_id=client_id, client_secret=secret, user_agent=USER_AGENT, check_for_updates=False,
-                         **(praw_options or {}))
+    reddit = praw.Reddit(
+        client_id=client_id,
+        client_secret=secret,
+        user_agent=USER_AGENT,
+        check_for_updates=False,
+        **(praw_options or {}),
+    )
     subreddit = reddit.subreddit("+".join(cfg.subreddits))
     terms = TermFilter(settings.event)
     backoff = Backoff(start=5.0, maximum=300.0, scale=backoff_scale)
@@ -172,15 +188,20 @@ def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *
                 submissions = _stream(subreddit.stream.submissions, seen["t3"].newest)
                 comments = _stream(subreddit.stream.comments, seen["t1"].newest)
                 while not stop.is_set():
-                    got = (_drain(submissions, normalize_submission, sink, terms, seen["t3"])
-                           + _drain(comments, normalize_comment, sink, terms, seen["t1"]))
+                    got = _drain(submissions, normalize_submission, sink, terms, seen["t3"]) + _drain(
+                        comments, normalize_comment, sink, terms, seen["t1"]
+                    )
                     sink.health.rate_limit = dict(reddit.auth.limits)
                     sink.state(CONNECTED, f"r/{'+'.join(cfg.subreddits)}")
                     backoff.reset()
                     if not got and sleep(stop, idle_s):
                         break
-            except (prawcore.exceptions.OAuthException, prawcore.exceptions.Forbidden,
-                    prawcore.exceptions.ResponseException, prawcore.exceptions.RequestException) as exc:
+            except (
+                prawcore.exceptions.OAuthException,
+                prawcore.exceptions.Forbidden,
+                prawcore.exceptions.ResponseException,
+                prawcore.exceptions.RequestException,
+            ) as exc:
                 sink.state(FAILING if _is_refused(exc, prawcore) else RECONNECTING, f"reddit: {_describe(exc)}")
                 if sleep(stop, backoff.next()):
                     break

@@ -31,8 +31,17 @@ def _last_id(r: redis.Redis, keys: Keys) -> str:
     return newest[0][0].decode() if newest else "0-0"
 
 
-def record(r: redis.Redis, keys: Keys, path: str | Path, stop: threading.Event, source: str | None = None,
-           limit: int | None = None, *, start_id: str = "$", block_ms: int = 500) -> int:
+def record(
+    r: redis.Redis,
+    keys: Keys,
+    path: str | Path,
+    stop: threading.Event,
+    source: str | None = None,
+    limit: int | None = None,
+    *,
+    start_id: str = "$",
+    block_ms: int = 500,
+) -> int:
     """Write posts from the stream to `path` as JSONL, from now (`start_id="$"`) or a given entry id.
 
     Stops when `stop` is set or `limit` posts are written; `source` keeps only that network. Returns the count.
@@ -65,8 +74,7 @@ def _replay_id(tag: str, native: str) -> str:
 
 def restamp(post: Post, tag: str, now: float, keep_source: bool = False) -> Post:
     """The post as replayed: new id (so a replay is not taken for a duplicate), created now, references kept."""
-    update = {"id": _replay_id(tag, post.id), "created_at": datetime.fromtimestamp(now, UTC),
-              "received_at": None}
+    update = {"id": _replay_id(tag, post.id), "created_at": datetime.fromtimestamp(now, UTC), "received_at": None}
     if not keep_source:
         update["source"] = NAME
     for ref in REFS:
@@ -75,8 +83,16 @@ def restamp(post: Post, tag: str, now: float, keep_source: bool = False) -> Post
     return post.model_copy(update=update)
 
 
-def replay(r: redis.Redis, keys: Keys, path: str | Path, speed: float, stop: threading.Event, *,
-           tag: str | None = None, keep_source: bool = False) -> int:
+def replay(
+    r: redis.Redis,
+    keys: Keys,
+    path: str | Path,
+    speed: float,
+    stop: threading.Event,
+    *,
+    tag: str | None = None,
+    keep_source: bool = False,
+) -> int:
     """Append the JSONL posts at `path` to the stream keeping their relative timing at `speed` x (0: at once).
 
     Each post is re-stamped to the moment it is replayed (so the live chart shows it) and gets the id

@@ -75,17 +75,32 @@ def normalize_entry(entry: dict, feed: dict, url: str, now: float | None = None)
     host = urlsplit(url).hostname or "feed"
     feed_title, _ = html_to_text(feed.get("title") or "")
     created = _when(entry) or datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return parse_post({
-        "id": f"rss:{native}", "source": NAME, "url": entry.get("link"),
-        "author": {"handle": (entry.get("author") or feed_title or host)[:200], "name": feed_title[:200]},
-        "text": text, "created_at": created, "lang": (feed.get("language") or None) and feed["language"][:16],
-        "hashtags": entities.hashtags(text), "mentions": [],
-        "links": list(dict.fromkeys(([entry["link"]] if entry.get("link") else []) + links + entities.links(text))),
-    })
+    return parse_post(
+        {
+            "id": f"rss:{native}",
+            "source": NAME,
+            "url": entry.get("link"),
+            "author": {"handle": (entry.get("author") or feed_title or host)[:200], "name": feed_title[:200]},
+            "text": text,
+            "created_at": created,
+            "lang": (feed.get("language") or None) and feed["language"][:16],
+            "hashtags": entities.hashtags(text),
+            "mentions": [],
+            "links": list(dict.fromkeys(([entry["link"]] if entry.get("link") else []) + links + entities.links(text))),
+        }
+    )
 
 
-def poll_feed(session: requests.Session, r: redis.Redis, keys: Keys, sink: Sink, url: str, *,
-              now: float | None = None, max_age_s: float | None = 6 * 3600) -> int:
+def poll_feed(
+    session: requests.Session,
+    r: redis.Redis,
+    keys: Keys,
+    sink: Sink,
+    url: str,
+    *,
+    now: float | None = None,
+    max_age_s: float | None = 6 * 3600,
+) -> int:
     """Fetch one feed (conditionally), emit the entries not seen before; returns how many were emitted.
 
     Entries older than `max_age_s` are remembered but not emitted: a feed's back catalogue is not news.
@@ -93,7 +108,10 @@ def poll_feed(session: requests.Session, r: redis.Redis, keys: Keys, sink: Sink,
     now = time.time() if now is None else now
     saved = health_store.load_cursor(r, keys, validators_key(url))
     validators = orjson.loads(saved) if saved else {}
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+    }
     if validators.get("etag"):
         headers["If-None-Match"] = validators["etag"]
     if validators.get("modified"):
@@ -107,8 +125,12 @@ def poll_feed(session: requests.Session, r: redis.Redis, keys: Keys, sink: Sink,
     if parsed.get("bozo") and not parsed.entries:
         raise FeedError(f"{url}: not a feed ({type(parsed.get('bozo_exception')).__name__})")
     emitted = _emit_new(r, keys, sink, url, parsed, now, max_age_s)
-    health_store.save_cursor(r, keys, validators_key(url), orjson.dumps(
-        {"etag": resp.headers.get("ETag"), "modified": resp.headers.get("Last-Modified")}).decode())
+    health_store.save_cursor(
+        r,
+        keys,
+        validators_key(url),
+        orjson.dumps({"etag": resp.headers.get("ETag"), "modified": resp.headers.get("Last-Modified")}).decode(),
+    )
     return emitted
 
 
@@ -137,8 +159,9 @@ def _emit_new(r: redis.Redis, keys: Keys, sink: Sink, url: str, parsed, now: flo
     return len(posts)
 
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *,
-        max_age_s: float | None = 6 * 3600) -> None:
+def run(
+    settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *, max_age_s: float | None = 6 * 3600
+) -> None:
     """Poll `sources.rss.feeds` every `poll_seconds` until `stop` is set."""
     sink = Sink(r, keys, NAME)
     cfg = settings.event.sources.rss

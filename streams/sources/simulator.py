@@ -20,24 +20,49 @@ from streams.sources.base import CONNECTED, STOPPED, Sink
 logger = logging.getLogger(__name__)
 
 
-def make_scenario(cfg: SimulatorSource, start_wall: float, rate: float | None = None,
-                  speedup: float | None = None) -> Scenario:
-    return Scenario(rate=rate or cfg.rate, speedup=speedup or cfg.speedup, seed=cfg.seed,
-                    blackout_minute=cfg.blackout_minute, blackout_minutes=cfg.blackout_minutes,
-                    start_minute=cfg.start_minute, loop=cfg.loop, start_wall=start_wall)
+def make_scenario(
+    cfg: SimulatorSource, start_wall: float, rate: float | None = None, speedup: float | None = None
+) -> Scenario:
+    return Scenario(
+        rate=rate or cfg.rate,
+        speedup=speedup or cfg.speedup,
+        seed=cfg.seed,
+        blackout_minute=cfg.blackout_minute,
+        blackout_minutes=cfg.blackout_minutes,
+        start_minute=cfg.start_minute,
+        loop=cfg.loop,
+        start_wall=start_wall,
+    )
 
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *, rate: float | None = None,
-        speedup: float | None = None, truth_path: Path | None = None, duration_s: float | None = None) -> None:
+def run(
+    settings: Settings,
+    r: redis.Redis,
+    keys: Keys,
+    stop: threading.Event,
+    *,
+    rate: float | None = None,
+    speedup: float | None = None,
+    truth_path: Path | None = None,
+    duration_s: float | None = None,
+) -> None:
     """Emit the scenario's posts in real time until `stop` (or `duration_s`); optionally write the truth as JSONL."""
     start = time.time()
     scenario = make_scenario(settings.event.sources.simulator, start, rate, speedup)
     sink = Sink(r, keys, "simulator")
     truth = open(truth_path, "ab") if truth_path else None  # noqa: SIM115 - closed in finally
     if truth:
-        truth.write(orjson.dumps({"kind": "start", "wall": start, "blackout_at": start + (scenario.blackout_offsets() or 0)}) + b"\n")
-    sink.health.extra["clock"] = {"start_wall": start, "start_minute": scenario.start_minute,
-                                  "speedup": scenario.speedup, "loop": scenario.loop, "game_minutes": GAME_MINUTES}
+        truth.write(
+            orjson.dumps({"kind": "start", "wall": start, "blackout_at": start + (scenario.blackout_offsets() or 0)})
+            + b"\n"
+        )
+    sink.health.extra["clock"] = {
+        "start_wall": start,
+        "start_minute": scenario.start_minute,
+        "speedup": scenario.speedup,
+        "loop": scenario.loop,
+        "game_minutes": GAME_MINUTES,
+    }
     sink.state(CONNECTED, "simulated event")
     step = 0
     try:

@@ -50,8 +50,16 @@ def _validate(item) -> Post:
     return parse_post(item)
 
 
-def ingest(r: redis.Redis, keys: Keys, body: bytes, authorization: str | None, token: str, *,
-           max_bytes: int = 1_000_000, max_posts: int = 1000) -> tuple[int, dict]:
+def ingest(
+    r: redis.Redis,
+    keys: Keys,
+    body: bytes,
+    authorization: str | None,
+    token: str,
+    *,
+    max_bytes: int = 1_000_000,
+    max_posts: int = 1000,
+) -> tuple[int, dict]:
     """Check and append a batch; returns (HTTP status, JSON body) for POST /api/ingest.
 
     503 ingest disabled (no token configured), 401 missing or wrong bearer token, 413 body too large,

@@ -38,8 +38,16 @@ MAX_RULE_CHARS = 512  # X's rule length limit on the self-serve tiers
 HASHTAGS_TAG = "hashtags"
 
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "entities.mentions.username"]
-TWEET_FIELDS = ["author_id", "created_at", "lang", "public_metrics", "entities", "referenced_tweets",
-                "conversation_id", "note_tweet"]
+TWEET_FIELDS = [
+    "author_id",
+    "created_at",
+    "lang",
+    "public_metrics",
+    "entities",
+    "referenced_tweets",
+    "conversation_id",
+    "note_tweet",
+]
 USER_FIELDS = ["username", "name", "public_metrics", "verified", "verified_type"]
 REF_FIELDS = {"replied_to": "reply_to", "retweeted": "repost_of", "quoted": "quote_of"}
 DISCONNECT_TITLES = {"operational-disconnect", "ConnectionException"}
@@ -47,6 +55,7 @@ DISCONNECT_TITLES = {"operational-disconnect", "ConnectionException"}
 
 # ---------------------------------------------------------------------------------------------
 # Normalization (pure)
+
 
 def normalize_tweet(payload: dict) -> Post:
     """One filtered-stream line (or a search result wrapped as {"data", "includes"}) as a Post."""
@@ -62,17 +71,30 @@ def normalize_tweet(payload: dict) -> Post:
     entities = data.get("entities") or {}
     metrics = data.get("public_metrics") or {}
     post = {
-        "id": f"x:{data['id']}", "source": NAME, "url": f"https://x.com/{handle}/status/{data['id']}",
-        "author": {"handle": handle, "name": user.get("name", ""),
-                   "followers": (user.get("public_metrics") or {}).get("followers_count", 0),
-                   "verified": bool(user.get("verified")) or user.get("verified_type") in ("blue", "business", "government")},
-        "text": text, "created_at": data.get("created_at"), "lang": data.get("lang"),
+        "id": f"x:{data['id']}",
+        "source": NAME,
+        "url": f"https://x.com/{handle}/status/{data['id']}",
+        "author": {
+            "handle": handle,
+            "name": user.get("name", ""),
+            "followers": (user.get("public_metrics") or {}).get("followers_count", 0),
+            "verified": bool(user.get("verified")) or user.get("verified_type") in ("blue", "business", "government"),
+        },
+        "text": text,
+        "created_at": data.get("created_at"),
+        "lang": data.get("lang"),
         "hashtags": [h.get("tag", "") for h in entities.get("hashtags") or []],
         "mentions": [m.get("username", "") for m in entities.get("mentions") or []],
         "links": [u.get("expanded_url") or u.get("url", "") for u in entities.get("urls") or []],
-        "engagement": {"likes": metrics.get("like_count", 0), "reposts": metrics.get("retweet_count", 0),
-                       "replies": metrics.get("reply_count", 0), "quotes": metrics.get("quote_count", 0)},
-        "matched_terms": [m["tag"] for m in payload.get("matching_rules") or [] if isinstance(m, dict) and m.get("tag")],
+        "engagement": {
+            "likes": metrics.get("like_count", 0),
+            "reposts": metrics.get("retweet_count", 0),
+            "replies": metrics.get("reply_count", 0),
+            "quotes": metrics.get("quote_count", 0),
+        },
+        "matched_terms": [
+            m["tag"] for m in payload.get("matching_rules") or [] if isinstance(m, dict) and m.get("tag")
+        ],
     }
     for ref in data.get("referenced_tweets") or []:
         field = REF_FIELDS.get(ref.get("type"))
@@ -93,6 +115,7 @@ def disconnect_reason(payload: dict) -> str | None:
 
 # ---------------------------------------------------------------------------------------------
 # Rules (pure), and their sync through tweepy
+
 
 def _term(keyword: str) -> str:
     keyword = keyword.replace('"', "").strip()
@@ -145,6 +168,7 @@ def sync_rules(client: tweepy.StreamingClient, desired: list[tuple[str, str]]) -
 # ---------------------------------------------------------------------------------------------
 # Transport: tweepy's session pointed at X_API_BASE_URL, token kept out of logs
 
+
 class _Redirect(HTTPAdapter):
     """Sends tweepy's hard-coded https://api.twitter.com requests to the configured base URL."""
 
@@ -154,7 +178,7 @@ class _Redirect(HTTPAdapter):
 
     def send(self, request, **kwargs):
         if request.url.startswith(TWEEPY_HOST):
-            request.url = self.base + request.url[len(TWEEPY_HOST):]
+            request.url = self.base + request.url[len(TWEEPY_HOST) :]
         return super().send(request, **kwargs)
 
 
@@ -184,8 +208,11 @@ def _guard_tweepy_logs(settings: Settings) -> None:
 def rate_limit(headers) -> dict | None:
     """x-rate-limit-* headers as {"limit", "remaining", "reset"} (reset in epoch seconds)."""
     try:
-        return {"limit": int(headers["x-rate-limit-limit"]), "remaining": int(headers["x-rate-limit-remaining"]),
-                "reset": int(headers["x-rate-limit-reset"])}
+        return {
+            "limit": int(headers["x-rate-limit-limit"]),
+            "remaining": int(headers["x-rate-limit-remaining"]),
+            "reset": int(headers["x-rate-limit-reset"]),
+        }
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -193,11 +220,19 @@ def rate_limit(headers) -> dict | None:
 # ---------------------------------------------------------------------------------------------
 # Filtered stream
 
+
 class FilteredStream(tweepy.StreamingClient):
     """tweepy's StreamingClient with X's documented reconnect schedule, stall detection and a Sink."""
 
-    def __init__(self, token: str, sink: Sink, stop: threading.Event, base: str,
-                 stall_s: float = 90.0, backoff_scale: float = 1.0):
+    def __init__(
+        self,
+        token: str,
+        sink: Sink,
+        stop: threading.Event,
+        base: str,
+        stall_s: float = 90.0,
+        backoff_scale: float = 1.0,
+    ):
         super().__init__(token, return_type=dict)
         self.sink, self.stop, self.base = sink, stop, base.rstrip("/")
         self.stall_s, self.scale = stall_s, backoff_scale
@@ -211,8 +246,10 @@ class FilteredStream(tweepy.StreamingClient):
         self.running = True
         while not self.stop.is_set():
             try:
-                with self.session.request(method, url, params=params, stream=True,
-                                          timeout=(10, self.stall_s)) as resp, closing_on_stop(self.stop, resp):
+                with (
+                    self.session.request(method, url, params=params, stream=True, timeout=(10, self.stall_s)) as resp,
+                    closing_on_stop(self.stop, resp),
+                ):
                     if resp.status_code == 200:
                         network.reset(), http.reset(), limited.reset()
                         self.sink.state(CONNECTED, "filtered stream")
@@ -223,7 +260,9 @@ class FilteredStream(tweepy.StreamingClient):
                         delay = self._http_error(resp, http, limited)
             except requests.RequestException as exc:
                 stalled = not isinstance(exc, requests.ConnectTimeout) and "timed out" in str(exc).lower()
-                self._lost(f"stalled: nothing for {self.stall_s:g}s" if stalled else f"network error: {type(exc).__name__}")
+                self._lost(
+                    f"stalled: nothing for {self.stall_s:g}s" if stalled else f"network error: {type(exc).__name__}"
+                )
                 delay = network.next()
             if sleep(self.stop, delay):
                 break
@@ -274,7 +313,9 @@ class FilteredStream(tweepy.StreamingClient):
             return None
         reason = disconnect_reason(payload)
         if reason is None:
-            self.sink.invalid(payload, "error object without a post: " + orjson.dumps(payload.get("errors"))[:200].decode())
+            self.sink.invalid(
+                payload, "error object without a post: " + orjson.dumps(payload.get("errors"))[:200].decode()
+            )
         return reason
 
 
@@ -289,8 +330,10 @@ def _stream(settings: Settings, sink: Sink, stop: threading.Event, base: str, st
             break
         except (tweepy.TweepyException, requests.RequestException) as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
-            sink.state(FAILING if status in (401, 403) else RECONNECTING,
-                       redact(f"rules sync failed: {type(exc).__name__} {status or ''}".strip(), settings))
+            sink.state(
+                FAILING if status in (401, 403) else RECONNECTING,
+                redact(f"rules sync failed: {type(exc).__name__} {status or ''}".strip(), settings),
+            )
             if sleep(stop, http.next()):
                 return
     client.filter(expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS)
@@ -298,6 +341,7 @@ def _stream(settings: Settings, sink: Sink, stop: threading.Event, base: str, st
 
 # ---------------------------------------------------------------------------------------------
 # Recent-search polling (sources.x.mode == "search")
+
 
 class _Recent(OrderedDict):
     """The last `size` ids emitted, so a post matching two queries is emitted once."""
@@ -319,12 +363,19 @@ def search_cursor_name(value: str) -> str:
     return "x:search:" + hashlib.sha1(value.encode()).hexdigest()[:12]
 
 
-def _search_once(client: tweepy.Client, r: redis.Redis, keys: Keys, sink: Sink, recent: _Recent,
-                 value: str, tag: str) -> dict | None:
+def _search_once(
+    client: tweepy.Client, r: redis.Redis, keys: Keys, sink: Sink, recent: _Recent, value: str, tag: str
+) -> dict | None:
     """One recent-search request for one rule; emits new posts, saves since_id; returns rate limits."""
     since_id = health_store.load_cursor(r, keys, search_cursor_name(value))
-    resp = client.search_recent_tweets(value, since_id=since_id, max_results=100, expansions=EXPANSIONS,
-                                       tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS)
+    resp = client.search_recent_tweets(
+        value,
+        since_id=since_id,
+        max_results=100,
+        expansions=EXPANSIONS,
+        tweet_fields=TWEET_FIELDS,
+        user_fields=USER_FIELDS,
+    )
     body = resp.json()
     posts = []
     for tweet in body.get("data") or []:
@@ -349,8 +400,9 @@ def _until_reset(limits: dict | None, fallback: float) -> float:
     return fallback
 
 
-def _poll(settings: Settings, r: redis.Redis, keys: Keys, sink: Sink, stop: threading.Event, base: str,
-          scale: float) -> None:
+def _poll(
+    settings: Settings, r: redis.Redis, keys: Keys, sink: Sink, stop: threading.Event, base: str, scale: float
+) -> None:
     client = tweepy.Client(settings.get("X_BEARER_TOKEN"), return_type=requests.Response)
     redirect(client.session, base)
     every = settings.event.sources.x.poll_seconds * scale
@@ -383,8 +435,16 @@ def _poll(settings: Settings, r: redis.Redis, keys: Keys, sink: Sink, stop: thre
 
 # ---------------------------------------------------------------------------------------------
 
-def run(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *,
-        stall_s: float = 90.0, backoff_scale: float = 1.0) -> None:
+
+def run(
+    settings: Settings,
+    r: redis.Redis,
+    keys: Keys,
+    stop: threading.Event,
+    *,
+    stall_s: float = 90.0,
+    backoff_scale: float = 1.0,
+) -> None:
     """Stream (or poll) X until `stop` is set. Without X_BEARER_TOKEN: NOT_CONFIGURED and return."""
     sink = Sink(r, keys, NAME)
     cfg = settings.event.sources.x

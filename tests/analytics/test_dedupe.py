@@ -38,7 +38,24 @@ TOPICAL = [
     "Lights out at the Super Bowl!! The blackout has lasted twenty minutes and counting #blackout",
     "Super Bowl blackout: the lights went out in the third quarter and the game is stopped",
 ]
-FILLERS = ["amazing", "terrible", "crazy", "wild", "really", "totally", "super", "big", "small", "huge", "tiny", "new", "old", "fast", "slow", "loud"]
+FILLERS = [
+    "amazing",
+    "terrible",
+    "crazy",
+    "wild",
+    "really",
+    "totally",
+    "super",
+    "big",
+    "small",
+    "huge",
+    "tiny",
+    "new",
+    "old",
+    "fast",
+    "slow",
+    "loud",
+]
 
 
 def near_copy(text: str, changes: int, rng: random.Random) -> str:
@@ -74,7 +91,10 @@ def test_retweets_spam_variants_and_cross_posts_fold_to_the_original(variant):
     ("a", "b"),
     [
         ("What a catch!!! 🏈 #SuperBowl", "RT @nflnation: What a catch!!! 🔥 #SuperBowl https://x.example/1"),
-        ("FREE cookies click here!!! https://a.example/1 #giveaway", "FREE cookies click here!!! https://b.example/2 #giveaway"),
+        (
+            "FREE cookies click here!!! https://a.example/1 #giveaway",
+            "FREE cookies click here!!! https://b.example/2 #giveaway",
+        ),
         ("Se fue la luz en el estadio 🌑 #SuperBowl", "se fue la luz en el estadio #superbowl 😭"),
     ],
 )
@@ -113,7 +133,12 @@ def test_key_is_short_hex_and_the_same_in_a_fresh_process():
 
 
 def test_normalise_keeps_words_only():
-    assert normalise("RT @x: Lights OUT 4 real!! 🔥 https://t.co/1 @oreo #Blackout") == ["lights", "out", "real", "blackout"]
+    assert normalise("RT @x: Lights OUT 4 real!! 🔥 https://t.co/1 @oreo #Blackout") == [
+        "lights",
+        "out",
+        "real",
+        "blackout",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,13 @@ from streams.scenario import Scenario
 
 
 def post(text: str, handle: str = "fan00001", source: str = "x", hashtags: tuple[str, ...] = ()) -> dict:
-    return {"id": f"x:{abs(hash(text))}", "source": source, "text": text, "hashtags": list(hashtags),
-            "author": {"handle": handle, "name": "", "followers": 10, "verified": False}}
+    return {
+        "id": f"x:{abs(hash(text))}",
+        "source": source,
+        "text": text,
+        "hashtags": list(hashtags),
+        "author": {"handle": handle, "name": "", "followers": 10, "verified": False},
+    }
 
 
 RELEVANT = post("Dunk an Oreo in the dark #blackout", hashtags=("blackout",))
@@ -41,16 +46,19 @@ def test_one_mark_of_each_class_already_separates_similar_posts():
     model = RelevanceModel()
     model.learn([RELEVANT], [1])
     model.learn([NOISE], [0])
-    (up, why_up), (down, why_down) = model.points([post("An Oreo in the dark, anyone? #blackout"),
-                                                   post("What a catch by the 49ers #SuperBowl")])
+    (up, why_up), (down, why_down) = model.points(
+        [post("An Oreo in the dark, anyone? #blackout"), post("What a catch by the 49ers #SuperBowl")]
+    )
     assert up > 0 > down
     assert why_up.startswith("learned: ") and why_down.startswith("learned: ")
 
 
 def test_reason_names_features_of_the_post_itself():
-    (_, why), = trained().points([post("oreo dark dunk", hashtags=("blackout",))])
+    ((_, why),) = trained().points([post("oreo dark dunk", hashtags=("blackout",))])
     named = why.removeprefix("learned: ").rsplit(" ", 1)[0]
-    assert named and all(n.strip("'") in tokens(post("oreo dark dunk", hashtags=("blackout",))) for n in named.split(", "))
+    assert named and all(
+        n.strip("'") in tokens(post("oreo dark dunk", hashtags=("blackout",))) for n in named.split(", ")
+    )
     assert "src:" not in why
 
 

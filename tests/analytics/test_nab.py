@@ -22,9 +22,7 @@ WINDOWS = [(100.0, 200.0), (500.0, 600.0)]
         ([50.0, 99.9, 600.1], 0, 2, 3),
     ],
 )
-def test_windows_are_hit_missed_and_alerts_outside_are_false(
-    alerts, hits, misses, false_alarms
-):
+def test_windows_are_hit_missed_and_alerts_outside_are_false(alerts, hits, misses, false_alarms):
     score = nab.score_alerts(alerts, WINDOWS)
     assert (score.hits, score.misses, score.false_alarms, score.alerts) == (
         hits,
@@ -44,13 +42,8 @@ def test_totals_add_up():
 @pytest.fixture(scope="module")
 def scores() -> dict[str, nab.Score]:
     if not DATA_DIR.is_dir():
-        pytest.fail(
-            f"NAB data not found at {DATA_DIR}; the tests expect /work/shared/data/nab"
-        )
-    return {
-        method: nab.score_dataset(DATA_DIR, method=method)[-1]
-        for method in ("ewz", "mean3sigma")
-    }
+        pytest.fail(f"NAB data not found at {DATA_DIR}; the tests expect /work/shared/data/nab")
+    return {method: nab.score_dataset(DATA_DIR, method=method)[-1] for method in ("ewz", "mean3sigma")}
 
 
 def test_windows_file_covers_the_five_twitter_series():

@@ -21,14 +21,10 @@ STEP_S = 300.0
 T0 = 1_425_000_000.0  # 2015-02-27, a 5-minute grid like the NAB Twitter series
 
 
-def poisson_series(
-    days: float = 3, rate: float = 50.0, seed: int = 1
-) -> list[tuple[float, float]]:
+def poisson_series(days: float = 3, rate: float = 50.0, seed: int = 1) -> list[tuple[float, float]]:
     rng = np.random.default_rng(seed)
     points = int(days * 86400 / STEP_S)
-    return [
-        (T0 + i * STEP_S, float(v)) for i, v in enumerate(rng.poisson(rate, points))
-    ]
+    return [(T0 + i * STEP_S, float(v)) for i, v in enumerate(rng.poisson(rate, points))]
 
 
 def with_values(rows, at: int, values: list[float]):
@@ -108,9 +104,7 @@ def write_csv(path, rows):
 
     lines = ["timestamp,value"]
     for ts, value in rows:
-        lines.append(
-            f"{datetime.fromtimestamp(ts, UTC):%Y-%m-%d %H:%M:%S},{int(value)}"
-        )
+        lines.append(f"{datetime.fromtimestamp(ts, UTC):%Y-%m-%d %H:%M:%S},{int(value)}")
     path.write_text("\n".join(lines) + "\n")
 
 

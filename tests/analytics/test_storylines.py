@@ -20,8 +20,7 @@ def post(i: int, text: str, at: float, score: float = 0.0) -> dict:
 @pytest.fixture(scope="module")
 def blackout_window():
     """2,000 relevant (grade >= 1) simulator posts from the first seconds of the blackout, with their topics."""
-    sc = Scenario(rate=150, speedup=24, seed=42, blackout_minute=170, blackout_minutes=34, start_minute=165,
-                  loop=False)
+    sc = Scenario(rate=150, speedup=24, seed=42, blackout_minute=170, blackout_minutes=34, start_minute=165, loop=False)
     start = sc.blackout_offsets()
     rows = [r for i in range(int(start / 0.1), int(start / 0.1) + 200) for r in sc.step(i)]
     rel = [(dict(p, received_at=T0 + p["created_at"]), t.topic) for p, t in rows if t.grade >= 1][:2000]
@@ -56,17 +55,25 @@ def test_storyline_fields_and_limits(blackout_window):
 
 
 def test_a_retweet_storm_counts_in_size_but_shows_one_representative():
-    storm = [post(i, f"RT @fan{i}: The lights went out at the stadium, whole dome dark #blackout", T0 + i)
-             for i in range(50)]
+    storm = [
+        post(i, f"RT @fan{i}: The lights went out at the stadium, whole dome dark #blackout", T0 + i) for i in range(50)
+    ]
     original = post(99, "The lights went out at the stadium, whole dome dark #blackout", T0, score=9.0)
-    others = [post(100 + i, text, T0 + i) for i, text in enumerate(
-        ["Still dark in the stadium #blackout", "lights out in the dome #blackout", "Power outage, dome dark #blackout"]
-    )]
+    others = [
+        post(100 + i, text, T0 + i)
+        for i, text in enumerate(
+            [
+                "Still dark in the stadium #blackout",
+                "lights out in the dome #blackout",
+                "Power outage, dome dark #blackout",
+            ]
+        )
+    ]
     (line,) = storylines(storm + [original] + others, T0 + 60)
     texts = [p["text"] for p in line["posts"]]
     assert line["size"] == 54
     assert original in line["posts"]  # the highest-scored copy stands for its retweets
-    assert len(texts) == len({t.removeprefix("RT @")[t.find(":") + 1:] if t.startswith("RT") else t for t in texts})
+    assert len(texts) == len({t.removeprefix("RT @")[t.find(":") + 1 :] if t.startswith("RT") else t for t in texts})
 
 
 @pytest.mark.parametrize(("recent_share", "low", "high"), [(1 / 3, 0.95, 1.05), (0.9, 2.6, 2.8), (0.0, 0.0, 0.0)])
@@ -81,11 +88,15 @@ def test_growth_compares_the_last_third_of_the_window_with_a_third_of_all(recent
 
 def test_distinct_conversations_stay_apart_and_get_their_own_labels():
     blackout = [post(i, f"the stadium lights went out {w} #blackout", T0 + i) for i, w in enumerate("abcdefgh")]
-    recall = [post(20 + i, f"is there an oreo recall {w}? cookies pulled #recall", T0 + i) for i, w in enumerate("abcdefgh")]
+    recall = [
+        post(20 + i, f"is there an oreo recall {w}? cookies pulled #recall", T0 + i) for i, w in enumerate("abcdefgh")
+    ]
     lines = storylines(blackout + recall, T0 + 10)
     assert len(lines) == 2
-    assert {frozenset(s["post_ids"]) for s in lines} == {frozenset(p["id"] for p in blackout),
-                                                         frozenset(p["id"] for p in recall)}
+    assert {frozenset(s["post_ids"]) for s in lines} == {
+        frozenset(p["id"] for p in blackout),
+        frozenset(p["id"] for p in recall),
+    }
     assert any("blackout" in s["label"] for s in lines) and any("recall" in s["label"] for s in lines)
 
 
@@ -97,15 +108,21 @@ def test_id_depends_on_label_not_on_which_posts():
 
 @pytest.mark.parametrize(
     "posts",
-    [[], [post(1, "lights out #blackout", T0)] * 4, [post(i, "🔥🔥", T0) for i in range(10)],
-     [post(i, f"word{i}", T0) for i in range(10)]],
+    [
+        [],
+        [post(1, "lights out #blackout", T0)] * 4,
+        [post(i, "🔥🔥", T0) for i in range(10)],
+        [post(i, f"word{i}", T0) for i in range(10)],
+    ],
 )
 def test_too_few_or_empty_posts_make_no_storylines(posts):
     assert storylines(posts, T0 + 1) == []
 
 
 def test_iso_created_at_is_read_when_received_at_is_missing():
-    posts = [{"id": f"x:{i}", "text": "stadium lights out #blackout", "created_at": f"2024-02-11T23:0{i}:00+00:00"}
-             for i in range(6)]
+    posts = [
+        {"id": f"x:{i}", "text": "stadium lights out #blackout", "created_at": f"2024-02-11T23:0{i}:00+00:00"}
+        for i in range(6)
+    ]
     (line,) = storylines(posts, 1_707_692_700.0)
     assert line["size"] == 6 and Counter(line["post_ids"]).most_common(1)[0][1] == 1

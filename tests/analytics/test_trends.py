@@ -19,9 +19,7 @@ def background_rates() -> dict[str, float]:
     return rates
 
 
-def simulate(
-    detector: TrendDetector, seconds: float, start: float, rates_at, seed: int = 7
-):
+def simulate(detector: TrendDetector, seconds: float, start: float, rates_at, seed: int = 7):
     """Feed Poisson traffic tick by tick like the aggregator; yield (now, top) after every tick."""
     rng = np.random.default_rng(seed)
     bucket, totals = None, {}
@@ -69,17 +67,12 @@ def test_blackout_tops_trending_within_ten_seconds(warm_state):
     assert first_top is not None and first_top - burst_at <= 10
     blackout = detector.top(burst_at + 30, 10)[0]
     assert blackout.term == "blackout"
-    assert (
-        blackout.rising_since is not None
-        and burst_at <= blackout.rising_since <= burst_at + 10
-    )
+    assert blackout.rising_since is not None and burst_at <= blackout.rising_since <= burst_at + 10
 
 
 def test_always_busy_tag_is_never_trending(warm_state):
     detector = TrendDetector.from_bytes(warm_state)
-    for _now, top in simulate(
-        detector, 120, T0 + 600, lambda now: background_rates(), seed=3
-    ):
+    for _now, top in simulate(detector, 120, T0 + 600, lambda now: background_rates(), seed=3):
         busy = [trend for trend in top if trend.term == "superbowl"]
         assert not busy or busy[0].significance < detector.threshold
         assert not busy or busy[0].rising_since is None
@@ -87,9 +80,7 @@ def test_always_busy_tag_is_never_trending(warm_state):
 
 def test_new_burst_reports_its_rate_against_a_near_zero_baseline(warm_state):
     detector = TrendDetector.from_bytes(warm_state)
-    *_, (now, _top) = simulate(
-        detector, 5, T0 + 600, lambda now: {**background_rates(), "blackout": 40.0}
-    )
+    *_, (now, _top) = simulate(detector, 5, T0 + 600, lambda now: {**background_rates(), "blackout": 40.0})
     blackout = next(t for t in detector.top(now, 400) if t.term == "blackout")
     assert blackout.baseline_per_min == pytest.approx(0, abs=60)
     assert blackout.rate_per_min > 1000
@@ -100,9 +91,7 @@ def test_term_seen_a_few_times_is_not_trending(warm_state, count):
     detector = TrendDetector.from_bytes(warm_state)
     bucket = int((T0 + 600) // BUCKET_S)
     detector.update(bucket, {"superbowl": 200, "hello": count})
-    assert "hello" not in [
-        trend.term for trend in detector.top(bucket * BUCKET_S + 4.9, 50)
-    ]
+    assert "hello" not in [trend.term for trend in detector.top(bucket * BUCKET_S + 4.9, 50)]
 
 
 @pytest.mark.parametrize("elapsed", [0.0, 0.5, 1.0, 2.5, 4.5])

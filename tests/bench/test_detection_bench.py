@@ -32,8 +32,11 @@ def test_one_tiny_run_detects_the_blackout_and_prints_json_lines():
     assert 0 <= result["superbowl_top_share"] <= 1
 
     figs = detection_bench.figures([result])
-    assert [f["metric"] for f in figs] == ["trend_blackout_delay_s", "spike_blackout_delay_s",
-                                           "superbowl_top_trending_share"]
+    assert [f["metric"] for f in figs] == [
+        "trend_blackout_delay_s",
+        "spike_blackout_delay_s",
+        "superbowl_top_trending_share",
+    ]
     assert figs[0]["value"] == result["trend_delay_s"] and figs[0]["per_run"] == [result["trend_delay_s"]]
     for f in figs:
         line = json.loads(_emitted(f))
@@ -41,11 +44,23 @@ def test_one_tiny_run_detects_the_blackout_and_prints_json_lines():
 
 
 def test_a_missed_detection_is_counted_not_hidden():
-    base = {"seed": 1, "lead_s": 70.0, "speedup": 24.0, "rate": 150.0, "spike_warmup_s": 60.0, "warmup_ok": True,
-            "trend_listed_delay_s": 0.5, "spike_bin_end_delay_s": None, "spike_score": None,
-            "snapshots_with_trending": 100, "top_terms": {}}
-    runs = [{**base, "trend_delay_s": 0.5, "spike_delay_s": None, "superbowl_top_share": 0.1},
-            {**base, "seed": 2, "trend_delay_s": 1.5, "spike_delay_s": None, "superbowl_top_share": 0.3}]
+    base = {
+        "seed": 1,
+        "lead_s": 70.0,
+        "speedup": 24.0,
+        "rate": 150.0,
+        "spike_warmup_s": 60.0,
+        "warmup_ok": True,
+        "trend_listed_delay_s": 0.5,
+        "spike_bin_end_delay_s": None,
+        "spike_score": None,
+        "snapshots_with_trending": 100,
+        "top_terms": {},
+    }
+    runs = [
+        {**base, "trend_delay_s": 0.5, "spike_delay_s": None, "superbowl_top_share": 0.1},
+        {**base, "seed": 2, "trend_delay_s": 1.5, "spike_delay_s": None, "superbowl_top_share": 0.3},
+    ]
     trend, spike, share = detection_bench.figures(runs)
     assert trend["value"] == 1.0 and trend["missed"] == 0
     assert math.isnan(spike["value"]) and spike["missed"] == 2

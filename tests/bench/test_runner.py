@@ -15,10 +15,18 @@ from bench import pipeline_bench, runner
 @pytest.fixture
 def tiny_groups(monkeypatch):
     ok = types.ModuleType("bench_tiny_ok")
-    ok.run = lambda: pipeline_bench.enrich_figures(batches=2, batch=20) + [
-        pipeline_bench.figure("pipeline_throughput_posts_per_s",
-                              round(pipeline_bench.throughput_once(pipeline_bench.scenario_posts(300), 1)),
-                              "posts/s", workers=1, runs=1)]
+    ok.run = lambda: (
+        pipeline_bench.enrich_figures(batches=2, batch=20)
+        + [
+            pipeline_bench.figure(
+                "pipeline_throughput_posts_per_s",
+                round(pipeline_bench.throughput_once(pipeline_bench.scenario_posts(300), 1)),
+                "posts/s",
+                workers=1,
+                runs=1,
+            )
+        ]
+    )
     broken = types.ModuleType("bench_tiny_broken")
 
     def fail():
@@ -35,8 +43,12 @@ def test_runner_prints_json_lines_and_continues_after_a_failure(tiny_groups, cap
     failed = runner.run_groups(["broken", "ok"], out)
     assert failed == ["broken"]
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [f["metric"] for f in lines] == ["analytics_us_per_post", "parse_us_per_post", "body_us_per_post",
-                                            "pipeline_throughput_posts_per_s"]
+    assert [f["metric"] for f in lines] == [
+        "analytics_us_per_post",
+        "parse_us_per_post",
+        "body_us_per_post",
+        "pipeline_throughput_posts_per_s",
+    ]
     for f in lines:
         assert isinstance(f["value"], (int, float)) and f["value"] > 0 and isinstance(f["unit"], str)
     assert lines[-1]["workers"] == 1

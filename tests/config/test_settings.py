@@ -10,14 +10,20 @@ def test_demo_event_loads():
     assert event.brand.name == "Oreo" and event.sources.simulator.enabled
 
 
-@pytest.mark.parametrize("yaml_text, field", [
-    ("id: x\nname: y\n", "'brand'"),
-    ("id: Bad Id\nname: y\nbrand: {name: B, keywords: [b]}\n", "'id'"),
-    ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\nsources: {simulator: {rate: 0}}\n", "'sources.simulator.rate'"),
-    ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\nthresholds: {feed_size: many}\n", "'thresholds.feed_size'"),
-    ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\ntypo_field: 1\n", "'typo_field'"),
-    ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\ncompetitors: [{name: B, keywords: [c]}]\n", "unique"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, field",
+    [
+        ("id: x\nname: y\n", "'brand'"),
+        ("id: Bad Id\nname: y\nbrand: {name: B, keywords: [b]}\n", "'id'"),
+        (
+            "id: x\nname: y\nbrand: {name: B, keywords: [b]}\nsources: {simulator: {rate: 0}}\n",
+            "'sources.simulator.rate'",
+        ),
+        ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\nthresholds: {feed_size: many}\n", "'thresholds.feed_size'"),
+        ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\ntypo_field: 1\n", "'typo_field'"),
+        ("id: x\nname: y\nbrand: {name: B, keywords: [b]}\ncompetitors: [{name: B, keywords: [c]}]\n", "unique"),
+    ],
+)
 def test_invalid_event_file_names_the_field(tmp_path, yaml_text, field):
     path = tmp_path / "event.yaml"
     path.write_text(yaml_text)

@@ -22,10 +22,17 @@ T0 = 1_770_000_000  # a whole second, epoch
 def snap(**extra) -> dict:
     """A minimal snapshot: ten minutes of per-second volume for the brand, a term and the total."""
     t = list(range(T0, T0 + 600))
-    base = {"version": 7, "built_at": T0 + 600,
-            "volume": {"t": t, "series": {"Oreo": [1] * 600, "Blackout": [2] * 600, "all": [5] * 600},
-                       "kinds": {"Oreo": "brand", "Blackout": "term", "all": "all"}},
-            "gaps": [], "alerts": []}
+    base = {
+        "version": 7,
+        "built_at": T0 + 600,
+        "volume": {
+            "t": t,
+            "series": {"Oreo": [1] * 600, "Blackout": [2] * 600, "all": [5] * 600},
+            "kinds": {"Oreo": "brand", "Blackout": "term", "all": "all"},
+        },
+        "gaps": [],
+        "alerts": [],
+    }
     return base | extra
 
 
@@ -55,14 +62,18 @@ def test_source_gaps_are_shaded_over_their_range():
     gaps = [[T0 + 100, T0 + 160], [T0 + 500, None], [T0 - 900, T0 - 800]]  # closed, still open, before the window
     fig = volume_figure(snap(gaps=gaps), [])
     rects = [s for s in fig["layout"]["shapes"] if s["type"] == "rect"]
-    assert [(s["x0"], s["x1"]) for s in rects] == [((T0 + 100) * 1000, (T0 + 160) * 1000),
-                                                   ((T0 + 500) * 1000, (T0 + 599) * 1000)]
+    assert [(s["x0"], s["x1"]) for s in rects] == [
+        ((T0 + 100) * 1000, (T0 + 160) * 1000),
+        ((T0 + 500) * 1000, (T0 + 599) * 1000),
+    ]
     assert sum(n["text"] == "source gap" for n in fig["layout"]["annotations"]) == 2
 
 
 def test_card_moments_are_marked_with_escaped_titles():
-    cards = [{"title": "<b>x</b> dunk", "type": "opportunity", "moment": T0 + 300},
-             {"title": "out of range", "type": "threat", "moment": T0 - 3600}]
+    cards = [
+        {"title": "<b>x</b> dunk", "type": "opportunity", "moment": T0 + 300},
+        {"title": "out of range", "type": "threat", "moment": T0 - 3600},
+    ]
     fig = volume_figure(snap(), cards)
     lines = [s for s in fig["layout"]["shapes"] if s["type"] == "line"]
     assert [(s["x0"], s["x1"]) for s in lines] == [((T0 + 300) * 1000, (T0 + 300) * 1000)]
@@ -102,13 +113,23 @@ HOSTILE = '<script>window.__xss=1</script><img src=x onerror="alert(1)">'
 
 
 def feed_post(url: str | None) -> dict:
-    return {"id": "webhook:1", "source": "webhook", "url": url, "text": f"Oreo {HOSTILE}", "score": 3.2,
-            "reasons": ["mentions Oreo (+3.0)"], "sentiment": 0.1, "received_at": T0,
-            "author": {"handle": "attacker", "name": HOSTILE, "followers": 10}}
+    return {
+        "id": "webhook:1",
+        "source": "webhook",
+        "url": url,
+        "text": f"Oreo {HOSTILE}",
+        "score": 3.2,
+        "reasons": ["mentions Oreo (+3.0)"],
+        "sentiment": 0.1,
+        "received_at": T0,
+        "author": {"handle": "attacker", "name": HOSTILE, "followers": 10},
+    }
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>x</script>",
-                                 " javascript:alert(1)", None])
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>x</script>", " javascript:alert(1)", None],
+)
 def test_feed_item_never_links_unsafe_urls(url):
     item = feed_item(feed_post(url), T0 + 5, with_controls=True)
     assert not [c for c in components(item) if isinstance(c, html.A)]
@@ -129,22 +150,44 @@ def test_feed_item_keeps_hostile_text_as_plain_strings():
 
 
 def test_trending_rows_say_new_without_a_baseline():
-    rows = trending_rows([{"term": "blackout", "count": 90, "rate_per_min": 80.0, "baseline_per_min": 0.0,
-                           "significance": 9.0, "rising_since": T0},
-                          {"term": "oreo", "count": 40, "rate_per_min": 30.0, "baseline_per_min": 10.0,
-                           "significance": 3.0, "rising_since": None}], T0 + 30)
-    meta = [t for t in texts(rows[0]) if t.startswith("baseline")] + [t for t in texts(rows[1]) if t.startswith("baseline")]
+    rows = trending_rows(
+        [
+            {
+                "term": "blackout",
+                "count": 90,
+                "rate_per_min": 80.0,
+                "baseline_per_min": 0.0,
+                "significance": 9.0,
+                "rising_since": T0,
+            },
+            {
+                "term": "oreo",
+                "count": 40,
+                "rate_per_min": 30.0,
+                "baseline_per_min": 10.0,
+                "significance": 3.0,
+                "rising_since": None,
+            },
+        ],
+        T0 + 30,
+    )
+    meta = [t for t in texts(rows[0]) if t.startswith("baseline")] + [
+        t for t in texts(rows[1]) if t.startswith("baseline")
+    ]
     assert "×new" in meta[0] and "rising 30s" in meta[0]
     assert "×3" in meta[1] and "new" not in meta[1]
 
 
 # Status --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("data_age", "stale", "banner"), [
-    (1.0, False, ""),
-    (5.0, False, ""),
-    (12.0, True, "STALE: no new posts processed for 12s"),
-    (None, True, "STALE: no posts processed yet"),
-])
+@pytest.mark.parametrize(
+    ("data_age", "stale", "banner"),
+    [
+        (1.0, False, ""),
+        (5.0, False, ""),
+        (12.0, True, "STALE: no new posts processed for 12s"),
+        (None, True, "STALE: no posts processed yet"),
+    ],
+)
 def test_freshness_is_stale_with_a_banner_past_stale_after(data_age, stale, banner):
     out = freshness({"version": 3, "pipeline": {"data_age_s": data_age}}, stale_after=5.0)
     assert out["stale"] is stale and out["v"] == 3 and out["stale_after"] == 5.0
@@ -152,17 +195,27 @@ def test_freshness_is_stale_with_a_banner_past_stale_after(data_age, stale, bann
 
 
 # Framing -------------------------------------------------------------------------------------------------
-FORM = {"title": "Dunk in the dark", "summary": "We answer with a cookie.", "kind": "opportunity", "priority": "P1",
-        "owner": "Sam", "status": "new", "context": {"storyline": "blackout · oreo", "post_ids": ["x:1"], "moment": T0}}
+FORM = {
+    "title": "Dunk in the dark",
+    "summary": "We answer with a cookie.",
+    "kind": "opportunity",
+    "priority": "P1",
+    "owner": "Sam",
+    "status": "new",
+    "context": {"storyline": "blackout · oreo", "post_ids": ["x:1"], "moment": T0},
+}
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("title", "   ", "a title is needed"),
-    ("title", None, "a title is needed"),
-    ("kind", "rumour", "type must be one of"),
-    ("priority", "P9", "priority must be P1, P2 or P3"),
-    ("status", "live", "status must be one of"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "   ", "a title is needed"),
+        ("title", None, "a title is needed"),
+        ("kind", "rumour", "type must be one of"),
+        ("priority", "P9", "priority must be P1, P2 or P3"),
+        ("status", "live", "status must be one of"),
+    ],
+)
 def test_new_card_names_the_bad_field(field, value, message):
     with pytest.raises(ValueError, match=message):
         new_card(**(FORM | {field: value}))
@@ -191,13 +244,17 @@ def test_transition_follows_the_flow():
 # Response cache ------------------------------------------------------------------------------------------
 def request(tick: int, seen: int, cards_seen: int = 2, source: str = "all") -> bytes:
     """The screen callback's request body, as Dash's renderer sends it."""
-    return orjson.dumps({
-        "output": f"..{ids.SNAP_VERSION}.data...{ids.LAST_SEEN}.data..",
-        "inputs": [{"id": ids.TICK, "property": "n_intervals", "value": tick}],
-        "state": [{"id": ids.SNAP_VERSION, "property": "data", "value": seen},
-                  {"id": ids.CARDS_VERSION, "property": "data", "value": cards_seen},
-                  {"id": ids.FEED_SOURCE, "property": "value", "value": source}],
-    })
+    return orjson.dumps(
+        {
+            "output": f"..{ids.SNAP_VERSION}.data...{ids.LAST_SEEN}.data..",
+            "inputs": [{"id": ids.TICK, "property": "n_intervals", "value": tick}],
+            "state": [
+                {"id": ids.SNAP_VERSION, "property": "data", "value": seen},
+                {"id": ids.CARDS_VERSION, "property": "data", "value": cards_seen},
+                {"id": ids.FEED_SOURCE, "property": "value", "value": source},
+            ],
+        }
+    )
 
 
 @pytest.fixture

@@ -17,4 +17,5 @@ def make_settings():
                 sources = sources.model_copy(update={name: getattr(sources, name).model_copy(update=fields)})
             object.__setattr__(settings, "event", settings.event.model_copy(update={"sources": sources}))
         return settings
+
     return make

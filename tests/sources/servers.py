@@ -46,7 +46,9 @@ class HTTPServer:
             def _any(self):
                 parts = urlsplit(self.path)
                 n = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(n), time.time())
+                seen = Seen(
+                    self.command, parts.path, parse_qs(parts.query), dict(self.headers), self.rfile.read(n), time.time()
+                )
                 outer.requests.append(seen)
                 try:
                     outer.handle(self, seen)
@@ -77,8 +79,13 @@ class HTTPServer:
 
     # Helpers for handlers
     @staticmethod
-    def reply(h, status: int, body: bytes | dict | list = b"", headers: dict | None = None,
-              content_type: str = "application/json") -> None:
+    def reply(
+        h,
+        status: int,
+        body: bytes | dict | list = b"",
+        headers: dict | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         if not isinstance(body, bytes):
             body = json.dumps(body).encode()
         h.send_response(status)
@@ -127,6 +134,7 @@ class HTTPServer:
 # ---------------------------------------------------------------------------------------------
 # X API v2
 
+
 class XServer(HTTPServer):
     """Filtered stream, stream rules and recent search, as X serves them.
 
@@ -135,8 +143,13 @@ class XServer(HTTPServer):
     ("silence", seconds), ("cut",), ("end",).
     """
 
-    def __init__(self, connections: list[list[tuple]] | None = None, rules: list[dict] | None = None,
-                 search: list[tuple[int, dict, dict]] | None = None, keepalive_every: float = 0.2):
+    def __init__(
+        self,
+        connections: list[list[tuple]] | None = None,
+        rules: list[dict] | None = None,
+        search: list[tuple[int, dict, dict]] | None = None,
+        keepalive_every: float = 0.2,
+    ):
         super().__init__()
         self.connections = list(connections or [])
         self.rules = list(rules or [])
@@ -159,8 +172,13 @@ class XServer(HTTPServer):
 
     def _rules(self, h, req: Seen) -> None:
         if req.method == "GET":
-            return self.reply(h, 200, {"data": self.rules, "meta": {"result_count": len(self.rules)}} if self.rules
-                              else {"meta": {"result_count": 0}})
+            return self.reply(
+                h,
+                200,
+                {"data": self.rules, "meta": {"result_count": len(self.rules)}}
+                if self.rules
+                else {"meta": {"result_count": 0}},
+            )
         body = json.loads(req.body)
         if "delete" in body:
             ids = set(body["delete"]["ids"])
@@ -197,12 +215,16 @@ class XServer(HTTPServer):
 def x_fixture_lines(shared) -> list[bytes]:
     """The fixture's lines exactly as X sends them (CRLF-terminated, blank lines are keep-alives)."""
     raw = (shared / "fixtures/x/filtered_stream_sample.jsonl").read_bytes()
-    return [line + b"\r\n" for line in raw.split(b"\r\n")[:-1]] if raw.endswith(b"\r\n") else \
-        [line + b"\r\n" for line in raw.split(b"\r\n")]
+    return (
+        [line + b"\r\n" for line in raw.split(b"\r\n")[:-1]]
+        if raw.endswith(b"\r\n")
+        else [line + b"\r\n" for line in raw.split(b"\r\n")]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Bluesky Jetstream
+
 
 class JetstreamServer:
     """A Jetstream v1 WebSocket server replaying events; honours `wantedCollections` and `cursor`.
@@ -251,6 +273,7 @@ class JetstreamServer:
 # ---------------------------------------------------------------------------------------------
 # Mastodon
 
+
 def mastodon_cassette(shared) -> list[dict]:
     """The vcrpy cassette's interactions."""
     return yaml.safe_load((shared / "fixtures/mastodon/stream_user_local.yaml").read_text())["interactions"]
@@ -268,8 +291,9 @@ class MastodonServer(HTTPServer):
     connection. After the list the stream sends `:thump` heartbeats until the server stops.
     """
 
-    def __init__(self, instance: dict, connections: list[list[str]] | dict[str, list[list[str]]],
-                 thump_every: float = 0.2):
+    def __init__(
+        self, instance: dict, connections: list[list[str]] | dict[str, list[list[str]]], thump_every: float = 0.2
+    ):
         super().__init__()
         self.instance = instance
         self.connections = connections if isinstance(connections, dict) else list(connections)
@@ -281,8 +305,9 @@ class MastodonServer(HTTPServer):
     def handle(self, h, req: Seen) -> None:
         if req.path in ("/api/v2/instance", "/api/v2/instance/"):
             instance = json.loads(json.dumps(self.instance))
-            instance.setdefault("configuration", {}).setdefault("urls", {})["streaming"] = \
-                self.url.replace("http://", "ws://")
+            instance.setdefault("configuration", {}).setdefault("urls", {})["streaming"] = self.url.replace(
+                "http://", "ws://"
+            )
             return self.reply(h, 200, instance)
         if req.path == "/api/v1/streaming/health":
             return self.reply(h, 200, b"OK", content_type="text/plain")
@@ -306,6 +331,7 @@ class MastodonServer(HTTPServer):
 
 # ---------------------------------------------------------------------------------------------
 # RSS / Atom
+
 
 class FeedServer(HTTPServer):
     """Serves feeds by path with ETag and Last-Modified, answering 304 to a matching conditional GET."""
@@ -365,6 +391,7 @@ def health(r, keys, name: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Reddit (as praw/prawcore use it)
 
+
 class RedditServer(HTTPServer):
     """Reddit's OAuth token endpoint and the subreddit listings praw's streams poll.
 
@@ -374,8 +401,9 @@ class RedditServer(HTTPServer):
     next n listing requests answer `status`. Rate-limit headers are sent as Reddit sends them.
     """
 
-    def __init__(self, client_id: str, secret: str, submissions: list[dict] | None = None,
-                 comments: list[dict] | None = None):
+    def __init__(
+        self, client_id: str, secret: str, submissions: list[dict] | None = None, comments: list[dict] | None = None
+    ):
         super().__init__()
         self.client_id, self.secret = client_id, secret
         self.token = "test-reddit-bearer-token"
@@ -403,8 +431,9 @@ class RedditServer(HTTPServer):
                 return self.reply(h, 401, {"message": "Unauthorized", "error": 401})
             if parse_qs(req.body.decode()).get("grant_type") != ["client_credentials"]:
                 return self.reply(h, 400, {"error": "unsupported_grant_type"})
-            return self.reply(h, 200, {"access_token": self.token, "token_type": "bearer", "expires_in": 86400,
-                                       "scope": "*"})
+            return self.reply(
+                h, 200, {"access_token": self.token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+            )
         parts = req.path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == "r" and parts[2] in self.items and req.method == "GET":
             if req.headers.get("Authorization") != f"bearer {self.token}":
@@ -413,8 +442,9 @@ class RedditServer(HTTPServer):
                 status = self.failures.pop(0) if self.failures else None
                 items = list(self.items[parts[2]])
             if status:
-                return self.reply(h, status, b"<html><body>upstream unavailable</body></html>",
-                                  content_type="text/html")
+                return self.reply(
+                    h, status, b"<html><body>upstream unavailable</body></html>", content_type="text/html"
+                )
             return self.reply(h, 200, self._listing(parts[2], items, req.query), self._limits())
         self.reply(h, 404, {"message": "Not Found", "error": 404})
 
@@ -424,13 +454,21 @@ class RedditServer(HTTPServer):
         before = query.get("before", [""])[0]
         if before:
             names = [i["name"] for i in items]
-            newer = items[names.index(before) + 1:] if before in names else []
+            newer = items[names.index(before) + 1 :] if before in names else []
             page = list(reversed(newer[:limit]))
         else:
             page = list(reversed(items))[:limit]
         prefix = "t3" if kind == "new" else "t1"
-        return {"kind": "Listing", "data": {"after": None, "before": None, "dist": len(page), "modhash": None,
-                                            "children": [{"kind": prefix, "data": i} for i in page]}}
+        return {
+            "kind": "Listing",
+            "data": {
+                "after": None,
+                "before": None,
+                "dist": len(page),
+                "modhash": None,
+                "children": [{"kind": prefix, "data": i} for i in page],
+            },
+        }
 
     @staticmethod
     def _limits() -> dict:

@@ -22,10 +22,12 @@ from tests.sources.servers import (
 
 TOKEN = "test-mastodon-token"
 
-HOSTILE = ('<p>Lights out at the <a href="https://social.example/tags/superbowl" class="mention hashtag" rel="tag">'
-           '#<span>SuperBowl</span></a>! <script>alert("pwned")</script><img src=x onerror=alert(1)>'
-           'Still dunking &amp; smiling<br>see <a href="https://example.com/oreo" rel="nofollow">'
-           '<span class="invisible">https://</span>example.com/oreo</a></p><p>second &lt;b&gt;para&lt;/b&gt;</p>')
+HOSTILE = (
+    '<p>Lights out at the <a href="https://social.example/tags/superbowl" class="mention hashtag" rel="tag">'
+    '#<span>SuperBowl</span></a>! <script>alert("pwned")</script><img src=x onerror=alert(1)>'
+    'Still dunking &amp; smiling<br>see <a href="https://example.com/oreo" rel="nofollow">'
+    '<span class="invisible">https://</span>example.com/oreo</a></p><p>second &lt;b&gt;para&lt;/b&gt;</p>'
+)
 
 
 def recorded(shared) -> tuple[dict, str, dict]:
@@ -34,7 +36,7 @@ def recorded(shared) -> tuple[dict, str, dict]:
     instance = json.loads(by_uri["http://localhost:3000/api/v2/instance/"]["response"]["body"]["string"])
     stream_body = by_uri["http://localhost:4000/api/v1/streaming/user"]["response"]["body"]["string"]
     data = next(line for line in stream_body.splitlines() if line.startswith("data: "))
-    return instance, stream_body, json.loads(data[len("data: "):])
+    return instance, stream_body, json.loads(data[len("data: ") :])
 
 
 def variant(status: dict, new_id: str, content: str, **kw) -> dict:
@@ -47,7 +49,10 @@ def update_block(status: dict) -> str:
 
 def test_html_is_stripped_to_text_and_links():
     text, links = mastodon.html_to_text(HOSTILE)
-    assert text == "Lights out at the #SuperBowl! Still dunking & smiling\nsee https://example.com/oreo\n\nsecond <b>para</b>"
+    assert (
+        text
+        == "Lights out at the #SuperBowl! Still dunking & smiling\nsee https://example.com/oreo\n\nsecond <b>para</b>"
+    )
     assert "alert" not in text and links == ["https://example.com/oreo"]
 
 
@@ -69,10 +74,25 @@ def test_boost_keeps_booster_and_points_at_original(shared):
 
 
 def test_sse_parser_handles_comments_multiline_data_and_unicode_separators():
-    raw = [b":)", b"event: update", b"data: {\"a\":", b"data: 1}", b"", b":thump", b"event: delete",
-           b"data: 42", b"", "data: \u2028x".encode()]
-    assert list(mastodon.parse_sse(raw)) == [("comment", ")"), ("update", '{"a":\n1}'), ("comment", "thump"),
-                                             ("delete", "42"), ("message", "\u2028x")]
+    raw = [
+        b":)",
+        b"event: update",
+        b'data: {"a":',
+        b"data: 1}",
+        b"",
+        b":thump",
+        b"event: delete",
+        b"data: 42",
+        b"",
+        "data: \u2028x".encode(),
+    ]
+    assert list(mastodon.parse_sse(raw)) == [
+        ("comment", ")"),
+        ("update", '{"a":\n1}'),
+        ("comment", "thump"),
+        ("delete", "42"),
+        ("message", "\u2028x"),
+    ]
 
 
 def test_stream_with_heartbeats_reconnects_after_a_cut(r, keys, shared, make_settings):
@@ -80,13 +100,20 @@ def test_stream_with_heartbeats_reconnects_after_a_cut(r, keys, shared, make_set
     tagged = variant(status, "117024248092393700", HOSTILE, tags=[{"name": "superbowl"}], language="en")
     boost = variant(status, "117024248092393701", "", reblog=tagged)
     connections = [
-        sse_events(stream_body) + [":thump\n\n", update_block(tagged), "event: delete\ndata: 1\n\n",
-                                   "event: update\ndata: {not json\n\n", "cut"],
+        sse_events(stream_body)
+        + [
+            ":thump\n\n",
+            update_block(tagged),
+            "event: delete\ndata: 1\n\n",
+            "event: update\ndata: {not json\n\n",
+            "cut",
+        ],
         [":)\n\n", update_block(boost), update_block(tagged)],  # the repeat is emitted once
     ]
     with MastodonServer(instance, connections) as server:
-        settings = make_settings({"mastodon": {"hashtags": ["superbowl"]}},
-                                 MASTODON_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=TOKEN)
+        settings = make_settings(
+            {"mastodon": {"hashtags": ["superbowl"]}}, MASTODON_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=TOKEN
+        )
         with running(mastodon.run, settings, r, keys, backoff_scale=0.01):
             assert wait_for(lambda: len(stream_posts(r, keys)) >= 3 and len(server.stream_requests()) >= 2)
             assert wait_for(lambda: health(r, keys, "mastodon").get("state") == "connected")
@@ -95,7 +122,10 @@ def test_stream_with_heartbeats_reconnects_after_a_cut(r, keys, shared, make_set
     assert streams[0].path == "/api/v1/streaming/hashtag" and streams[0].query == {"tag": ["superbowl"]}
     assert streams[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert sorted(p["id"] for p in stream_posts(r, keys)) == [
-        "mastodon:117024248092393661", "mastodon:117024248092393700", "mastodon:117024248092393701"]
+        "mastodon:117024248092393661",
+        "mastodon:117024248092393700",
+        "mastodon:117024248092393701",
+    ]
     h = health(r, keys, "mastodon")
     assert h["gaps"] and h["gaps"][0][1] is not None and h["state"] == "stopped"
     assert post_store.stats(r, keys)["dead"] == 1
@@ -105,11 +135,16 @@ def test_public_timeline_keeps_only_posts_about_the_event(r, keys, shared, make_
     instance, _, status = recorded(shared)
     about = variant(status, "900", "<p>Lights out in the stadium</p>")
     unrelated = variant(status, "901", "<p>nothing to see here</p>")
-    connections = {"/api/v1/streaming/public": [[update_block(unrelated), update_block(about)]],
-                   "/api/v1/streaming/hashtag": [[update_block(status)]]}
+    connections = {
+        "/api/v1/streaming/public": [[update_block(unrelated), update_block(about)]],
+        "/api/v1/streaming/hashtag": [[update_block(status)]],
+    }
     with MastodonServer(instance, connections) as server:
-        settings = make_settings({"mastodon": {"hashtags": ["superbowl"], "public": True}},
-                                 MASTODON_BASE_URL=server.url, MASTODON_ACCESS_TOKEN=TOKEN)
+        settings = make_settings(
+            {"mastodon": {"hashtags": ["superbowl"], "public": True}},
+            MASTODON_BASE_URL=server.url,
+            MASTODON_ACCESS_TOKEN=TOKEN,
+        )
         with running(mastodon.run, settings, r, keys, backoff_scale=0.01):
             assert wait_for(lambda: len(stream_posts(r, keys)) >= 2)
             assert wait_for(lambda: health(r, keys, "mastodon").get("detail") == "2 timeline(s)")

@@ -34,17 +34,26 @@ def env_for(redis_url: str, event: Path) -> dict:
 
 
 def make(i: int, source: str = "x") -> Post:
-    return Post(id=f"{source}:{i}", source=source, author=Author(handle=f"fan{i}"), text=f"Oreo in the dark {i}",
-                created_at=time.time() - 60 + i * 0.1)
+    return Post(
+        id=f"{source}:{i}",
+        source=source,
+        author=Author(handle=f"fan{i}"),
+        text=f"Oreo in the dark {i}",
+        created_at=time.time() - 60 + i * 0.1,
+    )
 
 
 def test_record_from_cli_then_replay_from_cli_into_a_fresh_event(r, redis_url, tmp_path):
     live, fresh = Keys("cli-live"), Keys("cli-fresh")
     recording = tmp_path / "game.jsonl"
     post_store.append(r, live, [make(-1)])  # before the recorder starts: `record` starts from now
-    recorder = subprocess.Popen([*CLI, "record", str(recording), "--limit", "5"],
-                                env=env_for(redis_url, event_file(tmp_path, "cli-live")), cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    recorder = subprocess.Popen(
+        [*CLI, "record", str(recording), "--limit", "5"],
+        env=env_for(redis_url, event_file(tmp_path, "cli-live")),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     appended: list[str] = []
     try:
         # Keep posting until the recorder has taken its 5 and exited (it may attach after the first few).
@@ -68,11 +77,16 @@ def test_record_from_cli_then_replay_from_cli_into_a_fresh_event(r, redis_url, t
     assert len(ids) == 5
     assert "x:-1" not in ids, "a post from before the recording started was recorded"
     start = appended.index(ids[0])
-    assert ids == appended[start:start + 5], "the recording is not the stream's consecutive posts in order"
+    assert ids == appended[start : start + 5], "the recording is not the stream's consecutive posts in order"
 
-    replayer = subprocess.run([*CLI, "replay", str(recording), "--speed", "0"],
-                              env=env_for(redis_url, event_file(tmp_path, "cli-fresh")), cwd=ROOT,
-                              capture_output=True, timeout=60, check=False)
+    replayer = subprocess.run(
+        [*CLI, "replay", str(recording), "--speed", "0"],
+        env=env_for(redis_url, event_file(tmp_path, "cli-fresh")),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert replayer.returncode == 0, replayer.stderr.decode()
     replayed = stream_posts(r, fresh)
     assert len(replayed) == 5
@@ -90,9 +104,13 @@ def test_record_from_cli_then_replay_from_cli_into_a_fresh_event(r, redis_url, t
 def test_record_with_source_filter_from_cli(r, redis_url, tmp_path):
     live = Keys("cli-filter")
     recording = tmp_path / "x-only.jsonl"
-    recorder = subprocess.Popen([*CLI, "record", str(recording), "--source", "x", "--limit", "3"],
-                                env=env_for(redis_url, event_file(tmp_path, "cli-filter")), cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    recorder = subprocess.Popen(
+        [*CLI, "record", str(recording), "--source", "x", "--limit", "3"],
+        env=env_for(redis_url, event_file(tmp_path, "cli-filter")),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline, i = time.monotonic() + 60, 0
         while recorder.poll() is None and time.monotonic() < deadline:
@@ -110,9 +128,14 @@ def test_record_with_source_filter_from_cli(r, redis_url, tmp_path):
 
 
 def test_replay_of_a_missing_file_fails_with_a_message(redis_url, tmp_path):
-    done = subprocess.run([*CLI, "replay", str(tmp_path / "nope.jsonl"), "--speed", "0"],
-                          env=env_for(redis_url, event_file(tmp_path, "cli-missing")), cwd=ROOT,
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [*CLI, "replay", str(tmp_path / "nope.jsonl"), "--speed", "0"],
+        env=env_for(redis_url, event_file(tmp_path, "cli-missing")),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     err = done.stderr.decode()
     assert done.returncode == 1, err
     assert "nope.jsonl" in err, err
@@ -120,9 +143,14 @@ def test_replay_of_a_missing_file_fails_with_a_message(redis_url, tmp_path):
 
 
 def test_record_into_a_missing_folder_fails_with_a_message(redis_url, tmp_path):
-    done = subprocess.run([*CLI, "record", str(tmp_path / "no-such-dir" / "x.jsonl"), "--limit", "1"],
-                          env=env_for(redis_url, event_file(tmp_path, "cli-missing")), cwd=ROOT,
-                          capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [*CLI, "record", str(tmp_path / "no-such-dir" / "x.jsonl"), "--limit", "1"],
+        env=env_for(redis_url, event_file(tmp_path, "cli-missing")),
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     err = done.stderr.decode()
     assert done.returncode == 1, err
     assert "no-such-dir" in err and "Traceback" not in err, err

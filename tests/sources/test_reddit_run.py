@@ -21,22 +21,45 @@ def fixture_items(kind: str) -> list[dict]:
 
 def submission(n: int, title: str = "Oreo dunks in the dark", **kw) -> dict:
     sid = f"new{n:04d}"
-    return {"subreddit": "superbowl", "selftext": "", "title": f"{title} {n}", "name": f"t3_{sid}", "id": sid,
-            "score": 10 + n, "is_self": True, "author": f"fan{n}", "num_comments": n,
-            "permalink": f"/r/superbowl/comments/{sid}/post_{n}/", "created_utc": time.time(), **kw}
+    return {
+        "subreddit": "superbowl",
+        "selftext": "",
+        "title": f"{title} {n}",
+        "name": f"t3_{sid}",
+        "id": sid,
+        "score": 10 + n,
+        "is_self": True,
+        "author": f"fan{n}",
+        "num_comments": n,
+        "permalink": f"/r/superbowl/comments/{sid}/post_{n}/",
+        "created_utc": time.time(),
+        **kw,
+    }
 
 
 def comment(n: int, parent: str) -> dict:
     cid = f"c{n:05d}"
-    return {"subreddit": "superbowl", "id": cid, "name": f"t1_{cid}", "author": f"commenter{n}",
-            "parent_id": parent, "link_id": parent, "body": f"Lights out, cookies in {n}", "score": n,
-            "permalink": f"/r/superbowl/comments/x/y/{cid}/", "created_utc": time.time()}
+    return {
+        "subreddit": "superbowl",
+        "id": cid,
+        "name": f"t1_{cid}",
+        "author": f"commenter{n}",
+        "parent_id": parent,
+        "link_id": parent,
+        "body": f"Lights out, cookies in {n}",
+        "score": n,
+        "permalink": f"/r/superbowl/comments/x/y/{cid}/",
+        "created_utc": time.time(),
+    }
 
 
 @pytest.fixture
 def settings(make_settings):
-    return make_settings({"reddit": {"enabled": True, "subreddits": ["nfl", "superbowl"]}},
-                         REDDIT_CLIENT_ID=CLIENT_ID, REDDIT_CLIENT_SECRET=SECRET)
+    return make_settings(
+        {"reddit": {"enabled": True, "subreddits": ["nfl", "superbowl"]}},
+        REDDIT_CLIENT_ID=CLIENT_ID,
+        REDDIT_CLIENT_SECRET=SECRET,
+    )
 
 
 def ids(r, keys) -> list[str]:
@@ -44,14 +67,24 @@ def ids(r, keys) -> list[str]:
 
 
 def run_against(server: RedditServer, settings, r, keys, **kw):
-    return running(reddit.run, settings, r, keys, praw_options={"oauth_url": server.url, "reddit_url": server.url},
-                   idle_s=0.2, backoff_scale=0.05, **kw)
+    return running(
+        reddit.run,
+        settings,
+        r,
+        keys,
+        praw_options={"oauth_url": server.url, "reddit_url": server.url},
+        idle_s=0.2,
+        backoff_scale=0.05,
+        **kw,
+    )
 
 
 def test_new_submissions_and_comments_land_in_the_stream_normalized(settings, r, keys):
     existing = fixture_items("submissions")
-    with RedditServer(CLIENT_ID, SECRET, existing, fixture_items("comments")) as server, \
-            run_against(server, settings, r, keys):
+    with (
+        RedditServer(CLIENT_ID, SECRET, existing, fixture_items("comments")) as server,
+        run_against(server, settings, r, keys),
+    ):
         assert wait_for(lambda: health(r, keys, "reddit").get("state") == "connected", 30), health(r, keys, "reddit")
         # What was already there when we connected is not news (skip_existing).
         time.sleep(1.0)
@@ -90,8 +123,7 @@ def test_a_503_shows_reconnecting_then_recovers_without_losing_posts(settings, r
         assert wait_for(lambda: ids(r, keys) == ["reddit:t3_new0001"], 30), ids(r, keys)
         # Reddit goes down: more than prawcore's own retries, so the source must notice.
         server.fail(6, 503)
-        assert wait_for(lambda: health(r, keys, "reddit").get("state") == "reconnecting", 60), \
-            health(r, keys, "reddit")
+        assert wait_for(lambda: health(r, keys, "reddit").get("state") == "reconnecting", 60), health(r, keys, "reddit")
         h = health(r, keys, "reddit")
         assert "ServerError" in h["detail"]
         assert h["gaps"] and h["gaps"][-1][1] is None, "an open gap while down"
@@ -108,11 +140,15 @@ def test_a_503_shows_reconnecting_then_recovers_without_losing_posts(settings, r
 
 
 def test_wrong_secret_shows_failing(make_settings, r, keys):
-    settings = make_settings({"reddit": {"enabled": True, "subreddits": ["nfl"]}},
-                             REDDIT_CLIENT_ID=CLIENT_ID, REDDIT_CLIENT_SECRET="not-the-secret")
+    settings = make_settings(
+        {"reddit": {"enabled": True, "subreddits": ["nfl"]}},
+        REDDIT_CLIENT_ID=CLIENT_ID,
+        REDDIT_CLIENT_SECRET="not-the-secret",
+    )
     with RedditServer(CLIENT_ID, SECRET) as server, run_against(server, settings, r, keys):
-        assert wait_for(lambda: health(r, keys, "reddit").get("state") in ("failing", "reconnecting"), 30), \
-            health(r, keys, "reddit")
+        assert wait_for(lambda: health(r, keys, "reddit").get("state") in ("failing", "reconnecting"), 30), health(
+            r, keys, "reddit"
+        )
         time.sleep(0.5)
         h = health(r, keys, "reddit")
         assert h["state"] == "failing", h

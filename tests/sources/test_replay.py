@@ -15,8 +15,14 @@ T0 = datetime(2026, 2, 8, 1, 38, tzinfo=UTC)
 
 
 def make(i: int, source: str = "x", seconds: float = 0.0, **kw) -> Post:
-    return Post(id=f"{source}:{i}", source=source, author=Author(handle=f"u{i}"), text=f"post {i}",
-                created_at=T0 + timedelta(seconds=seconds), **kw)
+    return Post(
+        id=f"{source}:{i}",
+        source=source,
+        author=Author(handle=f"u{i}"),
+        text=f"post {i}",
+        created_at=T0 + timedelta(seconds=seconds),
+        **kw,
+    )
 
 
 def test_record_from_now_then_replay_keeps_relative_timing(r, keys, tmp_path):
@@ -25,7 +31,9 @@ def test_record_from_now_then_replay_keeps_relative_timing(r, keys, tmp_path):
     recorder = threading.Thread(target=lambda: record(r, keys, path, stop, limit=3))
     recorder.start()
     time.sleep(0.2)
-    post_store.append(r, keys, [make(1, seconds=0), make(2, "bluesky", seconds=0.4), make(3, seconds=0.8, reply_to="x:1")])
+    post_store.append(
+        r, keys, [make(1, seconds=0), make(2, "bluesky", seconds=0.4), make(3, seconds=0.8, reply_to="x:1")]
+    )
     recorder.join(5)
     assert not recorder.is_alive()
     lines = path.read_bytes().splitlines()

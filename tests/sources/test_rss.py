@@ -20,7 +20,10 @@ NEW_ITEM = b"""<item><title>Play resumes</title><link>https://news.example/2026/
 
 
 def feeds() -> dict[str, bytes]:
-    return {"/rss.xml": (FIXTURES / "feed_rss.xml").read_bytes(), "/atom.xml": (FIXTURES / "feed_atom.xml").read_bytes()}
+    return {
+        "/rss.xml": (FIXTURES / "feed_rss.xml").read_bytes(),
+        "/atom.xml": (FIXTURES / "feed_atom.xml").read_bytes(),
+    }
 
 
 def test_conditional_get_304_yields_nothing_and_new_entries_come_once(r, keys):

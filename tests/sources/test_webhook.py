@@ -15,8 +15,13 @@ AUTH = f"Bearer {TOKEN}"
 
 
 def post(i: int, **kw) -> dict:
-    return {"id": f"webhook:{i}", "author": {"handle": f"tool{i}"}, "text": f"#SuperBowl post {i}",
-            "created_at": "2026-02-08T01:38:12Z", **kw}
+    return {
+        "id": f"webhook:{i}",
+        "author": {"handle": f"tool{i}"},
+        "text": f"#SuperBowl post {i}",
+        "created_at": "2026-02-08T01:38:12Z",
+        **kw,
+    }
 
 
 def body(data) -> bytes:
@@ -54,13 +59,16 @@ def test_disabled_without_a_configured_token(r, keys):
     assert status == 503 and "WARROOM_INGEST_TOKEN" in reply["error"]
 
 
-@pytest.mark.parametrize("raw, status, words", [
-    (b"{not json", 400, "not JSON"),
-    (b'"a string"', 400, "array"),
-    (b"42", 400, "array"),
-    (json.dumps([post(i) for i in range(6)]).encode(), 400, "too many posts"),
-    (b"[" + b" " * 2000 + b"]", 413, "bytes"),
-])
+@pytest.mark.parametrize(
+    "raw, status, words",
+    [
+        (b"{not json", 400, "not JSON"),
+        (b'"a string"', 400, "array"),
+        (b"42", 400, "array"),
+        (json.dumps([post(i) for i in range(6)]).encode(), 400, "too many posts"),
+        (b"[" + b" " * 2000 + b"]", 413, "bytes"),
+    ],
+)
 def test_bad_envelopes_say_what_was_wrong(r, keys, raw, status, words):
     got, reply = ingest(r, keys, raw, AUTH, TOKEN, max_bytes=1000, max_posts=5)
     assert got == status and words in reply["error"]

@@ -69,8 +69,11 @@ def test_rule_plan_adds_missing_and_deletes_stale(shared):
 
 
 def rate_headers(remaining: int, reset_in: float = 1.0) -> dict:
-    return {"x-rate-limit-limit": 50, "x-rate-limit-remaining": remaining,
-            "x-rate-limit-reset": int(time.time() + reset_in)}
+    return {
+        "x-rate-limit-limit": 50,
+        "x-rate-limit-remaining": remaining,
+        "x-rate-limit-reset": int(time.time() + reset_in),
+    }
 
 
 def test_stream_survives_429_cut_and_operational_disconnect(r, keys, shared, make_settings, caplog):
@@ -80,7 +83,7 @@ def test_stream_survives_429_cut_and_operational_disconnect(r, keys, shared, mak
     connections = [
         [("status", 429, rate_headers(0))],
         [("line", line) for line in lines[:split]] + [("cut",)],
-        [("line", line) for line in lines[split:error_at] + lines[error_at + 1:] + [lines[error_at]]],
+        [("line", line) for line in lines[split:error_at] + lines[error_at + 1 :] + [lines[error_at]]],
     ]
     rules = json.loads((shared / "fixtures/x/rules_get_response.json").read_text())["data"]
     with XServer(connections, rules=rules) as server:
@@ -130,13 +133,16 @@ def test_no_token_means_not_configured(r, keys, make_settings):
 
 def test_search_mode_uses_since_id_and_respects_rate_limits(r, keys, shared, make_settings):
     payloads = fixture_payloads(shared)[:2]
-    body = {"data": [p["data"] for p in payloads],
-            "includes": {"users": [u for p in payloads for u in p["includes"]["users"]]},
-            "meta": {"newest_id": "1888000000000000002", "oldest_id": "1888000000000000001", "result_count": 2}}
+    body = {
+        "data": [p["data"] for p in payloads],
+        "includes": {"users": [u for p in payloads for u in p["includes"]["users"]]},
+        "meta": {"newest_id": "1888000000000000002", "oldest_id": "1888000000000000001", "result_count": 2},
+    }
     search = [(200, rate_headers(10), body), (429, rate_headers(0, reset_in=1), {"title": "Too Many Requests"})]
     with XServer(search=search) as server:
-        settings = make_settings({"x": {"mode": "search", "poll_seconds": 1}},
-                                 X_BEARER_TOKEN=TOKEN, X_API_BASE_URL=server.url)
+        settings = make_settings(
+            {"x": {"mode": "search", "poll_seconds": 1}}, X_BEARER_TOKEN=TOKEN, X_API_BASE_URL=server.url
+        )
         with running(x.run, settings, r, keys, backoff_scale=0.2):
             assert wait_for(lambda: (health(r, keys, "x").get("rate_limit") or {}).get("remaining") == 0)
             assert wait_for(lambda: any("since_id" in s.query for s in server.requests), timeout=8)

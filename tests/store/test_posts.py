@@ -9,8 +9,14 @@ from streams.post import Author, InvalidPost, Post, parse_post
 
 
 def make_post(i: int, **kw) -> Post:
-    return Post(id=f"simulator:{i}", source="simulator", author=Author(handle=f"u{i}"), text=f"post {i}",
-                created_at=datetime.now(UTC), **kw)
+    return Post(
+        id=f"simulator:{i}",
+        source="simulator",
+        author=Author(handle=f"u{i}"),
+        text=f"post {i}",
+        created_at=datetime.now(UTC),
+        **kw,
+    )
 
 
 def test_append_stamps_received_at_and_counts(r, keys):

@@ -26,8 +26,14 @@ def settings() -> Settings:
 
 
 def post(pid: str, text: str, at: float, *, handle: str = "fan", followers: int = 10) -> dict:
-    return {"id": f"webhook:{pid}", "source": "webhook", "author": {"handle": handle, "followers": followers},
-            "text": text, "created_at": at, "received_at": at}
+    return {
+        "id": f"webhook:{pid}",
+        "source": "webhook",
+        "author": {"handle": handle, "followers": followers},
+        "text": text,
+        "created_at": at,
+        "received_at": at,
+    }
 
 
 def process(r, keys, settings: Settings, posts: list[dict], now: float, consumer: str = "w1") -> int:
@@ -44,9 +50,16 @@ def process(r, keys, settings: Settings, posts: list[dict], now: float, consumer
 def burst(tag: str, at: float, settings: Settings) -> list[dict]:
     """A watch-word with the brand (from a small account) and an influencer naming the brand."""
     followers = settings.event.thresholds.influencer_followers + 1
-    return [post(f"ww-{tag}", f"Oreo recall announced? my pantry is full of them ({tag})", at),
-            post(f"inf-{tag}", f"Loving the Oreo ad tonight, what a classic ({tag})", at + 0.5,
-                 handle=INFLUENCER, followers=followers)]
+    return [
+        post(f"ww-{tag}", f"Oreo recall announced? my pantry is full of them ({tag})", at),
+        post(
+            f"inf-{tag}",
+            f"Loving the Oreo ad tonight, what a classic ({tag})",
+            at + 0.5,
+            handle=INFLUENCER,
+            followers=followers,
+        ),
+    ]
 
 
 def of_kind(snap: dict, kind: str) -> list[dict]:
@@ -161,8 +174,14 @@ def blackout_posts(t0: int, tb: int) -> list[dict]:
     for sec in range(t0, tb + BURST_S + 10):
         n = BURST_PER_S if tb <= sec < tb + BURST_S else STEADY_PER_S
         for k in range(n):
-            out.append(post(f"b{sec}-{k}", f"the lights went out, blackout at the stadium {sec} {k}", sec + k / n,
-                            handle=f"viewer{k}"))
+            out.append(
+                post(
+                    f"b{sec}-{k}",
+                    f"the lights went out, blackout at the stadium {sec} {k}",
+                    sec + k / n,
+                    handle=f"viewer{k}",
+                )
+            )
     return out
 
 

@@ -29,8 +29,10 @@ def _posts(n=3000, seed=3):
 def test_batch_scores_match_the_signals_definition(event):
     enricher = Enricher(event)
     posts = _posts()
-    ctx = Context(reposted={p.author.handle.lower(): 7 for p in posts[::5]},
-                  mentioned={p.author.handle.lower(): 30 for p in posts[::7]})
+    ctx = Context(
+        reposted={p.author.handle.lower(): 7 for p in posts[::5]},
+        mentioned={p.author.handle.lower(): 30 for p in posts[::7]},
+    )
     enriched, _ = enricher.batch(posts, 1_000_000.0, ctx)
     seen: dict[str, int] = {}
     for e in enriched:
@@ -57,8 +59,14 @@ def test_sentiment_is_deferred_until_used_and_then_exact(event):
             self.compound = lambda text: calls.append(text) or inner(text)
 
     enricher = Enricher(event, sentiment=Counting())
-    post = Post(id="webhook:1", source="webhook", author=Author(handle="a"), text="what a great game, love it",
-                created_at=datetime.now(UTC), engagement=Engagement())
+    post = Post(
+        id="webhook:1",
+        source="webhook",
+        author=Author(handle="a"),
+        text="what a great game, love it",
+        created_at=datetime.now(UTC),
+        engagement=Engagement(),
+    )
     enriched, agg = enricher.batch([post], 1_000_000.0)
     assert calls == [] and not agg.sentiment  # no charted series, not in a feed yet: VADER not run
     assert enriched[0].sentiment == plain.compound(post.text)
@@ -79,8 +87,9 @@ def test_brand_posts_sum_sentiment_per_series(event):
 
 
 def test_enriched_needs_a_sentiment_or_a_scorer(event):
-    post = Post(id="webhook:1", source="webhook", author=Author(handle="a"), text="hi there",
-                created_at=datetime.now(UTC))
+    post = Post(
+        id="webhook:1", source="webhook", author=Author(handle="a"), text="hi there", created_at=datetime.now(UTC)
+    )
     assert Enriched(post, 0.5, 1.0, [], [], [], 0.0).sentiment == 0.5
     with pytest.raises(ValueError):
         Enriched(post, None, 1.0, [], [], [], 0.0)

@@ -18,22 +18,44 @@ from streams.processor import MODEL_CHECK_S, Processor
 # so one different word per post keeps every post its own feed entry.
 RELEVANT = "dunk a cookie in milk {w}"
 IRRELEVANT = "quarterback threw another interception {w}"
-WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
-         "mike", "november", "oscar", "papa"]
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+]
 
 
 @pytest.fixture
 def settings() -> Settings:
     """The demo event, with every processed post admitted to the feed so its score can be read back."""
     base = load_settings({})
-    event = base.event.model_copy(update={"thresholds": base.event.thresholds.model_copy(
-        update={"feed_min_score": -50.0})})
+    event = base.event.model_copy(
+        update={"thresholds": base.event.thresholds.model_copy(update={"feed_min_score": -50.0})}
+    )
     return dataclasses.replace(base, event=event)
 
 
 def post(pid: str, text: str, at: float) -> dict:
-    return {"id": f"webhook:{pid}", "source": "webhook", "author": {"handle": f"h{pid}", "followers": 500},
-            "text": text, "created_at": at}
+    return {
+        "id": f"webhook:{pid}",
+        "source": "webhook",
+        "author": {"handle": f"h{pid}", "followers": 500},
+        "text": text,
+        "created_at": at,
+    }
 
 
 def handle_posts(proc: Processor, r, keys, posts: list[dict], now: float) -> dict[str, dict]:
@@ -58,14 +80,26 @@ def test_marks_move_the_feed_at_once_then_teach_every_worker(r, keys, settings):
     now = time.time()
     proc = Processor(settings, r, keys, consumer="w1")
     # Before any mark: posts of both kinds, ranked by the rules alone.
-    before = handle_posts(proc, r, keys, [post(f"rel-before-{i}", RELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:4])]
-                          + [post(f"irr-before-{i}", IRRELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:4])], now)
+    before = handle_posts(
+        proc,
+        r,
+        keys,
+        [post(f"rel-before-{i}", RELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:4])]
+        + [post(f"irr-before-{i}", IRRELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:4])],
+        now,
+    )
     assert len(before) == 8, "every post is in the feed before marking"
     assert not any(r_.startswith("learned") for b in before.values() for r_ in b["reasons"])
 
     # Marks from the room: "not relevant" leaves the feed at once, "relevant" rises at once.
-    to_mark = handle_posts(proc, r, keys, [post(f"rel-mark-{i}", RELEVANT.format(w=w), now) for i, w in enumerate(WORDS[4:10])]
-                           + [post(f"irr-mark-{i}", IRRELEVANT.format(w=w), now) for i, w in enumerate(WORDS[4:10])], now)
+    to_mark = handle_posts(
+        proc,
+        r,
+        keys,
+        [post(f"rel-mark-{i}", RELEVANT.format(w=w), now) for i, w in enumerate(WORDS[4:10])]
+        + [post(f"irr-mark-{i}", IRRELEVANT.format(w=w), now) for i, w in enumerate(WORDS[4:10])],
+        now,
+    )
     feed = in_feed(r, keys)
     for pid, body in to_mark.items():
         learning_store.add_mark(r, keys, body, pid.startswith("webhook:rel"), "sam")
@@ -85,8 +119,14 @@ def test_marks_move_the_feed_at_once_then_teach_every_worker(r, keys, settings):
 
     # The running worker picks the new version up on its next check.
     later = now + MODEL_CHECK_S + 1
-    after = handle_posts(proc, r, keys, [post(f"rel-after-{i}", RELEVANT.format(w=w), later) for i, w in enumerate(WORDS[10:14])]
-                         + [post(f"irr-after-{i}", IRRELEVANT.format(w=w), later) for i, w in enumerate(WORDS[10:14])], later)
+    after = handle_posts(
+        proc,
+        r,
+        keys,
+        [post(f"rel-after-{i}", RELEVANT.format(w=w), later) for i, w in enumerate(WORDS[10:14])]
+        + [post(f"irr-after-{i}", IRRELEVANT.format(w=w), later) for i, w in enumerate(WORDS[10:14])],
+        later,
+    )
     assert proc.model is not None and proc.model.marks == 12
     rel_after = [b for pid, b in after.items() if pid.startswith("webhook:rel")]
     assert len(rel_after) == 4 and all(any(x.startswith("learned: ") for x in b["reasons"]) for b in rel_after)
@@ -105,8 +145,14 @@ def test_learned_model_survives_a_restart(r, keys, settings):
     post_store.ensure_group(r, keys)
     now = time.time()
     proc = Processor(settings, r, keys, consumer="w1")
-    marked = handle_posts(proc, r, keys, [post(f"rel-{i}", RELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:3])]
-                          + [post(f"irr-{i}", IRRELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:3])], now)
+    marked = handle_posts(
+        proc,
+        r,
+        keys,
+        [post(f"rel-{i}", RELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:3])]
+        + [post(f"irr-{i}", IRRELEVANT.format(w=w), now) for i, w in enumerate(WORDS[:3])],
+        now,
+    )
     for pid, body in marked.items():
         learning_store.add_mark(r, keys, body, pid.startswith("webhook:rel"), "sam")
     assert Aggregator(settings, r, keys).tick(now)["learning"]["marks"] == 6

@@ -13,9 +13,16 @@ import pytest
 
 from streams.notify import Notifier, format_payload
 
-ALERT = {"id": "a1b2c3", "kind": "sentiment_drop", "subject": "Oreo", "severity": "high",
-         "title": "Oreo sentiment fell", "detail": "mean -0.20 vs baseline 0.30", "at": 1_707_692_400.0,
-         "score": 0.5}
+ALERT = {
+    "id": "a1b2c3",
+    "kind": "sentiment_drop",
+    "subject": "Oreo",
+    "severity": "high",
+    "title": "Oreo sentiment fell",
+    "detail": "mean -0.20 vs baseline 0.30",
+    "at": 1_707_692_400.0,
+    "score": 0.5,
+}
 
 
 class Hook:

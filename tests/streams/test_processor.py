@@ -17,9 +17,16 @@ def settings():
 
 
 def post(i: int, text: str, followers: int = 100, **kw) -> Post:
-    return Post(id=f"webhook:{i}", source="webhook", author=Author(handle=f"user{i}", followers=followers),
-                text=text, created_at=datetime.now(UTC), hashtags=kw.pop("hashtags", []),
-                engagement=Engagement(), **kw)
+    return Post(
+        id=f"webhook:{i}",
+        source="webhook",
+        author=Author(handle=f"user{i}", followers=followers),
+        text=text,
+        created_at=datetime.now(UTC),
+        hashtags=kw.pop("hashtags", []),
+        engagement=Engagement(),
+        **kw,
+    )
 
 
 def word(i: int) -> str:
@@ -40,11 +47,16 @@ def run_once(proc: Processor, r, keys, consumer="w1"):
 def test_posts_are_counted_per_series_and_ranked(r, keys, settings):
     post_store.ensure_group(r, keys)
     proc = Processor(settings, r, keys, consumer="w1")
-    post_store.append(r, keys, [
-        post(1, "Dunking an Oreo in the dark #blackout", followers=2_000_000, hashtags=["blackout"]),
-        post(2, "the lights went out lol #blackout", hashtags=["blackout"]),
-        post(3, "Chips Ahoy ad was fun"),
-    ], now=1_000_000.0)
+    post_store.append(
+        r,
+        keys,
+        [
+            post(1, "Dunking an Oreo in the dark #blackout", followers=2_000_000, hashtags=["blackout"]),
+            post(2, "the lights went out lol #blackout", hashtags=["blackout"]),
+            post(3, "Chips Ahoy ad was fun"),
+        ],
+        now=1_000_000.0,
+    )
     assert run_once(proc, r, keys) == 3
     window = aggregates.volume_window(r, keys, 999_990, 1_000_010)
     assert window["all"][1_000_000] == 3
@@ -88,7 +100,9 @@ def test_feed_stays_bounded(r, keys, settings):
     proc = Processor(settings, r, keys, consumer="w1")
     size = settings.event.thresholds.feed_size
     for chunk in range(3):
-        post_store.append(r, keys, [post(chunk * 1000 + i, f"Oreo cookie flavour {word(chunk * 1000 + i)}") for i in range(size)])
+        post_store.append(
+            r, keys, [post(chunk * 1000 + i, f"Oreo cookie flavour {word(chunk * 1000 + i)}") for i in range(size)]
+        )
         run_once(proc, r, keys)
     aggregates.trim_feeds(r, keys, ["webhook"], size)
     assert r.zcard(keys.feed) == size
@@ -124,9 +138,20 @@ def test_reposted_author_gains_influence(r, keys, settings):
     proc = Processor(settings, r, keys, consumer="w1")
     post_store.append(r, keys, [post(i, f"RT @famous: something about cookies {word(i)}") for i in range(30)])
     run_once(proc, r, keys)
-    post_store.append(r, keys, [post(100, "Oreo in the dark", followers=2000),
-                                Post(id="webhook:famous", source="webhook", author=Author(handle="famous", followers=2000),
-                                     text="Oreo in the dark tonight", created_at=datetime.now(UTC))])
+    post_store.append(
+        r,
+        keys,
+        [
+            post(100, "Oreo in the dark", followers=2000),
+            Post(
+                id="webhook:famous",
+                source="webhook",
+                author=Author(handle="famous", followers=2000),
+                text="Oreo in the dark tonight",
+                created_at=datetime.now(UTC),
+            ),
+        ],
+    )
     run_once(proc, r, keys)
     famous = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:famous")
     other = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:100")

@@ -21,16 +21,38 @@ def test_handle_restores_the_collector_even_when_it_fails(r, keys):
         raise RuntimeError("enrichment failed")
 
     proc.enricher.batch = boom
-    post_store.append_dicts(r, keys, [{"id": "webhook:1", "source": "webhook", "author": {"handle": "a"},
-                                       "text": "hello", "created_at": "2026-02-08T23:00:00Z"}])
+    post_store.append_dicts(
+        r,
+        keys,
+        [
+            {
+                "id": "webhook:1",
+                "source": "webhook",
+                "author": {"handle": "a"},
+                "text": "hello",
+                "created_at": "2026-02-08T23:00:00Z",
+            }
+        ],
+    )
     with pytest.raises(RuntimeError):
         proc.handle(post_store.read_batch(r, keys, "w1", 10, 10))
     assert gc.isenabled()
     gc.disable()
     try:
         proc.enricher = Processor(load_settings({}), r, keys).enricher
-        post_store.append_dicts(r, keys, [{"id": "webhook:2", "source": "webhook", "author": {"handle": "a"},
-                                           "text": "hello again", "created_at": "2026-02-08T23:00:00Z"}])
+        post_store.append_dicts(
+            r,
+            keys,
+            [
+                {
+                    "id": "webhook:2",
+                    "source": "webhook",
+                    "author": {"handle": "a"},
+                    "text": "hello again",
+                    "created_at": "2026-02-08T23:00:00Z",
+                }
+            ],
+        )
         assert proc.handle(post_store.read_batch(r, keys, "w1", 10, 10)) == 1
         assert not gc.isenabled()  # a caller that turned it off keeps it off
     finally:

@@ -50,12 +50,24 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> Stack:
-        env = {**os.environ, "WARROOM_VAR": str(self.var), "WARROOM_EVENT": str(self.event), "PORT": str(self.port),
-               "WARROOM_WORKERS": str(self.workers), "WARROOM_INGEST_TOKEN": TOKEN}
+        env = {
+            **os.environ,
+            "WARROOM_VAR": str(self.var),
+            "WARROOM_EVENT": str(self.event),
+            "PORT": str(self.port),
+            "WARROOM_WORKERS": str(self.workers),
+            "WARROOM_INGEST_TOKEN": TOKEN,
+        }
         env.pop("REDIS_URL", None)
         self.log = open(self.var.parent / f"up-{self.port}.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "up"], env=env, cwd=ROOT,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "cli.py"), "up"],
+            env=env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -73,8 +85,12 @@ class Stack:
             return json.loads(resp.read())
 
     def post(self, path: str, body, token: str = TOKEN) -> tuple[int, dict]:
-        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 return resp.status, json.loads(resp.read())
@@ -113,9 +129,17 @@ class Stack:
 
 def browser(width: int = 1920, height: int = 1080) -> webdriver.Chrome:
     options = Options()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--window-size={width},{height}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(arg)
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)

@@ -39,10 +39,12 @@ def keys() -> Keys:
     return Keys(EVENT_ID)
 
 
-def raw_request(stack: Stack, path: str, body: bytes | None = None, headers: dict | None = None,
-                method: str | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(stack.url + path, data=body, method=method or ("POST" if body is not None else "GET"),
-                                 headers=headers or {})
+def raw_request(
+    stack: Stack, path: str, body: bytes | None = None, headers: dict | None = None, method: str | None = None
+) -> tuple[int, bytes]:
+    req = urllib.request.Request(
+        stack.url + path, data=body, method=method or ("POST" if body is not None else "GET"), headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, resp.read()
@@ -71,9 +73,15 @@ def eventually(fn, timeout: float = 30.0, every: float = 0.3):
 
 
 def post(i: str, text: str = "Oreo in the dark, what a dunk", followers: int = 5_000_000, **kw) -> dict:
-    return {"id": f"webhook:{i}", "source": "webhook", "author": {"handle": f"fan_{i}", "followers": followers,
-                                                                  "verified": True},
-            "text": text, "created_at": time.time(), "engagement": {"likes": 20_000, "reposts": 5_000}, **kw}
+    return {
+        "id": f"webhook:{i}",
+        "source": "webhook",
+        "author": {"handle": f"fan_{i}", "followers": followers, "verified": True},
+        "text": text,
+        "created_at": time.time(),
+        "engagement": {"likes": 20_000, "reposts": 5_000},
+        **kw,
+    }
 
 
 def secrets_of(stack: Stack) -> dict[str, str]:
@@ -82,6 +90,7 @@ def secrets_of(stack: Stack) -> dict[str, str]:
 
 
 # /api/health ------------------------------------------------------------------------------------------------
+
 
 def test_health_has_the_documented_shape(stack):
     status, raw = raw_request(stack, "/api/health")
@@ -135,12 +144,26 @@ def test_no_secret_in_health_or_in_the_log(stack):
 
 # /api/snapshot ----------------------------------------------------------------------------------------------
 
+
 def test_snapshot_has_the_documented_keys(stack):
     status, raw = raw_request(stack, "/api/snapshot")
     assert status == 200
     snap = json.loads(raw)
-    for key in ("version", "built_at", "event", "volume", "sentiment", "trending", "feed", "feed_by_source",
-                "alerts", "cards_version", "pipeline", "sources", "gaps"):
+    for key in (
+        "version",
+        "built_at",
+        "event",
+        "volume",
+        "sentiment",
+        "trending",
+        "feed",
+        "feed_by_source",
+        "alerts",
+        "cards_version",
+        "pipeline",
+        "sources",
+        "gaps",
+    ):
         assert key in snap, key
     assert snap["event"]["id"] == EVENT_ID
     assert len(snap["volume"]["t"]) > 0 and "all" in snap["volume"]["series"]
@@ -158,6 +181,7 @@ def test_snapshot_has_the_documented_keys(stack):
 
 # /api/ingest ------------------------------------------------------------------------------------------------
 
+
 def test_ingest_without_or_with_a_wrong_token_is_401(stack, r, keys):
     last_before = r.xrevrange(keys.stream, count=1)[0][0]
     dead_before = stack.get("/api/health")["pipeline"]["dead_lettered"]
@@ -173,13 +197,16 @@ def test_ingest_without_or_with_a_wrong_token_is_401(stack, r, keys):
     assert stack.get("/api/health")["pipeline"]["dead_lettered"] == dead_before
 
 
-@pytest.mark.parametrize("body, says", [
-    (b"this is not json", "not JSON"),
-    (b"{\"id\": ", "not JSON"),
-    (b"42", "int"),
-    (b"\"a string\"", "str"),
-    (b"null", "array"),
-])
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        (b"this is not json", "not JSON"),
+        (b'{"id": ', "not JSON"),
+        (b"42", "int"),
+        (b'"a string"', "str"),
+        (b"null", "array"),
+    ],
+)
 def test_ingest_bad_body_is_400_and_says_what_was_wrong(stack, body, says):
     status, reply = ingest(stack, body)
     assert status == 400, reply
@@ -227,7 +254,9 @@ def test_ingest_mixed_batch_lists_invalid_posts_and_dead_letters_them(stack, r, 
     by_index = {e["index"]: e["reason"] for e in reply["errors"]}
     assert set(by_index) == {0, 2, 3}, reply
     assert "author" in by_index[0] and "str" in by_index[2] and "source" in by_index[3], by_index
-    dead_after = eventually(lambda: (d := stack.get("/api/health")["pipeline"]["dead_lettered"]) >= dead_before + 3 and d)
+    dead_after = eventually(
+        lambda: (d := stack.get("/api/health")["pipeline"]["dead_lettered"]) >= dead_before + 3 and d
+    )
     assert dead_after >= dead_before + 3
 
 
@@ -240,7 +269,8 @@ def test_relevant_ingested_post_reaches_the_snapshot_feed(stack):
     hot = post(f"feed-{time.time_ns()}", text="Oreo just won the blackout: you can still dunk in the dark #oreo")
     status, reply = ingest(stack, orjson.dumps([hot]))
     assert status == 202 and reply["accepted"] == 1, reply
-    item = eventually(lambda: next((p for p in stack.get("/api/snapshot")["feed"] if p.get("id") == hot["id"]), None),
-                      timeout=30)
+    item = eventually(
+        lambda: next((p for p in stack.get("/api/snapshot")["feed"] if p.get("id") == hot["id"]), None), timeout=30
+    )
     assert item["score"] > 0 and item["reasons"]
     assert item["source"] == "webhook"

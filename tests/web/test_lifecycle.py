@@ -83,6 +83,7 @@ def start(stacks: list, var: Path, event: Path, **kw) -> Stack:
 
 # Ctrl-C ----------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["signal to up", "terminal ctrl-c (whole process group)"])
 def test_ctrl_c_stops_every_child_and_the_embedded_server(stacks, tmp_path, how):
     stack = start(stacks, tmp_path / "var", event_file(tmp_path, rate=60))
@@ -101,14 +102,16 @@ def test_ctrl_c_stops_every_child_and_the_embedded_server(stacks, tmp_path, how)
         os.killpg(stack.proc.pid, signal.SIGINT)  # what a terminal sends: every process in the foreground group
     code = stack.proc.wait(30)
     assert code in (0, 130), f"`up` exited with {code} on Ctrl-C"
-    assert wait_until(lambda: all(gone(p) for p in procs), 15), \
+    assert wait_until(lambda: all(gone(p) for p in procs), 15), (
         f"still running 15 s after Ctrl-C: {describe([p for p in procs if not gone(p)])}"
+    )
     assert not (stack.var / "redis" / "server.json").exists(), "server.json left behind for a stopped server"
     assert running_embedded_url(stack.var / "redis") is None
     assert b"Traceback" not in (stack.var.parent / f"up-{stack.port}.log").read_bytes()
 
 
 # Durability ------------------------------------------------------------------------------------------------
+
 
 def frame_card_in_the_browser(stack: Stack, title: str) -> None:
     driver = browser()
@@ -118,8 +121,11 @@ def frame_card_in_the_browser(stack: Stack, title: str) -> None:
         wait.until(lambda d: d.execute_script("return document.querySelectorAll('#feed .frame-btn').length") > 0)
         ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
         driver.find_element(By.CSS_SELECTOR, "#feed .frame-btn").click()
-        wait.until(lambda d: d.execute_script(
-            "const e = document.querySelector('#card-context-view'); return e ? e.innerText : ''").startswith("Framing @"))
+        wait.until(
+            lambda d: d.execute_script(
+                "const e = document.querySelector('#card-context-view'); return e ? e.innerText : ''"
+            ).startswith("Framing @")
+        )
         driver.find_element(By.ID, "card-title").send_keys(title)
         driver.find_element(By.ID, "card-summary").send_keys("Saved, then the power went out.")
         driver.find_element(By.ID, "card-owner").send_keys("Robin")
@@ -151,8 +157,19 @@ def test_card_saved_through_the_store_survives_kill9_right_after(stacks, tmp_pat
     keys = Keys(EVENT_ID)
     saved = []
     for i in range(5):
-        card = cards.save(r, keys, {"title": f"Store card {i}", "summary": "", "type": "threat", "priority": "P1",
-                                    "owner": "Ana", "status": "new", "post_id": None})
+        card = cards.save(
+            r,
+            keys,
+            {
+                "title": f"Store card {i}",
+                "summary": "",
+                "type": "threat",
+                "priority": "P1",
+                "owner": "Ana",
+                "status": "new",
+                "post_id": None,
+            },
+        )
         assert card["durable"] is True, "WAITAOF did not confirm the write on disk"
         saved.append(card["id"])
     r.close()
@@ -163,6 +180,7 @@ def test_card_saved_through_the_store_survives_kill9_right_after(stacks, tmp_pat
 
 # Supervision -----------------------------------------------------------------------------------------------
 
+
 def test_a_crashed_worker_is_restarted_and_processing_goes_on(stacks, tmp_path):
     stack = start(stacks, tmp_path / "var", event_file(tmp_path, rate=60), workers=1)
     worker = stack.child("process")
@@ -171,8 +189,14 @@ def test_a_crashed_worker_is_restarted_and_processing_goes_on(stacks, tmp_path):
 
     def new_worker():
         try:
-            return next((p for p in psutil.Process(stack.proc.pid).children()
-                         if "process" in p.cmdline() and p.pid != worker.pid and not gone(p)), None)
+            return next(
+                (
+                    p
+                    for p in psutil.Process(stack.proc.pid).children()
+                    if "process" in p.cmdline() and p.pid != worker.pid and not gone(p)
+                ),
+                None,
+            )
         except psutil.Error:
             return None
 
@@ -181,14 +205,16 @@ def test_a_crashed_worker_is_restarted_and_processing_goes_on(stacks, tmp_path):
     assert stack.proc.poll() is None, "`up` died with its worker"
     # Only the replacement can move the counter now.
     start_count = stack.get("/api/health")["pipeline"]["processed"]
-    assert wait_until(lambda: stack.get("/api/health")["pipeline"]["processed"] > start_count + 20, 60), \
+    assert wait_until(lambda: stack.get("/api/health")["pipeline"]["processed"] > start_count + 20, 60), (
         "the pipeline did not resume after the worker was replaced"
+    )
     assert not gone(replacement)
     health = stack.get("/api/health")
     assert health["status"] == "ok", health
 
 
 # Bad event file --------------------------------------------------------------------------------------------
+
 
 def bad_events(tmp: Path) -> list[tuple[Path, str]]:
     good = yaml.safe_load((ROOT / "config" / "superbowl.yaml").read_text())
@@ -214,8 +240,9 @@ def test_up_with_an_invalid_event_file_exits_naming_the_field_and_starts_nothing
     env = {**os.environ, "WARROOM_VAR": str(var), "WARROOM_EVENT": str(path), "PORT": str(free_port())}
     env.pop("REDIS_URL", None)
     before = {p.pid for p in psutil.process_iter()}
-    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "up"], env=env, cwd=ROOT, capture_output=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "up"], env=env, cwd=ROOT, capture_output=True, timeout=60, check=False
+    )
     err = done.stderr.decode()
     assert done.returncode != 0, err
     assert field in err and str(path.name) in err, err

@@ -27,10 +27,6 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-
-
-
-
 def point_at(driver, css: str) -> None:
     """Like a person: point at a live panel and read for a moment; it holds still while pointed at."""
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, css)).perform()
@@ -42,7 +38,9 @@ def click(driver, css: str) -> str:
     button = driver.find_element(By.CSS_SELECTOR, css)
     row_id = driver.execute_script(
         "const row = arguments[0].closest('[data-alert-id],[data-post-id],[data-story-id]');"
-        "return row ? (row.dataset.alertId || row.dataset.postId || row.dataset.storyId) : '';", button)
+        "return row ? (row.dataset.alertId || row.dataset.postId || row.dataset.storyId) : '';",
+        button,
+    )
     button.click()
     return row_id
 
@@ -94,10 +92,21 @@ def test_an_alerts_chart_link_zooms_the_volume_chart_to_its_moment(stack, driver
     ago = time.time() - 600
     r = connect(running_embedded_url(stack.var / "redis"))
     try:
-        post_store.append_dicts(r, Keys(EVENT_ID), [
-            {"id": f"replay:early-{ago:.0f}-{i}", "source": "replay", "author": {"handle": "early"},
-             "text": f"Oreo before kickoff, number {i}", "created_at": ago + i, "received_at": ago + i}
-            for i in range(3)])
+        post_store.append_dicts(
+            r,
+            Keys(EVENT_ID),
+            [
+                {
+                    "id": f"replay:early-{ago:.0f}-{i}",
+                    "source": "replay",
+                    "author": {"handle": "early"},
+                    "text": f"Oreo before kickoff, number {i}",
+                    "created_at": ago + i,
+                    "received_at": ago + i,
+                }
+                for i in range(3)
+            ],
+        )
     finally:
         r.close()
     driver.get(stack.url)
