@@ -33,6 +33,8 @@ FEED_PER_SOURCE = 30
 SENTIMENT_BIN_S = 30
 SAVE_STATE_EVERY = 20
 STORYLINE_EVERY_S = 30.0
+# Below this a term is within its own normal noise: listing it would put busy tags on top by volume.
+TREND_MIN_Z = 2.0
 STORYLINE_WINDOW_S = 600.0
 BACKOFF_CEILING_S = 30.0
 
@@ -140,6 +142,7 @@ class Aggregator:
                 "rising_since": t.rising_since,
             }
             for t in self.trends.top(now, 10)
+            if t.significance >= TREND_MIN_Z
         ]
 
     def _alerts(self, now: float, window: dict, sources: dict) -> list[dict]:
