@@ -71,11 +71,10 @@ def response_cache(s: Services) -> ResponseCache:
     """The screen callback every screen asks identically each tick (see callbacks/response_cache.py)."""
 
     def canonical(key: str, value):
-        version, snap = s.snapshots.get()
         if key == f"{ids.SNAP_VERSION}.data":
-            return "current" if value == version else "older"
+            return "current" if value == s.snapshots.get()[0] else "older"
         if key == f"{ids.CARDS_VERSION}.data":
-            return "current" if value == (snap or {}).get("cards_version") else "older"
+            return "current" if value == (s.snapshots.get()[1] or {}).get("cards_version") else "older"
         return value
 
     return ResponseCache({ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}}, lambda: s.snapshots.get()[0], canonical)

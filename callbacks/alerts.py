@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, State, no_update
 
+from callbacks.clicks import clicked
 from layouts import ids
 from layouts.command_center import role_for
 from store import alerts as alert_store
@@ -18,8 +19,7 @@ def register(app, s) -> None:
         prevent_initial_call=True,
     )
     def acknowledge(_clicks, pathname):
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        if (trigger := clicked()) is None:
             return no_update, no_update
         if role_for(pathname) != "strategist":
             return "Only strategists can acknowledge alerts.", True

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from dash import ALL, Input, Output, State, ctx, no_update
 
 from analytics.guardrails import violations
+from callbacks.clicks import clicked
 from layouts import ids
 from layouts.command_center import role_for
 from layouts.framing import NEXT, PRIORITIES, STATUSES, TYPES, cards_list
@@ -25,8 +26,7 @@ def register(app, s) -> None:
     )
     def mark(_clicks, pathname):
         """One click teaches the ranking: the mark goes to the shared model, the post moves at once."""
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        if (trigger := clicked()) is None:
             return no_update
         if role_for(pathname) != "strategist":
             return "Only strategists can mark posts."
@@ -45,19 +45,16 @@ def register(app, s) -> None:
         prevent_initial_call=True,
     )
     def pick_context(_clicks, click_data, _story_clicks):
-        trigger = ctx.triggered_id
-        if isinstance(trigger, dict) and trigger.get("type") == ids.FRAME_STORY:
-            if not ctx.triggered[0]["value"]:
-                return no_update, no_update
-            return story_context(s.snapshots.get()[1], trigger["story"])
-        if trigger == ids.VOLUME_CHART:
+        if ctx.triggered_id == ids.VOLUME_CHART:
             moment = chart_moment(click_data)
             if moment is None:
                 return no_update, no_update
             at = datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S UTC")
             return {"moment": moment}, f"Moment on the chart at {at}"
-        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        if (trigger := clicked()) is None:
             return no_update, no_update
+        if trigger["type"] == ids.FRAME_STORY:
+            return story_context(s.snapshots.get()[1], trigger["story"])
         post = find_post(s.snapshots.get()[1], trigger["post"])
         if post is None:
             return no_update, "That post has left the feed; pick another."
@@ -117,8 +114,7 @@ def register(app, s) -> None:
         prevent_initial_call=True,
     )
     def move(_clicks, pathname):
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        if (trigger := clicked()) is None:
             return no_update
         if role_for(pathname) != "strategist":
             return "Only strategists can change cards."

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from analytics.alerting import LOUD
+from callbacks.clicks import clicked
 from layouts import ids
 from layouts.command_center import TICK_MS, make_page, role_for
 from layouts.feed import feed_items, filter_posts, trending_rows
@@ -121,8 +122,7 @@ def register(app, s) -> None:
     )
     def focus_alert(_clicks):
         """An alert's "chart" link: zoom the volume chart to its moment for a minute."""
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+        if (trigger := clicked()) is None:
             return no_update, no_update
         _, snap = s.snapshots.get()
         alert = next((a for a in (snap or {}).get("alerts", []) if a["id"] == trigger["alert"]), None)
