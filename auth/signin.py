@@ -202,10 +202,11 @@ class Signin:
             raw = pipe.get(link_key)
             if not raw:
                 return "gone"
-            name = orjson.loads(raw)["name"]
+            link = orjson.loads(raw)
+            name = link["name"]
             raw_user = pipe.hget(keys.users, name)
             user = orjson.loads(raw_user) if raw_user else None
-            if user is None or user.get("disabled"):
+            if user is None or user.get("disabled") or link["created_at"] < user.get("links_valid_from", 0):
                 return "gone"
             if not user.get("password_hash") and not hashed:
                 return "password"

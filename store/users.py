@@ -199,6 +199,7 @@ def set_password(r: redis.Redis, keys: Keys, name: str, password: str | None, *,
     def change(u):
         u["password_hash"] = hashed
         u["password_set_at"] = time.time() if hashed else None
+        u["links_valid_from"] = time.time()  # one-time links made before this no longer work
         return u
 
     action = "user.password" if password else "user.reset"
