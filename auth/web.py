@@ -36,7 +36,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auth import roles as role_table
-from auth.identity import TOKEN, USER, Identity
+from auth.identity import KIOSK, TOKEN, USER, Identity
 from auth.limits import Limits, SigninLimiter
 from auth.roles import Forbidden
 from auth.signin import Result, Signin
@@ -389,6 +389,8 @@ def _routes(server: flask.Flask, auth: Auth) -> None:
         if ident is not None:
             if not auth.csrf_ok(flask.g.csrf):
                 return _json({"error": "missing or wrong CSRF token"}, 403)
+            if ident.kind == KIOSK:
+                return _json({"error": "a wall screen is signed out by revoking its kiosk link"}, 403)
             auth.signin.sign_out(ident)
         flask.session.clear()
         flask.g.csrf, flask.g.signed_out = None, True
