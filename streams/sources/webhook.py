@@ -172,21 +172,13 @@ def ingest(
     return status, {"accepted": len(good), "rejected": len(dead), "errors": errors}
 
 
-def receive(
-    sink: Sink,
-    body: bytes,
-    authorization: str | None,
-    token: str,
-    *,
-    max_bytes: int = 1_000_000,
-    max_posts: int = 1000,
-) -> Reply:
-    """POST /api/ingest as a whole: `ingest`, then the webhook's health row, then the JSON answer.
+def receive(sink: Sink, body: bytes, authorization: str | None, token: str, **limits: int) -> Reply:
+    """POST /api/ingest as a whole: `ingest` (`limits`: its max_bytes, max_posts), the webhook's health row, the answer.
 
     A 503 for an unavailable store carries `Retry-After`. Once posts are accepted nothing may fail the
     request: a health write that fails is logged, not raised.
     """
-    status, reply = ingest(sink.r, sink.keys, body, authorization, token, max_bytes=max_bytes, max_posts=max_posts)
+    status, reply = ingest(sink.r, sink.keys, body, authorization, token, **limits)
     if reply.get("accepted"):
         _account(sink, reply["accepted"])
     headers = {"Content-Type": "application/json"}
