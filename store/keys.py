@@ -179,3 +179,21 @@ class Keys:
 
     def cursor(self, source: str) -> str:
         return self._k(f"cursor:{source}")
+
+    # Sources: what the collectors remember between polls, reconnects and restarts (all under cursor:)
+    @property
+    def bluesky_emitted(self) -> str:
+        """Zset of Bluesky post ids emitted, scored by Jetstream time_us: a rewound cursor does not re-emit them."""
+        return self.cursor("bluesky:emitted")
+
+    def rss_validators(self, feed: str) -> str:
+        """JSON {etag, modified} of one feed's last answer (`feed` is rss.feed_id(url)), for conditional GETs."""
+        return self.cursor(f"rss:{feed}")
+
+    def rss_seen(self, feed: str) -> str:
+        """Zset of one feed's entry keys already handled, scored by when first seen."""
+        return self.cursor(f"rss:{feed}:seen")
+
+    def x_search(self, rule: str) -> str:
+        """since_id of one recent-search rule (`rule` is x.rule_hash(value))."""
+        return self.cursor(f"x:search:{rule}")

@@ -12,7 +12,6 @@ from store import cards, snapshot
 from store import health as health_store
 from store import posts as post_store
 from streams.sources import webhook
-from streams.sources.base import CONNECTED
 from web.services import Services
 
 INGEST_MAX_BYTES = 1_000_000
@@ -40,17 +39,13 @@ def add_api(server: flask.Flask, s: Services) -> None:
 
     @server.post("/api/ingest")
     def api_ingest():
-        status, body = webhook.ingest(
-            s.r,
-            s.keys,
+        return webhook.receive(
+            s.ingest,
             flask.request.get_data(cache=False),
             flask.request.headers.get("Authorization"),
             s.settings.get("WARROOM_INGEST_TOKEN"),
+            max_bytes=INGEST_MAX_BYTES,
         )
-        if status == 202 and body.get("accepted"):
-            s.ingest.health.count(body["accepted"], time.time())
-            s.ingest.state(CONNECTED, "POST /api/ingest")
-        return _json(body, status)
 
     @server.errorhandler(413)
     def too_large(_exc):
