@@ -12,8 +12,9 @@ from analytics.learning import RelevanceModel
 from analytics.ranking import ndcg_at_k
 from analytics.storylines import storylines
 from config.settings import load_event
-from streams.enrichment import Context, Enricher
-from streams.post import parse_post
+from model.enriched import Context
+from model.post import parse_post
+from streams.enrichment import Enricher
 from streams.scenario import Scenario
 
 logger = logging.getLogger(__name__)

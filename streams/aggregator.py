@@ -14,6 +14,7 @@ from analytics.learning import RelevanceModel
 from analytics.storylines import storylines
 from analytics.trends import TrendDetector
 from config.settings import Settings
+from model.post import SOURCES
 from store import aggregates, cards, snapshot
 from store import alerts as alert_store
 from store import health as health_store
@@ -23,7 +24,6 @@ from store.keys import Keys
 from streams.alerting import AlertEngine, schedule_windows
 from streams.enrichment import ALL
 from streams.notify import Notifier
-from streams.post import SOURCES
 from streams.sources.backoff import Backoff
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 
 import redis
 
+from model.post import Post
 from store import health as health_store
 from store import posts as post_store
 from store.keys import SOURCE_GAPS_MAX, Keys
-from streams.post import Post
 
 logger = logging.getLogger(__name__)
 

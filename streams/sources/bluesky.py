@@ -16,9 +16,9 @@ from websockets.sync.client import connect
 from analytics import entities
 from analytics.matching import Matcher
 from config.settings import EventConfig, Settings
+from model.post import InvalidPost, Post, parse_post
 from store import health as health_store
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, sleep
 from streams.sources.base import CONNECTED, RECONNECTING, STOPPED, Sink
 

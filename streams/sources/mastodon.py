@@ -16,8 +16,8 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
+from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, closing_on_stop, sleep
 from streams.sources.base import (
     CONNECTED,

@@ -17,9 +17,9 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
+from model.post import MAX_TEXT, InvalidPost, Post, parse_post
 from store import health as health_store
 from store.keys import Keys
-from streams.post import MAX_TEXT, InvalidPost, Post, parse_post
 from streams.sources.backoff import sleep
 from streams.sources.base import CONNECTED, NOT_CONFIGURED, RECONNECTING, STOPPED, Sink
 from streams.sources.mastodon import html_to_text

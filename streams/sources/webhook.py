@@ -8,9 +8,9 @@ import logging
 import orjson
 import redis
 
+from model.post import InvalidPost, Post, parse_post
 from store import posts as post_store
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from config.settings import Settings, redact
+from model.post import InvalidPost, Post, parse_post
 from store import health as health_store
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, closing_on_stop, sleep
 from streams.sources.base import (
     CONNECTED,
