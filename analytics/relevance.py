@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from analytics.influence import FOLLOWERS_FROM, influence_points
-from analytics.numbers import humanize
+from analytics.numbers import compact
 
 SPAM_PHRASES = re.compile(r"\b(click here|free \w+|giveaway|dm me|follow back|promo code|crypto|airdrop)\b", re.I)
 
@@ -145,7 +145,7 @@ def _influence(followers: int, reposted: int, mentioned: int) -> tuple[float, st
 
 @lru_cache(maxsize=4_096)
 def _engagement(engagement: int) -> tuple[float, str]:
-    return min(2.5, 0.5 * math.log10(engagement)), f"{humanize(engagement)} engagements"
+    return min(2.5, 0.5 * math.log10(engagement)), f"{compact(engagement)} engagements"
 
 
 def score(s: Signals, brand_name: str, extra: list[tuple[float, str]] | None = None) -> Scored:

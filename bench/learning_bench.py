@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from analytics.dedupe import fold_key
+from analytics.evaluation import ndcg_at_k
 from analytics.learning import RelevanceModel
-from analytics.ranking import ndcg_at_k
 from analytics.storylines import storylines
 from config.settings import load_event
 from model.enriched import Context
