@@ -13,7 +13,7 @@ import time
 from dash import ALL, ClientsideFunction, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from analytics.alerting import LOUD
+from analytics.alerts import LOUD
 from callbacks.clicks import clicked
 from layouts import ids
 from layouts.command_center import TICK_MS, make_page
@@ -159,7 +159,7 @@ def render(s: Services, snap: dict, role: str, source: str, min_score: float, mo
         sources_rows(snap.get("sources", {}), now),
         pipeline_line(snap),
         sentiment_figure(snap),
-        (snap.get("sources", {}).get("simulator") or {}).get("detail", ""),
+        (snap.get("clock") or {}).get("label", ""),
         f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources",
         learning_line(snap.get("learning") or {}),
         alert_rows(snap.get("alerts", []), now, can_ack=strategist),

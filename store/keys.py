@@ -58,10 +58,6 @@ class Keys:
     def seen(self, minute: int) -> str:
         return self._k(f"seen:{minute}")
 
-    def workers(self) -> str:
-        """Hash worker name -> last heartbeat JSON."""
-        return self._k("workers")
-
     # Aggregates
     def volume(self, minute: int) -> str:
         """Hash "<series>|<second>" -> count (and "<series>~s|<second>" -> sentiment sum)."""
@@ -110,10 +106,6 @@ class Keys:
         """List of compact recent relevant posts (newest first), capped at STORYLINE_POSTS."""
         return self._k("story:posts")
 
-    @property
-    def storylines(self) -> str:
-        return self._k("story:lines")
-
     # Learning from the room
     @property
     def marks(self) -> str:
@@ -141,11 +133,6 @@ class Keys:
     @property
     def trend_state(self) -> str:
         return self._k("trend:state")
-
-    @property
-    def changed(self) -> str:
-        """Pub/sub channel: something every open screen should re-read."""
-        return self._k("changed")
 
     # Strategists' work
     @property

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from model.post import Post
 from store import health as health_store
 from store import posts as post_store
 from store.keys import SOURCE_GAPS_MAX, Keys
-from streams.post import Post
 
 if TYPE_CHECKING:
     from config.settings import Settings

@@ -15,9 +15,9 @@ from websockets.sync.client import connect
 
 from analytics import entities
 from config.settings import Settings
+from model.post import InvalidPost, Post, parse_post
 from store import health as health_store
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, until_stopped
 from streams.sources.base import CONNECTED, RECONNECTING, Sink
 from streams.sources.terms import TermFilter

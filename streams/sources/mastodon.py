@@ -15,8 +15,8 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
+from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, closing_on_stop, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
 from streams.sources.terms import TermFilter

@@ -11,8 +11,8 @@ import redis
 
 from analytics import entities
 from config.settings import Settings
+from model.post import MAX_TEXT, InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import MAX_TEXT, InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
 from streams.sources.terms import TermFilter

@@ -17,8 +17,8 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
+from model.post import MAX_TEXT, InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import MAX_TEXT, InvalidPost, Post, parse_post
 from streams.sources.backoff import until_stopped
 from streams.sources.base import CONNECTED, RECONNECTING, Sink
 from streams.sources.mastodon import html_to_text

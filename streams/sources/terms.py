@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analytics.matching import Matcher
 from config.settings import EventConfig
-from streams.post import Post
+from model.post import Post
 
 HASHTAGS_TERM = "hashtags"  # the matched term of a post carrying one of the event's hashtags
 

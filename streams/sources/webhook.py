@@ -15,9 +15,9 @@ from typing import NamedTuple
 import orjson
 import redis
 
+from model.post import InvalidPost, Post, parse_post
 from store import posts as post_store
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.base import CONNECTED, Sink
 
 logger = logging.getLogger(__name__)

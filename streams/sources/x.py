@@ -15,8 +15,8 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from config.settings import Settings, redact
+from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import Backoff, closing_on_stop, sleep, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
 from streams.sources.terms import HASHTAGS_TERM
