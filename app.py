@@ -1,52 +1,21 @@
-"""The Dash app: create_app(settings) -> Dash, plus the JSON API for tools and checks."""
+"""The Dash app: create_app(settings) -> Dash, wiring the web domain (web/) to screens and routes."""
 
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass
-
 import dash
-import flask
-import orjson
 import redis
 
 from callbacks import alerts as alert_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
-from callbacks.response_cache import ResponseCache
 from config.settings import Settings
-from layouts import ids
 from layouts.command_center import make_shell
-from store import cards, snapshot
-from store import health as health_store
-from store import posts as post_store
-from store.keys import Keys
-from store.server import connect
-from streams.sources import webhook
-from streams.sources.base import CONNECTED, Sink
-
-INGEST_MAX_BYTES = 1_000_000
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What callbacks and routes need, built once and passed in."""
-
-    settings: Settings
-    r: redis.Redis
-    keys: Keys
-    snapshots: snapshot.SnapshotReader
-    cache: ResponseCache | None = None
-    ingest: Sink | None = None  # the webhook's health row: posts, rate, last post
+from web.api import add_api
+from web.services import build_services
 
 
 def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
-    r = r or connect(settings.get("REDIS_URL"))
-    keys = Keys(settings.event.id)
-    services = Services(settings, r, keys, snapshot.SnapshotReader(r, keys), ingest=Sink(r, keys, "webhook"))
+    services = build_services(settings, r)
     app = dash.Dash(
         __name__,
         title=f"War Room · {settings.event.name}",
@@ -61,99 +30,6 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     framing_callbacks.register(app, services)
     alert_callbacks.register(app, services)
     add_api(app.server, services)
-    services.cache = response_cache(services)
     services.cache.install(app.server)
     app.services = services  # for tests and the CLI
     return app
-
-
-def response_cache(s: Services) -> ResponseCache:
-    """The screen callback every screen asks identically each tick (see callbacks/response_cache.py)."""
-
-    def canonical(key: str, value):
-        if key == f"{ids.SNAP_VERSION}.data":
-            return "current" if value == s.snapshots.get()[0] else "older"
-        if key == f"{ids.CARDS_VERSION}.data":
-            return "current" if value == (s.snapshots.get()[1] or {}).get("cards_version") else "older"
-        return value
-
-    return ResponseCache({ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}}, lambda: s.snapshots.get()[0], canonical)
-
-
-def add_api(server: flask.Flask, s: Services) -> None:
-    @server.get("/api/snapshot")
-    def api_snapshot():
-        _, snap = s.snapshots.get()
-        raw = s.snapshots.raw
-        if not snap or raw is None:
-            return _json({"error": "no snapshot yet: is the aggregator running?"}, 503)
-        return flask.Response(raw, mimetype="application/json")
-
-    @server.get("/api/health")
-    def api_health():
-        body, ok = health(s)
-        return _json(body, 200 if ok else 503)
-
-    @server.get("/api/cards")
-    def api_cards():
-        return _json({"cards": cards.all_cards(s.r, s.keys), "version": cards.version(s.r, s.keys)}, 200)
-
-    server.config["MAX_CONTENT_LENGTH"] = INGEST_MAX_BYTES  # a huge body is refused before it is read
-
-    @server.post("/api/ingest")
-    def api_ingest():
-        status, body = webhook.ingest(
-            s.r,
-            s.keys,
-            flask.request.get_data(cache=False),
-            flask.request.headers.get("Authorization"),
-            s.settings.get("WARROOM_INGEST_TOKEN"),
-        )
-        if status == 202 and body.get("accepted"):
-            s.ingest.health.count(body["accepted"], time.time())
-            s.ingest.state(CONNECTED, "POST /api/ingest")
-        return _json(body, status)
-
-    @server.errorhandler(413)
-    def too_large(_exc):
-        return _json({"error": f"body too large: at most {INGEST_MAX_BYTES} bytes"}, 413)
-
-
-def health(s: Services) -> tuple[dict, bool]:
-    """Redis reachable, pipeline counters and lag, per-source status, snapshot age. Never a secret."""
-    now = time.time()
-    try:
-        stats = post_store.stats(s.r, s.keys)
-        lag = post_store.lag(s.r, s.keys)
-        sources = health_store.read_all(s.r, s.keys)
-        snap = snapshot.read(s.r, s.keys)
-    except redis.RedisError as exc:
-        return {"status": "down", "redis": {"reachable": False, "error": type(exc).__name__}, "time": now}, False
-    snap_age = round(now - snap["built_at"], 3) if snap else None
-    stale_after = s.settings.event.thresholds.stale_after_s
-    ok = snap_age is not None and snap_age <= stale_after
-    return {
-        "status": "ok" if ok else "degraded",
-        "time": now,
-        "event": s.settings.event.id,
-        "redis": {"reachable": True},
-        "pipeline": {
-            "received": stats.get("received", 0),
-            "processed": stats.get("processed", 0),
-            "dead_lettered": stats.get("dead", 0),
-            "duplicates": stats.get("duplicates", 0),
-            "consumer_lag": lag["lag"],
-            "pending": lag["pending"],
-            "last_processed_at": stats.get("last_at"),
-        },
-        "sources": {
-            name: {k: h.get(k) for k in ("state", "detail", "rate_per_s", "last_post_at", "rate_limit", "gaps")}
-            for name, h in sources.items()
-        },
-        "snapshot": {"age_s": snap_age, "version": snap.get("version") if snap else None},
-        "web": {"screen_answers_shared": s.cache.hits, "screen_answers_computed": s.cache.misses} if s.cache else {},
-    }, ok
-
-
-def _json(body: dict, status: int) -> flask.Response:
-    return flask.Response(orjson.dumps(body), status=status, mimetype="application/json")

@@ -255,7 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "detect":  # pure: needs no event file and no Redis
         logging.basicConfig(level=logging.WARNING)
-        cmd_detect(None, args)
+        try:
+            cmd_detect(None, args)
+        except OSError as exc:  # a CSV that does not exist or cannot be read
+            sys.stderr.write(f"warroom: cannot read {args.csv}: {exc.strerror or exc}\n")
+            return 2
+        except (KeyError, ValueError) as exc:  # not a timestamp,value CSV
+            sys.stderr.write(f"warroom: {args.csv} is not a timestamp,value CSV ({type(exc).__name__}: {exc})\n")
+            return 2
         return 0
     try:
         settings = load_settings()

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from datasketch import MinHash
 
+from analytics.entities import URL_LIKE
+
 logger = logging.getLogger(__name__)
 
 # MinHash: `ROWS` permutations from a fixed seed and scheme, so every process on every machine agrees.
@@ -26,7 +28,6 @@ SPAM_MAX_MEDIAN_FOLLOWERS = 50.0
 SPAM_MIN_AUTHOR_SHARE = 0.2
 
 _RT = re.compile(r"^\s*(?:rt\s+@[\w.\-]+:?\s*)+", re.IGNORECASE)
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@[\w.\-]+")
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -36,7 +37,7 @@ _PERMUTATIONS = MinHash(num_perm=ROWS, seed=SEED, scheme=SCHEME).permutations
 def normalise(text: str) -> list[str]:
     """Words that say what the text says: no RT prefix, links, @mentions, emoji, punctuation, digits or case."""
     text = _RT.sub("", text)
-    text = _MENTION.sub(" ", _URL.sub(" ", text))
+    text = _MENTION.sub(" ", URL_LIKE.sub(" ", text))
     text = unicodedata.normalize("NFKC", text).casefold()
     return _WORD.findall(_DIGITS.sub(" ", text))
 

@@ -6,7 +6,7 @@ import logging
 import math
 import re
 
-from analytics.numbers import humanize
+from analytics.numbers import compact
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,13 @@ def influence_points(followers: int, reposted: int, mentioned: int) -> tuple[flo
     points = 0.0
     if followers > FOLLOWERS_FROM:
         points += min(FOLLOWER_CAP, FOLLOWER_WEIGHT * math.log10(followers / FOLLOWERS_FROM))
-        parts.append(f"{humanize(followers)} followers")
+        parts.append(f"{compact(followers)} followers")
     if reposted > 0:
         points += _decades(reposted, REPOST_WEIGHT, REPOST_CAP)
-        parts.append(f"reposted {humanize(reposted)}x")
+        parts.append(f"reposted {compact(reposted)}x")
     if mentioned > 0:
         points += _decades(mentioned, MENTION_WEIGHT, MENTION_CAP)
-        parts.append(f"mentioned {humanize(mentioned)}x")
+        parts.append(f"mentioned {compact(mentioned)}x")
     return round(points, 3), ", ".join(parts)
 
 

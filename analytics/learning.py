@@ -15,6 +15,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils import murmurhash3_32
 
+from analytics.entities import URL_LIKE
+
 logger = logging.getLogger(__name__)
 
 CLASSES = np.array([0, 1])
@@ -25,7 +27,6 @@ TOKEN_CACHE = 200_000
 MAGIC = b"WRRM"
 VERSION = 1
 
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TOKEN = re.compile(r"[#@]?[^\W\d_][\w'.\-]*", re.UNICODE)
 
 
@@ -35,7 +36,7 @@ class InvalidModel(ValueError):
 
 def tokens(post: dict) -> list[str]:
     """Word 1-2 grams (hashtags keep their '#'), hashtags, the author and the source, as feature names."""
-    words = _TOKEN.findall(_URL.sub(" ", post.get("text") or "").casefold())
+    words = _TOKEN.findall(URL_LIKE.sub(" ", post.get("text") or "").casefold())
     words = [w.rstrip(".-'") for w in words]
     out = words + [f"{a} {b}" for a, b in pairwise(words)]
     out += [f"#{t.lower().lstrip('#')}" for t in post.get("hashtags") or ()]

@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from analytics.influence import FOLLOWERS_FROM, influence_points
-from analytics.numbers import humanize
+from analytics.numbers import compact
 
 SPAM_PHRASES = re.compile(r"\b(click here|free \w+|giveaway|dm me|follow back|promo code|crypto|airdrop)\b", re.I)
-
-# Seconds of recency worth one point of relevance in the feed's "hot" order.
-HOT_TAU_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -48,11 +45,44 @@ class Scored:
 
 def contributions(s: Signals, brand_name: str) -> list[tuple[float, str]]:
     """Each (points, reason) that applies to the post."""
-    return (
-        text_contributions(brand_name, s.brand, s.competitors, s.profile_hits, s.watch_words)
-        + author_contributions(s.followers, s.reposted, s.mentioned, s.verified, s.engagement)
-        + form_contributions(s.is_repost, s.hashtags > 4 or looks_spammy(s.text), len(s.text) < 15)
+    return rules(
+        text_contributions(brand_name, s.brand, s.competitors, s.profile_hits, s.watch_words),
+        s.followers,
+        s.reposted,
+        s.mentioned,
+        s.verified,
+        s.engagement,
+        s.is_repost,
+        s.hashtags,
+        looks_spammy(s.text),
+        len(s.text) < 15,
     )
+
+
+def rules(
+    text_parts: list[tuple[float, str]],
+    followers: int,
+    reposted: int,
+    mentioned: int,
+    verified: bool,
+    engagement: int,
+    is_repost: bool,
+    hashtags: int,
+    spam_phrase: bool,
+    short: bool,
+) -> list[tuple[float, str]]:
+    """The one composition of the rules. The enricher calls it with `text_parts` (and the text's features)
+    cached per distinct text; `contributions` computes them from a Signals."""
+    return (
+        text_parts
+        + author_contributions(followers, reposted, mentioned, verified, engagement)
+        + form_contributions(is_repost, hashtags > 4 or spam_phrase, short)
+    )
+
+
+def engagement(likes: int, reposts: int, replies: int, quotes: int) -> int:
+    """Interactions, a repost counting twice (it carries the post further)."""
+    return likes + 2 * reposts + replies + quotes
 
 
 def text_contributions(
@@ -115,7 +145,7 @@ def _influence(followers: int, reposted: int, mentioned: int) -> tuple[float, st
 
 @lru_cache(maxsize=4_096)
 def _engagement(engagement: int) -> tuple[float, str]:
-    return min(2.5, 0.5 * math.log10(engagement)), f"{humanize(engagement)} engagements"
+    return min(2.5, 0.5 * math.log10(engagement)), f"{compact(engagement)} engagements"
 
 
 def score(s: Signals, brand_name: str, extra: list[tuple[float, str]] | None = None) -> Scored:
@@ -134,8 +164,3 @@ def score_parts(parts: list[tuple[float, str]]) -> Scored:
 
 def _weight(part: tuple[float, str]) -> float:
     return abs(part[0])
-
-
-def hot(relevance: float, at: float) -> float:
-    """Feed order: relevance plus recency, so newer posts of equal relevance rank higher."""
-    return relevance + at / HOT_TAU_S

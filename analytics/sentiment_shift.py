@@ -1,4 +1,5 @@
-"""Net-sentiment drop detection per series: the recent mean against an exponentially weighted baseline."""
+"""Sentiment over time: the bins it is charted and judged in, and net-sentiment drop detection per series
+(the recent mean against an exponentially weighted baseline)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ import math
 from collections import deque
 
 logger = logging.getLogger(__name__)
+
+SENTIMENT_BIN_S = 30  # the chart's bins and the drop detector's
+
+
+def bin_totals(counts: dict, sums: dict, start: int, bin_s: int = SENTIMENT_BIN_S) -> tuple[float, float]:
+    """(posts, sum of compound sentiment) in the seconds [start, start + bin_s) of per-second counts and sums."""
+    secs = range(start, start + bin_s)
+    return sum(counts.get(s, 0) for s in secs), sum(sums.get(s, 0.0) for s in secs)
 
 
 class SentimentDrop:

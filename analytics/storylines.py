@@ -13,6 +13,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from analytics.dedupe import fold_key
+from analytics.entities import URL_LIKE
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,6 @@ STOP_WORDS = sorted(
         "ist",  # de
     }
 )
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
 
@@ -84,7 +84,7 @@ def post_time(post: dict) -> float:
 
 def _clean(text: str) -> str:
     """Text for TF-IDF: no links; hashtags count HASHTAG_WEIGHT times, as people's own topic labels."""
-    text = _URL.sub(" ", text)
+    text = URL_LIKE.sub(" ", text)
     tags = " ".join(m.group(1) for m in _HASHTAG.finditer(text))
     return " ".join([text.replace("#", " ").replace("@", " ")] + [tags] * (HASHTAG_WEIGHT - 1))
 

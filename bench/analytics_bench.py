@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analytics import nab
+from analytics import evaluation
 from analytics.spikes import SpikeDetector
 from analytics.trends import TrendDetector
 
@@ -39,7 +39,7 @@ def vader_metrics() -> list[dict]:
 def nab_metrics(data_dir: Path = NAB_DIR) -> list[dict]:
     results = []
     for method, prefix in (("ewz", "nab"), ("mean3sigma", "nab_baseline")):
-        total = nab.score_dataset(data_dir, method=method)[-1]
+        total = evaluation.score_dataset(data_dir, method=method)[-1]
         for field in ("hits", "misses", "false_alarms"):
             value = getattr(total, field)
             results.append(

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 from analytics.dedupe import fold_key
+from analytics.evaluation import ndcg_at_k
 from analytics.learning import RelevanceModel
-from analytics.ranking import ndcg_at_k
 from analytics.storylines import storylines
 from config.settings import load_event
-from streams.enrichment import Context, Enricher
-from streams.post import parse_post
+from model.enriched import Context
+from model.post import parse_post
+from streams.enrichment import Enricher
 from streams.scenario import Scenario
 
 logger = logging.getLogger(__name__)

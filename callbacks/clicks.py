@@ -1,4 +1,7 @@
-"""Which pattern-matching button was really clicked (not just re-rendered with n_clicks unset)."""
+"""What fired a callback, read from Dash's `ctx` by the registered wrappers and passed to the callbacks.
+
+The callbacks themselves take the trigger as an argument, so a test calls them without Dash.
+"""
 
 from __future__ import annotations
 
@@ -12,3 +15,8 @@ def clicked() -> dict | None:
     if isinstance(trigger, dict) and ctx.triggered and ctx.triggered[0]["value"]:
         return trigger
     return None
+
+
+def triggered() -> str | dict | None:
+    """A plain component's id when one fired the callback; otherwise as `clicked()`."""
+    return ctx.triggered_id if isinstance(ctx.triggered_id, str) else clicked()

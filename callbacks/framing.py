@@ -1,73 +1,121 @@
-"""Framing: a post or a chart moment becomes a card; cards move through review; every screen sees them."""
+"""Framing: a post or a chart moment becomes a card; cards move through review; every screen sees them.
+
+Each callback is a plain function of the services and the values Dash passes (the trigger read from
+`ctx` by the registered wrapper); `register` only wires them to component ids.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, State, no_update
 
-from analytics.guardrails import violations
-from callbacks.clicks import clicked
+from callbacks.clicks import clicked, triggered
 from layouts import ids
-from layouts.command_center import role_for
-from layouts.framing import NEXT, PRIORITIES, STATUSES, TYPES, cards_list
+from layouts.framing import cards_list
 from store import cards as card_store
 from store import learning as learning_store
 from store.errors import NotFound
+from web.roles import Forbidden, can_write, require, role_for
+from web.services import Services
+from web.workflow import new_card, transition
 
 
-def register(app, s) -> None:
-    @app.callback(
+def mark(s: Services, trigger: dict | None, pathname: str | None):
+    """One click teaches the ranking: the mark goes to the shared model, the post moves at once."""
+    if trigger is None:
+        return no_update
+    try:
+        user = require(role_for(pathname), "mark posts")
+    except Forbidden as exc:
+        return str(exc)
+    post = find_post(s.snapshots.get()[1], trigger["post"])
+    if post is None:
+        return "That post has left the feed."
+    learning_store.add_mark(s.r, s.keys, post, bool(trigger["relevant"]), user)
+    return f"marked {'relevant' if trigger['relevant'] else 'not relevant'}: learning…"
+
+
+def pick_context(s: Services, trigger: str | dict | None, click_data: dict | None) -> tuple:
+    """(card context, what the form says it frames) from a post's Frame, a storyline's, or a chart click."""
+    if trigger == ids.VOLUME_CHART:
+        moment = chart_moment(click_data)
+        if moment is None:
+            return no_update, no_update
+        at = datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S UTC")
+        return {"moment": moment}, f"Moment on the chart at {at}"
+    if not isinstance(trigger, dict):
+        return no_update, no_update
+    if trigger["type"] == ids.FRAME_STORY:
+        return story_context(s.snapshots.get()[1], trigger["story"])
+    post = find_post(s.snapshots.get()[1], trigger["post"])
+    if post is None:
+        return no_update, "That post has left the feed; pick another."
+    context = {
+        "post_id": post["id"],
+        "moment": post.get("received_at"),
+        "handle": post["author"]["handle"],
+        "text": post["text"][:280],
+        "url": post.get("url"),
+    }
+    return context, f"Framing @{context['handle']}: {context['text']}"
+
+
+def save_card(s: Services, n, title, summary, kind, priority, owner, status, context, pathname) -> tuple:
+    """(saved line, title, summary): the form becomes a card, acknowledged once it is on disk."""
+    if not n:
+        return no_update, no_update, no_update
+    try:
+        require(role_for(pathname), "frame cards")
+        card = new_card(title, summary, kind, priority, owner, status, context)
+    except Forbidden as exc:
+        return str(exc), no_update, no_update
+    except ValueError as exc:
+        return f"Not saved: {exc}", no_update, no_update
+    saved = card_store.save(s.r, s.keys, card)
+    note = "on disk" if saved["durable"] else "saved (server fsyncs every second)"
+    return f"Saved “{saved['title']}” · {note}", "", ""
+
+
+def cards_after_save(s: Services, pathname: str | None) -> tuple:
+    """The screen that saved sees its card at once, without waiting for the next snapshot."""
+    can_edit = can_write(role_for(pathname))
+    return card_store.version(s.r, s.keys), cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
+
+
+def move_card(s: Services, trigger: dict | None, pathname: str | None):
+    """A card's "→ status" button: the workflow decides, the store keeps the result."""
+    if trigger is None:
+        return no_update
+    try:
+        require(role_for(pathname), "change cards")
+        card = card_store.get(s.r, s.keys, trigger["card"])
+    except (Forbidden, NotFound) as exc:
+        return str(exc)
+    card, message = transition(card, trigger["status"], s.settings.event.guardrails.banned_phrases)
+    card_store.save(s.r, s.keys, card)
+    return message
+
+
+def register(app, s: Services) -> None:
+    app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
         Input({"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, "n_clicks"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )
-    def mark(_clicks, pathname):
-        """One click teaches the ranking: the mark goes to the shared model, the post moves at once."""
-        if (trigger := clicked()) is None:
-            return no_update
-        if role_for(pathname) != "strategist":
-            return "Only strategists can mark posts."
-        post = find_post(s.snapshots.get()[1], trigger["post"])
-        if post is None:
-            return "That post has left the feed."
-        learning_store.add_mark(s.r, s.keys, post, bool(trigger["relevant"]), "strategist")
-        return f"marked {'relevant' if trigger['relevant'] else 'not relevant'}: learning…"
+    )(lambda _clicks, pathname: mark(s, clicked(), pathname))
 
-    @app.callback(
+    app.callback(
         Output(ids.CARD_CONTEXT, "data"),
         Output(ids.CARD_CONTEXT_VIEW, "children"),
         Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"),
         Input(ids.VOLUME_CHART, "clickData"),
         Input({"type": ids.FRAME_STORY, "story": ALL}, "n_clicks"),
         prevent_initial_call=True,
-    )
-    def pick_context(_clicks, click_data, _story_clicks):
-        if ctx.triggered_id == ids.VOLUME_CHART:
-            moment = chart_moment(click_data)
-            if moment is None:
-                return no_update, no_update
-            at = datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S UTC")
-            return {"moment": moment}, f"Moment on the chart at {at}"
-        if (trigger := clicked()) is None:
-            return no_update, no_update
-        if trigger["type"] == ids.FRAME_STORY:
-            return story_context(s.snapshots.get()[1], trigger["story"])
-        post = find_post(s.snapshots.get()[1], trigger["post"])
-        if post is None:
-            return no_update, "That post has left the feed; pick another."
-        context = {
-            "post_id": post["id"],
-            "moment": post.get("received_at"),
-            "handle": post["author"]["handle"],
-            "text": post["text"][:280],
-            "url": post.get("url"),
-        }
-        return context, f"Framing @{context['handle']}: {context['text']}"
+    )(lambda _clicks, click_data, _story_clicks: pick_context(s, triggered(), click_data))
 
-    @app.callback(
+    app.callback(
         Output(ids.CARD_SAVED, "children"),
         Output(ids.CARD_TITLE, "value"),
         Output(ids.CARD_SUMMARY, "value"),
@@ -81,50 +129,22 @@ def register(app, s) -> None:
         State(ids.CARD_CONTEXT, "data"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )
-    def save(n, title, summary, kind, priority, owner, status, context, pathname):
-        if not n:
-            return no_update, no_update, no_update
-        if role_for(pathname) != "strategist":
-            return "Only strategists can frame cards.", no_update, no_update
-        try:
-            card = new_card(title, summary, kind, priority, owner, status, context)
-        except ValueError as exc:
-            return f"Not saved: {exc}", no_update, no_update
-        saved = card_store.save(s.r, s.keys, card)
-        note = "on disk" if saved["durable"] else "saved (server fsyncs every second)"
-        return f"Saved “{saved['title']}” · {note}", "", ""
+    )(lambda *args: save_card(s, *args))
 
-    @app.callback(
+    app.callback(
         Output(ids.CARDS_VERSION, "data", allow_duplicate=True),
         Output(ids.CARDS, "children", allow_duplicate=True),
         Input(ids.CARD_SAVED, "children"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )
-    def cards_after_save(_saved, pathname):
-        """The screen that saved sees its card at once, without waiting for the next snapshot."""
-        can_edit = role_for(pathname) == "strategist"
-        return card_store.version(s.r, s.keys), cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
+    )(lambda _saved, pathname: cards_after_save(s, pathname))
 
-    @app.callback(
+    app.callback(
         Output(ids.CARD_SAVED, "children", allow_duplicate=True),
         Input({"type": ids.CARD_STATUS_SET, "card": ALL, "status": ALL}, "n_clicks"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )
-    def move(_clicks, pathname):
-        if (trigger := clicked()) is None:
-            return no_update
-        if role_for(pathname) != "strategist":
-            return "Only strategists can change cards."
-        try:
-            card = card_store.get(s.r, s.keys, trigger["card"])
-        except NotFound as exc:
-            return str(exc)
-        card, message = transition(card, trigger["status"], s.settings.event.guardrails.banned_phrases)
-        card_store.save(s.r, s.keys, card)
-        return message
+    )(lambda _clicks, pathname: move_card(s, clicked(), pathname))
 
 
 def story_context(snap: dict | None, story_id: str) -> tuple[dict | None, str]:
@@ -157,43 +177,3 @@ def find_post(snap: dict | None, post_id: str) -> dict | None:
         return None
     pools = [snap.get("feed", [])] + list(snap.get("feed_by_source", {}).values())
     return next((p for pool in pools for p in pool if p["id"] == post_id), None)
-
-
-def new_card(title, summary, kind, priority, owner, status, context) -> dict:
-    """Validate the form into a card dict; ValueError says which field is wrong."""
-    title = (title or "").strip()
-    if not title:
-        raise ValueError("a title is needed")
-    if kind not in TYPES:
-        raise ValueError(f"type must be one of {TYPES}")
-    if priority not in {p for p, _ in PRIORITIES}:
-        raise ValueError("priority must be P1, P2 or P3")
-    if status not in STATUSES:
-        raise ValueError(f"status must be one of {STATUSES}")
-    context = context or {}
-    return {
-        "title": title[:120],
-        "summary": (summary or "").strip()[:1000],
-        "type": kind,
-        "priority": priority,
-        "owner": (owner or "").strip()[:60],
-        "status": status,
-        "post_id": context.get("post_id"),
-        "post_text": context.get("text"),
-        "post_handle": context.get("handle"),
-        "moment": context.get("moment"),
-        "storyline": context.get("storyline"),
-        "post_ids": context.get("post_ids"),
-    }
-
-
-def transition(card: dict, status: str, banned: list[str]) -> tuple[dict, str]:
-    """Move a card to `status` if the flow allows it; approval is refused while guardrails are broken."""
-    if status not in NEXT.get(card.get("status", "new"), []):
-        return card, f"“{card['title']}” cannot go from {card.get('status')} to {status}."
-    if status == "approved":
-        broken = violations(f"{card['title']} {card.get('summary', '')}", banned)
-        if broken:
-            note = f"Guardrails: remove {', '.join(broken)} before approval."
-            return {**card, "note": note}, note
-    return {**card, "status": status, "note": ""}, f"“{card['title']}” is now {status}."

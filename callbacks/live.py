@@ -13,16 +13,18 @@ import time
 from dash import ALL, ClientsideFunction, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from analytics.alerting import LOUD
+from analytics.alerts import LOUD
 from callbacks.clicks import clicked
 from layouts import ids
-from layouts.command_center import TICK_MS, make_page, role_for
+from layouts.command_center import TICK_MS, make_page
 from layouts.feed import feed_items, filter_posts, trending_rows
 from layouts.framing import cards_list
 from layouts.status import alert_rows, freshness, learning_line, pipeline_line, sources_rows
 from layouts.storylines import storyline_rows
 from layouts.volume import sentiment_figure, volume_figure
 from store import cards as card_store
+from web.roles import can_write, role_for
+from web.services import Services
 
 FOCUS_S = 60  # how long an alert's "chart" link keeps the chart zoomed on its moment
 ANNOUNCE_S = 2.0  # an alert raised this recently (by snapshot time) has not been toasted yet
@@ -53,14 +55,58 @@ HELD = {
 }
 
 
-def register(app, s) -> None:
-    stale_after = s.settings.event.thresholds.stale_after_s
+def route(s: Services, pathname: str | None):
+    """The page for the role in the URL."""
+    return make_page(s.settings, role_for(pathname))
 
-    @app.callback(Output("page", "children"), Input(ids.URL, "pathname"))
-    def route(pathname):
-        return make_page(s.settings, role_for(pathname))
 
-    @app.callback(
+def screen(s: Services, seen, seen_cards, hold, source, min_score, pathname, focus) -> list:
+    """Everything a screen needs this tick, in the order of HEAD + PANELS + CARDS.
+
+    Raises PreventUpdate when the screen already has the current snapshot."""
+    version, snap = s.snapshots.get()
+    if not snap or version == seen:
+        raise PreventUpdate  # nothing new: the browser keeps counting how long that has been
+    now = time.time()
+    head = [version, {**freshness(snap, s.settings.event.thresholds.stale_after_s), "tick_s": TICK_MS / 1000}]
+    role, moment = role_for(pathname), focused(focus, now)
+    panels = list(
+        s.snapshots.memo(
+            ("screen", version, role, source, min_score, moment),
+            lambda: render(s, snap, role, source, min_score, moment),
+        )
+    )
+    if hold in HELD:
+        panels[HELD[hold]] = no_update  # the strategist is pointing there: do not move rows under them
+    return head + panels + cards(s, snap, seen_cards, role)
+
+
+def refilter(s: Services, source, min_score, pathname: str | None):
+    """A new filter shows at once, not at the next snapshot."""
+    _, snap = s.snapshots.get()
+    if not snap:
+        return no_update
+    return feed_items(filter_posts(snap, source, min_score), time.time(), can_write(role_for(pathname)))
+
+
+def focus_alert(s: Services, trigger: dict | None) -> tuple:
+    """An alert's "chart" link: zoom the volume chart to its moment for a minute."""
+    if trigger is None:
+        return no_update, no_update
+    _, snap = s.snapshots.get()
+    alert = next((a for a in (snap or {}).get("alerts", []) if a["id"] == trigger["alert"]), None)
+    if alert is None:
+        return no_update, no_update
+    return (
+        {"moment": alert["moment"], "set_at": time.time()},
+        volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=alert["moment"]),
+    )
+
+
+def register(app, s: Services) -> None:
+    app.callback(Output("page", "children"), Input(ids.URL, "pathname"))(lambda pathname: route(s, pathname))
+
+    app.callback(
         [Output(i, p) for i, p in HEAD + PANELS + CARDS],
         Input(ids.TICK, "n_intervals"),
         State(ids.SNAP_VERSION, "data"),
@@ -70,23 +116,7 @@ def register(app, s) -> None:
         State(ids.FEED_MIN_SCORE, "value"),
         State(ids.URL, "pathname"),
         State(ids.FOCUS, "data"),
-    )
-    def screen(_n, seen, seen_cards, hold, source, min_score, pathname, focus):
-        version, snap = s.snapshots.get()
-        if not snap or version == seen:
-            raise PreventUpdate  # nothing new: the browser keeps counting how long that has been
-        now = time.time()
-        head = [version, {**freshness(snap, stale_after), "tick_s": TICK_MS / 1000}]
-        role, moment = role_for(pathname), focused(focus, now)
-        panels = list(
-            s.snapshots.memo(
-                ("screen", version, role, source, min_score, moment),
-                lambda: render(s, snap, role, source, min_score, moment),
-            )
-        )
-        if hold in HELD:
-            panels[HELD[hold]] = no_update  # the strategist is pointing there: do not move rows under them
-        return head + panels + cards(s, snap, seen_cards, role)
+    )(lambda _n, *states: screen(s, *states))
 
     # Freshness is drawn in the browser: it must go red when the server, the aggregator or the
     # network stops, which is exactly when no answer comes back.
@@ -100,54 +130,36 @@ def register(app, s) -> None:
         State(ids.LAST_SEEN, "data"),
     )
 
-    @app.callback(
+    app.callback(
         Output(ids.FEED, "children", allow_duplicate=True),
         Input(ids.FEED_SOURCE, "value"),
         Input(ids.FEED_MIN_SCORE, "value"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )
-    def refilter(source, min_score, pathname):
-        """A new filter shows at once, not at the next snapshot."""
-        _, snap = s.snapshots.get()
-        if not snap:
-            return no_update
-        return feed_items(filter_posts(snap, source, min_score), time.time(), role_for(pathname) == "strategist")
+    )(lambda source, min_score, pathname: refilter(s, source, min_score, pathname))
 
-    @app.callback(
+    app.callback(
         Output(ids.FOCUS, "data"),
         Output(ids.VOLUME_CHART, "figure", allow_duplicate=True),
         Input({"type": ids.FOCUS_ALERT, "alert": ALL}, "n_clicks"),
         prevent_initial_call=True,
-    )
-    def focus_alert(_clicks):
-        """An alert's "chart" link: zoom the volume chart to its moment for a minute."""
-        if (trigger := clicked()) is None:
-            return no_update, no_update
-        _, snap = s.snapshots.get()
-        alert = next((a for a in (snap or {}).get("alerts", []) if a["id"] == trigger["alert"]), None)
-        if alert is None:
-            return no_update, no_update
-        return (
-            {"moment": alert["moment"], "set_at": time.time()},
-            volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=alert["moment"]),
-        )
+    )(lambda _clicks: focus_alert(s, clicked()))
 
 
 def focused(focus: dict | None, now: float) -> float | None:
     return focus["moment"] if focus and now - focus.get("set_at", 0) < FOCUS_S else None
 
 
-def render(s, snap: dict, role: str, source: str, min_score: float, moment: float | None) -> tuple:
+def render(s: Services, snap: dict, role: str, source: str, min_score: float, moment: float | None) -> tuple:
     """Every panel for one snapshot, role and filter: pure rendering of the snapshot (and the cards)."""
     now = time.time()
-    strategist = role == "strategist"
+    strategist = can_write(role)
     return (
         trending_rows(snap.get("trending", []), now),
         sources_rows(snap.get("sources", {}), now),
         pipeline_line(snap),
         sentiment_figure(snap),
-        (snap.get("sources", {}).get("simulator") or {}).get("detail", ""),
+        (snap.get("clock") or {}).get("label", ""),
         f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources",
         learning_line(snap.get("learning") or {}),
         alert_rows(snap.get("alerts", []), now, can_ack=strategist),
@@ -172,12 +184,12 @@ def announce(snap: dict) -> tuple:
     return top.get("detail", "")[:200], True, f"{top['severity'].upper()} · {top['title']}", "alert-flash on"
 
 
-def cards(s, snap: dict, seen: int | None, role: str) -> list:
+def cards(s: Services, snap: dict, seen: int | None, role: str) -> list:
     """The room's cards, fetched once per cards version (the snapshot says which is current)."""
     version = snap.get("cards_version", 0)
     if version == seen:
         return [no_update, no_update]
-    can_edit = role == "strategist"
+    can_edit = can_write(role)
     return [
         version,
         s.snapshots.memo(

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVENT = ROOT / "config" / "superbowl.yaml"
+DEFAULT_WEBHOOK_ENV = "WARROOM_ALERT_WEBHOOK_URL"
 
 
 class ConfigError(Exception):
@@ -139,7 +140,7 @@ class Guardrails(_Strict):
 
 class Alerts(_Strict):
     watch_words: list[str] = ["outage", "recall", "lawsuit", "boycott"]
-    webhook_url_env: str = "WARROOM_ALERT_WEBHOOK_URL"
+    webhook_url_env: str = DEFAULT_WEBHOOK_ENV
     cooldown_s: float = Field(default=120.0, ge=0)
 
 
@@ -297,6 +298,18 @@ class Settings:
     def workers(self) -> int:
         return int(self.get("WARROOM_WORKERS"))
 
+    @property
+    def alert_webhook(self) -> tuple[str, str]:
+        """(variable, URL) of the alert webhook: the event file's `alerts.webhook_url_env`, else the default one."""
+        for name in (self.event.alerts.webhook_url_env, DEFAULT_WEBHOOK_ENV):
+            if url := self.get(name):
+                return name, url
+        return DEFAULT_WEBHOOK_ENV, ""
+
+    @property
+    def alert_webhook_url(self) -> str:
+        return self.alert_webhook[1]
+
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
@@ -310,7 +323,29 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     event_path = Path(env["WARROOM_EVENT"])
     if not event_path.is_absolute():
         event_path = ROOT / event_path
-    return Settings(event=load_event(event_path), env=env, event_path=event_path)
+    event = load_event(event_path)
+    # The event file may name its own webhook variable: keep it, or the aggregator would never see it.
+    hook_env = event.alerts.webhook_url_env
+    env.setdefault(hook_env, environ.get(hook_env) or "")
+    settings = Settings(event=event, env=env, event_path=event_path)
+    _check_webhook(*settings.alert_webhook)
+    return settings
+
+
+def _check_webhook(name: str, url: str) -> None:
+    """A webhook URL that cannot work stops start-up with one line, instead of crash-looping the aggregator."""
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # e.g. a bad port or an unclosed IPv6 bracket
+        ok = False
+    if not ok or any(c.isspace() for c in url):
+        # The URL is a secret (a Slack webhook is its own credential): name the variable, never echo the value.
+        raise ConfigError(
+            f"environment variable {name} must be an http:// or https:// URL with a host (value not shown)"
+        )
 
 
 def redact(text: str, settings: Settings) -> str:
@@ -321,6 +356,6 @@ def redact(text: str, settings: Settings) -> str:
 
 
 def secret_values(settings: Settings) -> list[str]:
-    values = [settings.get(name) for name in SECRET_VARS]
+    values = [settings.get(name) for name in SECRET_VARS | {settings.event.alerts.webhook_url_env}]
     values += [urlsplit(v).password or "" for v in values if v and "://" in v]
     return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)

@@ -11,14 +11,9 @@ from layouts.feed import make_feed_panel
 from layouts.framing import make_framing_form
 from layouts.render import panel
 from layouts.volume import make_volume_chart
+from web.roles import ROLES, STRATEGIST, can_write
 
-ROLES = ("strategist", "wall", "exec")
 TICK_MS = 500  # screens ask for news twice a second; cached answers make that cheap
-
-
-def role_for(pathname: str | None) -> str:
-    name = (pathname or "/").strip("/").split("/")[0]
-    return name if name in ROLES else "strategist"
 
 
 def make_header(settings: Settings, role: str) -> html.Div:
@@ -40,7 +35,7 @@ def make_header(settings: Settings, role: str) -> html.Div:
             ),
             dbc.Nav(
                 [
-                    dbc.NavLink(r, href=f"/{r}" if r != "strategist" else "/", active=r == role, className="py-0")
+                    dbc.NavLink(r, href=f"/{r}" if r != STRATEGIST else "/", active=r == role, className="py-0")
                     for r in ROLES
                 ],
                 pills=True,
@@ -52,7 +47,7 @@ def make_header(settings: Settings, role: str) -> html.Div:
 
 
 def make_page(settings: Settings, role: str) -> html.Div:
-    strategist = role == "strategist"
+    strategist = can_write(role)
     volume = panel("Live volume · posts per second · last 15 min", make_volume_chart(), class_name="p-volume")
     trending = panel("Trending now · by how unusual", html.Div(id=ids.TRENDING), class_name="p-trending")
     feed = panel(
@@ -115,6 +110,6 @@ def make_shell(settings: Settings) -> html.Div:
             dcc.Location(id=ids.URL),
             dcc.Interval(id=ids.TICK, interval=TICK_MS),
             dcc.Store(id=ids.LAST_SEEN, data=None),
-            html.Div(make_page(settings, "strategist"), id="page"),
+            html.Div(make_page(settings, STRATEGIST), id="page"),
         ]
     )

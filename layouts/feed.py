@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.render import age, compact, safe_href, sentiment_badge, source_badge
-from streams.post import SOURCES
+from model.post import SOURCES
 
 
 def make_feed_panel(with_controls: bool = True) -> html.Div:

@@ -7,18 +7,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.render import age
-
-TYPES = ["opportunity", "threat"]
-PRIORITIES = [("P1", "P1 · act now"), ("P2", "P2 · this quarter"), ("P3", "P3 · watch")]
-STATUSES = ["new", "drafting", "in review", "approved", "posted", "dismissed"]
-NEXT = {
-    "new": ["drafting", "dismissed"],
-    "drafting": ["in review", "dismissed"],
-    "in review": ["approved", "drafting"],
-    "approved": ["posted"],
-    "posted": [],
-    "dismissed": ["new"],
-}
+from web.workflow import PRIORITIES, STATUSES, TYPES, next_statuses
 
 
 def make_framing_form() -> html.Div:
@@ -114,7 +103,7 @@ def card_item(c: dict, now: float, can_edit: bool) -> html.Div:
                         className="me-1 mt-1",
                         n_clicks=0,
                     )
-                    for s in NEXT.get(c.get("status", "new"), [])
+                    for s in next_statuses(c)
                 ]
             )
         )

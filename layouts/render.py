@@ -7,6 +7,7 @@ import re
 import dash_bootstrap_components as dbc
 from dash import html
 
+from analytics.numbers import compact  # noqa: F401 - the panels import it from here
 from analytics.sentiment import label
 
 _SAFE = re.compile(r"^https?://", re.IGNORECASE)
@@ -21,15 +22,6 @@ SOURCE_COLORS = {
     "replay": "secondary",
 }
 SENTIMENT_COLORS = {"positive": "success", "negative": "danger", "neutral": "secondary"}
-
-
-def compact(n: float | None) -> str:
-    if n is None:
-        return "–"
-    for unit, size in (("M", 1e6), ("k", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
-    return f"{n:.0f}" if float(n).is_integer() else f"{n:.1f}"
 
 
 def age(seconds: float | None) -> str:

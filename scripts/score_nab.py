@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from analytics import nab  # noqa: E402 - needs the repo root on sys.path first
+from analytics import evaluation  # noqa: E402 - needs the repo root on sys.path first
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--json-only", action="store_true", help="print only the JSON lines")
     args = parser.parse_args(argv)
-    scores = [score for method in METHODS for score in nab.score_dataset(args.data_dir, method=method)]
+    scores = [score for method in METHODS for score in evaluation.score_dataset(args.data_dir, method=method)]
     if not args.json_only:
-        print(nab.format_table(scores))
+        print(evaluation.format_table(scores))
         print()
     for score in scores:
         print(json.dumps(score.as_dict()))

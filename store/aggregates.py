@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 
 import orjson
 import redis
 
-from analytics.relevance import hot
+from model.enriched import FEED_ALL, Aggregates, Context, FeedWrite
 from store.keys import (
     DEAD_MAXLEN,
     FOLD_BUCKET_S,
@@ -27,7 +26,6 @@ from store.keys import (
     VOLUME_TTL_S,
     Keys,
 )
-from streams.enrichment import Aggregates, Context, Enriched
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +46,10 @@ def prepare(
     feed_size: int,
     now: float,
 ) -> tuple[set[str], Context, dict[str, float]]:
-    """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors."""
+    """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors.
+
+    Floors are keyed by feed name (FEED_ALL or a source): the lowest rank of a full feed, -inf while it has room.
+    """
     if not ids:  # every entry was dead-lettered: nothing to look up, nothing will be admitted
         return set(), Context(), {}
     pipe = r.pipeline(transaction=False)
@@ -62,9 +63,9 @@ def prepare(
         pipe.hmget(keys.folds(b), fold_keys or [""])
         pipe.hmget(keys.folds_low(b), fold_keys or [""])
     pipe.hmget(keys.similar, fold_keys or [""])
-    names, sizes = _feed_names(keys, sources, feed_size)
-    for name, n in zip(names, sizes, strict=True):
-        pipe.zrange(name, -n, -n, withscores=True)
+    feeds = _feeds(keys, sources, feed_size)
+    for _, key, n in feeds:
+        pipe.zrange(key, -n, -n, withscores=True)
     res = pipe.execute()
     seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
     unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
@@ -75,7 +76,7 @@ def prepare(
         folds_low=_sum_fields(fold_keys, res[8], res[10]),
         in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None},
     )
-    return unseen, ctx, _floors(names, res[12:])
+    return unseen, ctx, _floors([name for name, _, _ in feeds], res[12:])
 
 
 def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
@@ -87,9 +88,13 @@ def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
     return out
 
 
-def _feed_names(keys: Keys, sources: Iterable[str], size: int) -> tuple[list[str], list[int]]:
-    names = [keys.feed] + [keys.feed_source(s) for s in sources]
-    return names, [size] + [SOURCE_FEED_SIZE] * (len(names) - 1)
+def _feeds(keys: Keys, sources: Iterable[str], size: int) -> list[tuple[str, str, int]]:
+    """(feed name, key, size) of the main feed and each source's."""
+    return [(FEED_ALL, keys.feed, size)] + [(s, keys.feed_source(s), SOURCE_FEED_SIZE) for s in sources]
+
+
+def _feed_key(keys: Keys, name: str) -> str:
+    return keys.feed if name == FEED_ALL else keys.feed_source(name)
 
 
 def _floors(names: list[str], replies: list) -> dict[str, float]:
@@ -124,25 +129,28 @@ def write_batch(
     keys: Keys,
     *,
     entry_ids: list[bytes],
-    fresh: list[Enriched],
+    fresh_ids: list[str],
     agg: Aggregates,
-    floors: dict[str, float],
-    min_score: float,
+    feed: FeedWrite,
+    last_at: float | None = None,
     duplicates: int = 0,
     dead: list[tuple[bytes, str]] = (),
     signals: list[dict] = (),
-    now: float = 0.0,
+    now: float,
 ) -> int:
-    """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice."""
+    """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice.
+
+    `fresh_ids` are the posts counted (marked seen); `feed` is what the processor admitted. Returns posts admitted.
+    """
     pipe = r.pipeline(transaction=True)
     _counters(pipe, keys, agg)
-    _context(pipe, keys, agg, now or time.time())
-    admitted = _feed(pipe, keys, fresh, floors, min_score)
-    if fresh:
-        minute = int(now or fresh[-1].at) // 60
-        pipe.sadd(keys.seen(minute), *[e.post.id for e in fresh])
+    _context(pipe, keys, agg, now)
+    _feed(pipe, keys, feed)
+    if fresh_ids:
+        minute = int(now) // 60
+        pipe.sadd(keys.seen(minute), *fresh_ids)
         pipe.expire(keys.seen(minute), SEEN_TTL_S)
-    pipe.hincrby(keys.stats, "processed", len(fresh))
+    pipe.hincrby(keys.stats, "processed", len(fresh_ids))
     if duplicates:
         pipe.hincrby(keys.stats, "duplicates", duplicates)
     for payload, reason in dead:
@@ -156,12 +164,12 @@ def write_batch(
         pipe.hincrby(keys.stats, "dead", len(dead))
     for sig in signals:
         pipe.xadd(keys.signals, {"s": orjson.dumps(sig)}, maxlen=SIGNALS_MAXLEN, approximate=True)
-    if fresh:
-        pipe.hset(keys.stats, "last_at", max(e.at for e in fresh))
+    if last_at is not None:
+        pipe.hset(keys.stats, "last_at", last_at)
     if entry_ids:
         pipe.xack(keys.stream, GROUP, *entry_ids)
     pipe.execute()
-    return admitted
+    return len(feed.bodies)
 
 
 def _counters(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates) -> None:
@@ -204,28 +212,12 @@ def _context(pipe: redis.client.Pipeline, keys: Keys, agg: Aggregates, now: floa
         pipe.ltrim(keys.storyline_posts, 0, STORYLINE_POSTS - 1)
 
 
-def _feed(
-    pipe: redis.client.Pipeline, keys: Keys, posts: list[Enriched], floors: dict[str, float], min_score: float
-) -> int:
-    bodies: dict[str, bytes] = {}
-    ranks: dict[str, dict[str, float]] = defaultdict(dict)
-    folds: list[str] = []
-    for e in posts:
-        if e.score < min_score or not e.first or e.spam:
-            continue  # near-duplicates show as "+N similar" on the first one
-        rank = hot(e.score, e.at)
-        for name in (keys.feed, keys.feed_source(e.post.source)):
-            if rank > floors.get(name, -math.inf):
-                ranks[name][e.post.id] = rank
-                if e.post.id not in bodies:
-                    bodies[e.post.id] = e.body()
-                    folds.append(e.fold)
-    for name, members in ranks.items():
-        pipe.zadd(name, members)
-    if bodies:
-        pipe.hset(keys.bodies, mapping=bodies)
-        pipe.eval(_HSETNX_ZERO_MANY, 1, keys.similar, *folds)
-    return len(bodies)
+def _feed(pipe: redis.client.Pipeline, keys: Keys, feed: FeedWrite) -> None:
+    for name, members in feed.ranks.items():
+        pipe.zadd(_feed_key(keys, name), members)
+    if feed.bodies:
+        pipe.hset(keys.bodies, mapping=feed.bodies)
+        pipe.eval(_HSETNX_ZERO_MANY, 1, keys.similar, *feed.folds)
 
 
 def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> int:

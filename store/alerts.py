@@ -43,7 +43,6 @@ def acknowledge(r: redis.Redis, keys: Keys, alert_id: str, user: str) -> dict | 
     alert = orjson.loads(raw)
     alert.update(acked_by=user, acked_at=time.time())
     r.hset(keys.alerts, alert_id, orjson.dumps(alert))
-    r.publish(keys.changed, b"alerts")
     return alert
 
 

@@ -28,7 +28,6 @@ def save(r: redis.Redis, keys: Keys, card: dict) -> dict:
     pipe.incr(keys.cards_version)
     pipe.execute()
     card["durable"] = _fsync(r)
-    r.publish(keys.changed, b"cards")
     return card
 
 

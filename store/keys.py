@@ -58,10 +58,6 @@ class Keys:
     def seen(self, minute: int) -> str:
         return self._k(f"seen:{minute}")
 
-    def workers(self) -> str:
-        """Hash worker name -> last heartbeat JSON."""
-        return self._k("workers")
-
     # Aggregates
     def volume(self, minute: int) -> str:
         """Hash "<series>|<second>" -> count (and "<series>~s|<second>" -> sentiment sum)."""
@@ -110,10 +106,6 @@ class Keys:
         """List of compact recent relevant posts (newest first), capped at STORYLINE_POSTS."""
         return self._k("story:posts")
 
-    @property
-    def storylines(self) -> str:
-        return self._k("story:lines")
-
     # Learning from the room
     @property
     def marks(self) -> str:
@@ -141,11 +133,6 @@ class Keys:
     @property
     def trend_state(self) -> str:
         return self._k("trend:state")
-
-    @property
-    def changed(self) -> str:
-        """Pub/sub channel: something every open screen should re-read."""
-        return self._k("changed")
 
     # Strategists' work
     @property
@@ -179,6 +166,24 @@ class Keys:
 
     def cursor(self, source: str) -> str:
         return self._k(f"cursor:{source}")
+
+    # Sources: what the collectors remember between polls, reconnects and restarts (all under cursor:)
+    @property
+    def bluesky_emitted(self) -> str:
+        """Zset of Bluesky post ids emitted, scored by Jetstream time_us: a rewound cursor does not re-emit them."""
+        return self.cursor("bluesky:emitted")
+
+    def rss_validators(self, feed: str) -> str:
+        """JSON {etag, modified} of one feed's last answer (`feed` is rss.feed_id(url)), for conditional GETs."""
+        return self.cursor(f"rss:{feed}")
+
+    def rss_seen(self, feed: str) -> str:
+        """Zset of one feed's entry keys already handled, scored by when first seen."""
+        return self.cursor(f"rss:{feed}:seen")
+
+    def x_search(self, rule: str) -> str:
+        """since_id of one recent-search rule (`rule` is x.rule_hash(value))."""
+        return self.cursor(f"x:search:{rule}")
 
     # Identity: people, sessions, tokens, kiosk links, sign-in limits, audit (see docs/security.md)
     @property

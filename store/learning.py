@@ -28,7 +28,6 @@ def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str) 
     else:
         pipe.zrem(keys.feed, post["id"])
         pipe.zrem(keys.feed_source(post.get("source", "")), post["id"])
-    pipe.publish(keys.changed, b"marks")
     pipe.execute()
 
 

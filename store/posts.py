@@ -9,8 +9,8 @@ from collections.abc import Iterable
 import orjson
 import redis
 
+from model.post import Post
 from store.keys import DEAD_MAXLEN, GROUP, STREAM_MAXLEN, Keys
-from streams.post import Post
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ def write(r: redis.Redis, keys: Keys, snap: dict, version: int) -> None:
     pipe = r.pipeline(transaction=True)
     pipe.set(keys.snapshot, orjson.dumps(snap), ex=SNAPSHOT_TTL_S)
     pipe.set(keys.snapshot_version, version)
-    pipe.publish(keys.changed, b"snapshot")
     pipe.execute()
 
 

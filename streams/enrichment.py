@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import orjson
@@ -13,11 +10,11 @@ import orjson
 from analytics import relevance
 from analytics.dedupe import fold_key, is_spammy_burst
 from analytics.influence import reposted_handle
-from analytics.learning import RelevanceModel
 from analytics.matching import Matcher
 from analytics.sentiment import Sentiment
 from config.settings import EventConfig
-from streams.post import InvalidPost, Post, parse_post
+from model.enriched import Aggregates, Context, Enriched
+from model.post import InvalidPost, Post, parse_post
 
 logger = logging.getLogger(__name__)
 
@@ -29,101 +26,6 @@ TEXT_CACHE = 65_536  # distinct texts whose matches and topical relevance are re
 
 def source_series(source: str) -> str:
     return f"src:{source}"
-
-
-@dataclass
-class Context:
-    """What the batch needs to know from before it: read from Redis by the processor, passed in."""
-
-    reposted: dict[str, int] = field(default_factory=dict)  # author handle -> times reposted recently
-    mentioned: dict[str, int] = field(default_factory=dict)  # author handle -> times @-mentioned recently
-    folds: dict[str, int] = field(default_factory=dict)  # fold key -> posts with that text recently
-    folds_low: dict[str, int] = field(default_factory=dict)  # fold key -> of which by low-follower authors
-    in_feed: set[str] = field(default_factory=set)  # fold keys whose first post is in the feed
-    model: RelevanceModel | None = None
-
-
-class Enriched:
-    """A post with its enrichment. `sentiment` is computed on first use when the enricher defers it: only
-    posts in a charted sentiment series or admitted to the feed (their body carries it) pay for VADER."""
-
-    __slots__ = (
-        "_scorer",
-        "_sentiment",
-        "at",
-        "first",
-        "fold",
-        "junk",
-        "post",
-        "reasons",
-        "score",
-        "series",
-        "spam",
-        "watch_words",
-    )
-
-    def __init__(
-        self,
-        post: Post,
-        sentiment: float | None,
-        score: float,
-        reasons: list[str],
-        series: list[str],
-        watch_words: list[str],
-        at: float,
-        fold: str = "",
-        first: bool = True,
-        spam: bool = False,
-        *,
-        scorer: Callable[[str], float] | None = None,
-    ):
-        if sentiment is None and scorer is None:
-            raise ValueError("Enriched needs a sentiment or a scorer to compute it")
-        self.post, self._sentiment, self._scorer = post, sentiment, scorer
-        self.score, self.reasons, self.series, self.watch_words = score, reasons, series, watch_words
-        self.at, self.fold, self.first, self.spam = at, fold, first, spam
-        self.junk = spam  # spam-looking by its form too: its hashtags must not make anything "trend"
-
-    @property
-    def sentiment(self) -> float:
-        """VADER compound of the post's text (arrival time does not matter: computed on first use)."""
-        if self._sentiment is None:
-            self._sentiment = self._scorer(self.post.text)
-        return self._sentiment
-
-    @sentiment.setter
-    def sentiment(self, value: float) -> None:
-        self._sentiment = value
-
-    def __repr__(self) -> str:
-        return (
-            f"Enriched(post={self.post.id!r}, score={self.score!r}, series={self.series!r}, at={self.at!r}, "
-            f"fold={self.fold!r}, first={self.first!r}, spam={self.spam!r})"
-        )
-
-    def body(self) -> bytes:
-        """What the feed shows: the post plus its enrichment, as JSON."""
-        data = self.post.model_dump(mode="json", exclude_none=True)
-        data.update(
-            sentiment=self.sentiment, score=self.score, reasons=self.reasons, series=self.series, fold=self.fold
-        )
-        return orjson.dumps(data)
-
-
-@dataclass
-class Aggregates:
-    """Counter increments a batch adds; keys are (time unit, field)."""
-
-    volume: Counter = field(default_factory=Counter)  # (second, series) -> posts
-    sentiment: Counter = field(default_factory=Counter)  # (second, series) -> sum of compound
-    minutes: Counter = field(default_factory=Counter)  # (minute, series) -> posts
-    tags: Counter = field(default_factory=Counter)  # (bucket, hashtag) -> posts
-    folds: Counter = field(default_factory=Counter)  # fold key -> posts
-    folds_low: Counter = field(default_factory=Counter)  # fold key -> posts by low-follower authors
-    similar: Counter = field(default_factory=Counter)  # fold key (already in the feed) -> more similar posts
-    reposted: Counter = field(default_factory=Counter)  # handle -> reposts of it
-    mentioned: Counter = field(default_factory=Counter)  # handle -> mentions of it
-    storyline: list[bytes] = field(default_factory=list)  # compact relevant posts for storylines
 
 
 def parse_all(payloads: list[bytes | None]) -> tuple[list[Post], list[tuple[bytes, str]]]:
@@ -178,7 +80,7 @@ class Enricher:
             reposted=ctx.reposted.get(handle, 0),
             mentioned=ctx.mentioned.get(handle, 0),
             verified=post.author.verified,
-            engagement=e.likes + 2 * e.reposts + e.replies + e.quotes,
+            engagement=relevance.engagement(e.likes, e.reposts, e.replies, e.quotes),
             is_repost=post.repost_of is not None or text.startswith("RT @"),
             is_reply=post.reply_to is not None,
             hashtags=len(post.hashtags),
@@ -221,15 +123,17 @@ class Enricher:
         series = list(series)  # each post owns its list (it becomes post.matched_terms)
         handle = author.handle.lower()
         e = post.engagement
-        parts = text_parts + relevance.author_contributions(
+        parts = relevance.rules(
+            text_parts,
             author.followers,
             ctx.reposted.get(handle, 0),
             ctx.mentioned.get(handle, 0),
             author.verified,
-            e.likes + 2 * e.reposts + e.replies + e.quotes,
-        )
-        parts += relevance.form_contributions(
-            post.repost_of is not None or rt, len(post.hashtags) > 4 or spam_phrase, short
+            relevance.engagement(e.likes, e.reposts, e.replies, e.quotes),
+            post.repost_of is not None or rt,
+            len(post.hashtags),
+            spam_phrase,
+            short,
         )
         seen_before = ctx.folds.get(key, 0) + agg.folds[key]
         low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + (author.followers < LOW_FOLLOWERS)

@@ -9,17 +9,17 @@ import socket
 import threading
 import time
 
-import orjson
 import redis
 
+from analytics import feed
 from analytics.learning import RelevanceModel
 from config.settings import Settings
+from model.post import Post
 from store import aggregates
 from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
 from streams.enrichment import Enricher, lookups, parse_all
-from streams.post import Post
 from streams.sources.backoff import Backoff
 
 logger = logging.getLogger(__name__)
@@ -86,10 +86,10 @@ class Processor:
             self.r,
             self.keys,
             entry_ids=[i for i, _ in entries],
-            fresh=enriched,
+            fresh_ids=[e.post.id for e in enriched],
             agg=agg,
-            floors=floors,
-            min_score=self.thresholds.feed_min_score,
+            feed=feed.admit(enriched, floors, self.thresholds.feed_min_score),
+            last_at=max((e.at for e in enriched), default=None),
             duplicates=len(posts) - len(fresh_posts),
             dead=invalid,
             signals=self._signals(enriched),
@@ -136,7 +136,6 @@ class Processor:
                 entries = post_store.read_batch(self.r, self.keys, self.consumer, BATCH, BLOCK_MS)
                 if entries:
                     self.handle(entries)
-                self._heartbeat()
                 backoff.reset()
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 delay = backoff.next()
@@ -146,9 +145,6 @@ class Processor:
                 if "NOGROUP" not in str(exc):
                     raise
                 post_store.ensure_group(self.r, self.keys)  # the stream was deleted under us
-
-    def _heartbeat(self) -> None:
-        self.r.hset(self.keys.workers(), self.consumer, orjson.dumps({"at": time.time(), "processed": self.processed}))
 
 
 def _signal(kind: str, post: Post, what: str, at: float) -> dict:

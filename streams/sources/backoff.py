@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -85,3 +86,15 @@ def closing_on_stop(stop: threading.Event, resp, poll_s: float = 0.2):
         yield resp
     finally:
         done.set()
+
+
+def until_stopped(stop: threading.Event, attempt: Callable[[], float | None]) -> None:
+    """The loop of every source: call `attempt` until `stop` is set.
+
+    Each attempt (one connection, one poll round) returns how long to wait before the next one (a back-off
+    delay or the poll interval; the wait is cut short by `stop`), or None to end now.
+    """
+    while not stop.is_set():
+        delay = attempt()
+        if delay is None or sleep(stop, delay):
+            return

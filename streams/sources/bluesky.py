@@ -14,22 +14,20 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
 from analytics import entities
-from analytics.matching import Matcher
-from config.settings import EventConfig, Settings
+from config.settings import Settings
+from model.post import InvalidPost, Post, parse_post
 from store import health as health_store
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
-from streams.sources.backoff import Backoff, sleep
-from streams.sources.base import CONNECTED, RECONNECTING, STOPPED, Sink
+from streams.sources.backoff import Backoff, until_stopped
+from streams.sources.base import CONNECTED, RECONNECTING, Sink
+from streams.sources.terms import TermFilter
 
 logger = logging.getLogger(__name__)
 
 NAME = "bluesky"
 DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 POST = "app.bsky.feed.post"
-EMITTED = "bluesky:emitted"  # cursor-style key: zset of post ids emitted, scored by Jetstream time_us
 CLOCK_SKEW_S = 600  # a record's createdAt further than this from Jetstream's time is not trusted
-HASHTAGS_TERM = "hashtags"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,21 +104,6 @@ def normalize_event(event: dict) -> Post | None:
     )
 
 
-class TermFilter:
-    """Which of the event's series (brand, competitors, terms) or tracked hashtags a post mentions."""
-
-    def __init__(self, event: EventConfig):
-        series = [(w.name, list(w.keywords) + list(getattr(w, "handles", []))) for _, w in event.watches()]
-        self.matcher = Matcher(series)
-        self.hashtags = set(event.hashtags)
-
-    def match(self, post: Post) -> list[str]:
-        names = self.matcher.match(post.text)
-        if self.hashtags.intersection(post.hashtags):
-            names.append(HASHTAGS_TERM)
-        return names
-
-
 def subscribe_url(base: str, cursor: int | None) -> str:
     """The Jetstream URL for post commits, from `cursor` (time_us) if given."""
     parts = urlsplit(base)
@@ -150,7 +133,7 @@ class Consumer:
         self.save_every_s = save_every_s
         self.last_us: int | None = None
         self._saved_at = 0.0
-        self.emitted_key = keys.cursor(EMITTED)
+        self.emitted_key = keys.bluesky_emitted
 
     def resume_cursor(self) -> int | None:
         """A few seconds before the last event handled (here or by the previous run); None = live tail."""
@@ -210,25 +193,26 @@ def run(
     backoff_scale: float = 1.0,
 ) -> None:
     """Follow Jetstream until `stop` is set (no credentials needed; BLUESKY_JETSTREAM_URL overrides)."""
-    sink = Sink(r, keys, NAME)
-    if not settings.event.sources.bluesky.enabled:
-        sink.state(STOPPED, "disabled in the event file (sources.bluesky.enabled)")
+    sink = Sink.open(settings, r, keys, NAME)
+    if sink is None:
         return
     base = settings.get("BLUESKY_JETSTREAM_URL") or DEFAULT_URL
     consumer = Consumer(r, keys, sink, TermFilter(settings.event), rewind_s, save_every_s)
     backoff = Backoff(start=0.5, maximum=30.0, scale=backoff_scale)
-    try:
-        while not stop.is_set():
-            reason = _session(base, consumer, sink, stop, stall_s, backoff)
-            consumer.save()
-            if stop.is_set():
-                break
-            sink.state(RECONNECTING, reason)
-            if sleep(stop, backoff.next()):
-                break
-    finally:
+
+    def connection() -> float | None:
+        reason = _session(base, consumer, sink, stop, stall_s, backoff)
         consumer.save()
-        sink.state(STOPPED)
+        if stop.is_set():
+            return None
+        sink.state(RECONNECTING, reason)
+        return backoff.next()
+
+    with sink.running():
+        try:
+            until_stopped(stop, connection)
+        finally:
+            consumer.save()
 
 
 def _session(base: str, consumer: Consumer, sink: Sink, stop: threading.Event, stall_s: float, backoff: Backoff) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
@@ -16,18 +15,11 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
+from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
-from streams.sources.backoff import Backoff, closing_on_stop, sleep
-from streams.sources.base import (
-    CONNECTED,
-    FAILING,
-    NOT_CONFIGURED,
-    RECONNECTING,
-    STOPPED,
-    Sink,
-)
-from streams.sources.bluesky import TermFilter
+from streams.sources.backoff import Backoff, closing_on_stop, until_stopped
+from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
+from streams.sources.terms import TermFilter
 
 logger = logging.getLogger(__name__)
 
@@ -174,54 +166,38 @@ def streaming_base(session: requests.Session, base: str) -> str:
 # Streaming: one reader thread per timeline, one sink fed by the caller's thread
 
 
-class _Recent(OrderedDict):
-    def first_time(self, key: str, size: int = 20_000) -> bool:
-        if key in self:
-            return False
-        self[key] = None
-        if len(self) > size:
-            self.popitem(last=False)
-        return True
-
-
 def _follow(
     session: requests.Session, url: str, out: queue.Queue, stop: threading.Event, stall_s: float, scale: float
 ) -> None:
     """Read one timeline's SSE until `stop`, reconnecting with back-off; everything goes to `out`."""
     network, http = Backoff.network(scale), Backoff(start=1.0, maximum=120.0, scale=scale)
-    while not stop.is_set():
+
+    def connection() -> float | None:
         try:
             with session.get(url, stream=True, timeout=(10, stall_s)) as resp, closing_on_stop(stop, resp):
                 if resp.status_code != 200:
                     state = FAILING if resp.status_code in (401, 403) else RECONNECTING
                     out.put(("state", url, state, f"HTTP {resp.status_code}"))
-                    delay = http.next()
-                else:
-                    out.put(("state", url, CONNECTED, ""))
-                    network.reset(), http.reset()
-                    for event, data in parse_sse(resp.iter_lines(chunk_size=512)):
-                        if stop.is_set():
-                            break
-                        out.put((event, data, url))
+                    return http.next()
+                out.put(("state", url, CONNECTED, ""))
+                network.reset(), http.reset()
+                for event, data in parse_sse(resp.iter_lines(chunk_size=512)):
                     if stop.is_set():
-                        return
-                    out.put(("state", url, RECONNECTING, "stream closed by the server"))
-                    delay = network.next()
+                        break
+                    out.put((event, data, url))
+                if stop.is_set():
+                    return None
+                out.put(("state", url, RECONNECTING, "stream closed by the server"))
+                return network.next()
         except requests.RequestException as exc:
             if stop.is_set():
-                return
+                return None
             stalled = isinstance(exc, requests.ConnectionError) and "timed out" in str(exc).lower()
-            out.put(
-                (
-                    "state",
-                    url,
-                    RECONNECTING,
-                    f"stalled: no heartbeat for {stall_s:g}s" if stalled else f"network error: {type(exc).__name__}",
-                )
-            )
-            delay = network.next()
-        if sleep(stop, delay):
-            return
+            detail = f"stalled: no heartbeat for {stall_s:g}s" if stalled else f"network error: {type(exc).__name__}"
+            out.put(("state", url, RECONNECTING, detail))
+            return network.next()
+
+    until_stopped(stop, connection)
 
 
 class _Collector:
@@ -231,7 +207,7 @@ class _Collector:
         self.sink, self.terms = sink, terms
         self.states = {u: RECONNECTING for u in urls}
         self.public = {u for u in urls if u.endswith("/public")}
-        self.recent = _Recent()
+        self.recent = Recent()
 
     def take(self, item: tuple) -> None:
         kind = item[0]
@@ -274,14 +250,10 @@ def run(
     backoff_scale: float = 1.0,
 ) -> None:
     """Follow the event's hashtag timelines (and the public one if asked) until `stop` is set."""
-    sink = Sink(r, keys, NAME)
     base, token = settings.get("MASTODON_BASE_URL").rstrip("/"), settings.get("MASTODON_ACCESS_TOKEN")
     cfg = settings.event.sources.mastodon
-    if not base or not token:
-        sink.state(NOT_CONFIGURED, "set MASTODON_BASE_URL and MASTODON_ACCESS_TOKEN")
-        return
-    if not cfg.enabled:
-        sink.state(STOPPED, "disabled in the event file (sources.mastodon.enabled)")
+    sink = Sink.open(settings, r, keys, NAME, needs=("MASTODON_BASE_URL", "MASTODON_ACCESS_TOKEN"))
+    if sink is None:
         return
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {token}", "Accept": "text/event-stream"})
@@ -297,13 +269,13 @@ def run(
     for t in threads:
         t.start()
     collector = _Collector(sink, TermFilter(settings.event), urls)
-    try:
-        while not stop.is_set() or not out.empty():
-            try:
-                collector.take(out.get(timeout=0.2))
-            except queue.Empty:
-                sink.flush()
-    finally:
-        for t in threads:
-            t.join(5)
-        sink.state(STOPPED)
+    with sink.running():
+        try:
+            while not stop.is_set() or not out.empty():
+                try:
+                    collector.take(out.get(timeout=0.2))
+                except queue.Empty:
+                    sink.flush()
+        finally:
+            for t in threads:
+                t.join(5)

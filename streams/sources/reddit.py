@@ -5,25 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import deque
 from datetime import UTC, datetime
 
 import redis
 
 from analytics import entities
 from config.settings import Settings
+from model.post import MAX_TEXT, InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import MAX_TEXT, InvalidPost, Post, parse_post
-from streams.sources.backoff import Backoff, sleep
-from streams.sources.base import (
-    CONNECTED,
-    FAILING,
-    NOT_CONFIGURED,
-    RECONNECTING,
-    STOPPED,
-    Sink,
-)
-from streams.sources.bluesky import TermFilter
+from streams.sources.backoff import Backoff, until_stopped
+from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
+from streams.sources.terms import TermFilter
 
 logger = logging.getLogger(__name__)
 
@@ -80,38 +72,14 @@ def as_dict(thing) -> dict:
     return d
 
 
-class Seen:
-    """The newest fullname and the last `size` fullnames of one listing, kept across rebuilt praw streams.
-
-    praw's own memory of what it yielded dies with its generator; a stream rebuilt after an error
-    (with `continue_after_id`) would yield older items again once a poll finds nothing new.
-    """
-
-    def __init__(self, size: int = 2000):
-        self.newest: str | None = None
-        self._order: deque[str] = deque(maxlen=size)
-        self._set: set[str] = set()
-
-    def add(self, name: str) -> bool:
-        """Remember `name`; False if it was already seen."""
-        if name in self._set:
-            return False
-        if len(self._order) == self._order.maxlen:
-            self._set.discard(self._order[0])
-        self._order.append(name)
-        self._set.add(name)
-        self.newest = name
-        return True
-
-
-def _drain(stream, normalize, sink: Sink, terms: TermFilter, seen: Seen) -> int:
+def _drain(stream, normalize, sink: Sink, terms: TermFilter, seen: Recent) -> int:
     """Everything new on one praw stream (it yields None when caught up); returns how many new items came."""
     count = 0
     for thing in stream:
         if thing is None:
             break
         d = as_dict(thing)
-        if d.get("name") and not seen.add(d["name"]):
+        if d.get("name") and not seen.first_time(d["name"]):
             continue
         count += 1
         try:
@@ -159,14 +127,18 @@ def run(
     `praw_options` go to praw.Reddit as config settings (e.g. `oauth_url`/`reddit_url` for a proxy or a test
     server). Posts that arrive while Reddit is failing are fetched on reconnect (up to one listing page).
     """
-    sink = Sink(r, keys, NAME)
     client_id, secret = settings.get("REDDIT_CLIENT_ID"), settings.get("REDDIT_CLIENT_SECRET")
     cfg = settings.event.sources.reddit
-    if not client_id or not secret:
-        sink.state(NOT_CONFIGURED, "set REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET")
-        return
-    if not cfg.enabled or not cfg.subreddits:
-        sink.state(STOPPED, "enable sources.reddit and list subreddits in the event file")
+    sink = Sink.open(
+        settings,
+        r,
+        keys,
+        NAME,
+        needs=("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"),
+        enabled=cfg.enabled and bool(cfg.subreddits),
+        disabled="enable sources.reddit and list subreddits in the event file",
+    )
+    if sink is None:
         return
     import praw  # only imported when configured
     import prawcore
@@ -181,29 +153,33 @@ def run(
     subreddit = reddit.subreddit("+".join(cfg.subreddits))
     terms = TermFilter(settings.event)
     backoff = Backoff(start=5.0, maximum=300.0, scale=backoff_scale)
-    seen = {"t3": Seen(), "t1": Seen()}
-    try:
-        while not stop.is_set():
-            try:
-                submissions = _stream(subreddit.stream.submissions, seen["t3"].newest)
-                comments = _stream(subreddit.stream.comments, seen["t1"].newest)
-                while not stop.is_set():
-                    got = _drain(submissions, normalize_submission, sink, terms, seen["t3"]) + _drain(
-                        comments, normalize_comment, sink, terms, seen["t1"]
-                    )
-                    sink.health.rate_limit = dict(reddit.auth.limits)
-                    sink.state(CONNECTED, f"r/{'+'.join(cfg.subreddits)}")
-                    backoff.reset()
-                    if not got and sleep(stop, idle_s):
-                        break
-            except (
-                prawcore.exceptions.OAuthException,
-                prawcore.exceptions.Forbidden,
-                prawcore.exceptions.ResponseException,
-                prawcore.exceptions.RequestException,
-            ) as exc:
-                sink.state(FAILING if _is_refused(exc, prawcore) else RECONNECTING, f"reddit: {_describe(exc)}")
-                if sleep(stop, backoff.next()):
-                    break
-    finally:
-        sink.state(STOPPED)
+    # praw's memory of what it yielded dies with its generator; a stream rebuilt after an error (with
+    # `continue_after_id`) would yield older items again once a poll finds nothing new: ours outlives it.
+    seen = {"t3": Recent(2000), "t1": Recent(2000)}
+
+    def connection() -> float | None:
+        submissions = _stream(subreddit.stream.submissions, seen["t3"].newest)
+        comments = _stream(subreddit.stream.comments, seen["t1"].newest)
+
+        def round_() -> float:
+            got = _drain(submissions, normalize_submission, sink, terms, seen["t3"])
+            got += _drain(comments, normalize_comment, sink, terms, seen["t1"])
+            sink.health.rate_limit = dict(reddit.auth.limits)
+            sink.state(CONNECTED, f"r/{'+'.join(cfg.subreddits)}")
+            backoff.reset()
+            return 0.0 if got else idle_s
+
+        try:
+            until_stopped(stop, round_)
+            return None
+        except (
+            prawcore.exceptions.OAuthException,
+            prawcore.exceptions.Forbidden,
+            prawcore.exceptions.ResponseException,
+            prawcore.exceptions.RequestException,
+        ) as exc:
+            sink.state(FAILING if _is_refused(exc, prawcore) else RECONNECTING, f"reddit: {_describe(exc)}")
+            return backoff.next()
+
+    with sink.running():
+        until_stopped(stop, connection)

@@ -13,9 +13,9 @@ from pathlib import Path
 import orjson
 import redis
 
+from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
 from store.posts import FIELD
-from streams.post import InvalidPost, Post, parse_post
 from streams.sources.backoff import sleep
 from streams.sources.base import CONNECTED, STOPPED, Sink
 

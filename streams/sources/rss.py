@@ -17,11 +17,10 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
-from store import health as health_store
+from model.post import MAX_TEXT, InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import MAX_TEXT, InvalidPost, Post, parse_post
-from streams.sources.backoff import sleep
-from streams.sources.base import CONNECTED, NOT_CONFIGURED, RECONNECTING, STOPPED, Sink
+from streams.sources.backoff import until_stopped
+from streams.sources.base import CONNECTED, RECONNECTING, Sink
 from streams.sources.mastodon import html_to_text
 
 logger = logging.getLogger(__name__)
@@ -37,16 +36,6 @@ class FeedError(Exception):
 
 def feed_id(url: str) -> str:
     return hashlib.sha1(url.encode()).hexdigest()[:12]
-
-
-def validators_key(url: str) -> str:
-    """Cursor name holding the feed's ETag and Last-Modified (JSON)."""
-    return f"rss:{feed_id(url)}"
-
-
-def seen_key(keys: Keys, url: str) -> str:
-    """Zset of the feed's entry keys already handled, scored by when first seen."""
-    return keys.cursor(f"rss:{feed_id(url)}:seen")
 
 
 def entry_key(entry: dict) -> str:
@@ -106,7 +95,7 @@ def poll_feed(
     Entries older than `max_age_s` are remembered but not emitted: a feed's back catalogue is not news.
     """
     now = time.time() if now is None else now
-    saved = health_store.load_cursor(r, keys, validators_key(url))
+    saved = r.get(keys.rss_validators(feed_id(url)))
     validators = orjson.loads(saved) if saved else {}
     headers = {
         "User-Agent": USER_AGENT,
@@ -125,17 +114,13 @@ def poll_feed(
     if parsed.get("bozo") and not parsed.entries:
         raise FeedError(f"{url}: not a feed ({type(parsed.get('bozo_exception')).__name__})")
     emitted = _emit_new(r, keys, sink, url, parsed, now, max_age_s)
-    health_store.save_cursor(
-        r,
-        keys,
-        validators_key(url),
-        orjson.dumps({"etag": resp.headers.get("ETag"), "modified": resp.headers.get("Last-Modified")}).decode(),
-    )
+    validators = {"etag": resp.headers.get("ETag"), "modified": resp.headers.get("Last-Modified")}
+    r.set(keys.rss_validators(feed_id(url)), orjson.dumps(validators))
     return emitted
 
 
 def _emit_new(r: redis.Redis, keys: Keys, sink: Sink, url: str, parsed, now: float, max_age_s: float | None) -> int:
-    seen = seen_key(keys, url)
+    seen = keys.rss_seen(feed_id(url))
     entries = list(parsed.entries)
     ids = [entry_key(e) for e in entries]
     known = r.zmscore(seen, ids) if ids else []
@@ -163,28 +148,34 @@ def run(
     settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *, max_age_s: float | None = 6 * 3600
 ) -> None:
     """Poll `sources.rss.feeds` every `poll_seconds` until `stop` is set."""
-    sink = Sink(r, keys, NAME)
     cfg = settings.event.sources.rss
-    if not cfg.feeds:
-        sink.state(NOT_CONFIGURED, "add feed URLs under sources.rss.feeds in the event file")
-        return
-    if not cfg.enabled:
-        sink.state(STOPPED, "disabled in the event file (sources.rss.enabled)")
+    sink = Sink.open(
+        settings,
+        r,
+        keys,
+        NAME,
+        configured=bool(cfg.feeds),
+        missing="add feed URLs under sources.rss.feeds in the event file",
+    )
+    if sink is None:
         return
     session = requests.Session()
-    try:
-        while not stop.is_set():
-            failing = []
-            for url in cfg.feeds:
-                try:
-                    poll_feed(session, r, keys, sink, url, max_age_s=max_age_s)
-                except (requests.RequestException, FeedError) as exc:
-                    failing.append(str(exc) if isinstance(exc, FeedError) else f"{url}: {type(exc).__name__}")
-            if failing:
-                sink.state(RECONNECTING, f"{len(failing)} of {len(cfg.feeds)} feed(s) failing: {failing[0]}")
-            else:
-                sink.state(CONNECTED, f"{len(cfg.feeds)} feed(s), every {cfg.poll_seconds:g}s")
-            if sleep(stop, cfg.poll_seconds):
-                break
-    finally:
-        sink.state(STOPPED)
+    with sink.running():
+        until_stopped(stop, lambda: _poll_all(session, r, keys, sink, cfg.feeds, cfg.poll_seconds, max_age_s))
+
+
+def _poll_all(
+    session: requests.Session, r: redis.Redis, keys: Keys, sink: Sink, feeds: list[str], every: float, max_age_s
+) -> float:
+    """One round over every feed; a failing feed is named in the state and the others are still polled."""
+    failing = []
+    for url in feeds:
+        try:
+            poll_feed(session, r, keys, sink, url, max_age_s=max_age_s)
+        except (requests.RequestException, FeedError) as exc:
+            failing.append(str(exc) if isinstance(exc, FeedError) else f"{url}: {type(exc).__name__}")
+    if failing:
+        sink.state(RECONNECTING, f"{len(failing)} of {len(feeds)} feed(s) failing: {failing[0]}")
+    else:
+        sink.state(CONNECTED, f"{len(feeds)} feed(s), every {every:g}s")
+    return every

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from config.settings import Settings, SimulatorSource
 from store import posts as post_store
 from store.keys import Keys
 from streams.scenario import GAME_MINUTES, STEP_S, Scenario
-from streams.sources.base import CONNECTED, STOPPED, Sink
+from streams.sources.base import CONNECTED, Sink
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,6 @@ def run(
     start = time.time()
     scenario = make_scenario(settings.event.sources.simulator, start, rate, speedup)
     sink = Sink(r, keys, "simulator")
-    truth = open(truth_path, "ab") if truth_path else None  # noqa: SIM115 - closed in finally
-    if truth:
-        truth.write(
-            orjson.dumps({"kind": "start", "wall": start, "blackout_at": start + (scenario.blackout_offsets() or 0)})
-            + b"\n"
-        )
     sink.health.extra["clock"] = {
         "start_wall": start,
         "start_minute": scenario.start_minute,
@@ -63,9 +58,13 @@ def run(
         "loop": scenario.loop,
         "game_minutes": GAME_MINUTES,
     }
-    sink.state(CONNECTED, "simulated event")
-    step = 0
-    try:
+    truth_file = open(truth_path, "ab") if truth_path else nullcontext()  # noqa: SIM115 - closed by the with
+    with sink.running("simulator stopped"), truth_file as truth:
+        if truth:
+            blackout_at = start + (scenario.blackout_offsets() or 0)
+            truth.write(orjson.dumps({"kind": "start", "wall": start, "blackout_at": blackout_at}) + b"\n")
+        sink.state(CONNECTED, "simulated event")
+        step = 0
         while not stop.is_set() and (duration_s is None or step * STEP_S < duration_s):
             due = start + (step + 1) * STEP_S
             if (wait := due - time.time()) > 0:
@@ -80,7 +79,3 @@ def run(
             sink.flush()
             if truth:
                 truth.write(b"".join(orjson.dumps(asdict(t)) + b"\n" for _, t in batch))
-    finally:
-        sink.state(STOPPED, "simulator stopped")
-        if truth:
-            truth.close()

@@ -6,7 +6,6 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 
 import orjson
@@ -16,18 +15,11 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from config.settings import Settings, redact
-from store import health as health_store
+from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
-from streams.post import InvalidPost, Post, parse_post
-from streams.sources.backoff import Backoff, closing_on_stop, sleep
-from streams.sources.base import (
-    CONNECTED,
-    FAILING,
-    NOT_CONFIGURED,
-    RECONNECTING,
-    STOPPED,
-    Sink,
-)
+from streams.sources.backoff import Backoff, closing_on_stop, sleep, until_stopped
+from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
+from streams.sources.terms import HASHTAGS_TERM
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +27,6 @@ NAME = "x"
 DEFAULT_BASE = "https://api.x.com"
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy 4.17 hard-codes this host; the adapter below redirects it
 MAX_RULE_CHARS = 512  # X's rule length limit on the self-serve tiers
-HASHTAGS_TAG = "hashtags"
 
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "entities.mentions.username"]
 TWEET_FIELDS = [
@@ -130,7 +121,7 @@ def rules_for(event) -> list[tuple[str, str]]:
     for _, watch in event.watches():
         groups.append((watch.name, list(watch.keywords) + list(getattr(watch, "handles", []))))
     if event.hashtags:
-        groups.append((HASHTAGS_TAG, [f"#{h}" for h in event.hashtags]))
+        groups.append((HASHTAGS_TERM, [f"#{h}" for h in event.hashtags]))
     rules: list[tuple[str, str]] = []
     for tag, keywords in groups:
         value = ""
@@ -244,29 +235,27 @@ class FilteredStream(tweepy.StreamingClient):
         self.session.headers["User-Agent"] = self.user_agent
         network, http, limited = Backoff.network(self.scale), Backoff.http(self.scale), Backoff.rate_limited(self.scale)
         self.running = True
-        while not self.stop.is_set():
-            try:
-                with (
-                    self.session.request(method, url, params=params, stream=True, timeout=(10, self.stall_s)) as resp,
-                    closing_on_stop(self.stop, resp),
-                ):
-                    if resp.status_code == 200:
-                        network.reset(), http.reset(), limited.reset()
-                        self.sink.state(CONNECTED, "filtered stream")
-                        reason = self._consume(resp)
-                        delay = 0.0 if reason.startswith("operational") else network.next()
-                        self._lost(reason)
-                    else:
-                        delay = self._http_error(resp, http, limited)
-            except requests.RequestException as exc:
-                stalled = not isinstance(exc, requests.ConnectTimeout) and "timed out" in str(exc).lower()
-                self._lost(
-                    f"stalled: nothing for {self.stall_s:g}s" if stalled else f"network error: {type(exc).__name__}"
-                )
-                delay = network.next()
-            if sleep(self.stop, delay):
-                break
+        until_stopped(self.stop, lambda: self._connection(method, url, params, network, http, limited))
         self.running = False
+
+    def _connection(self, method, url, params, network: Backoff, http: Backoff, limited: Backoff) -> float:
+        """One connection to the stream, read until it ends; returns the wait before the next one."""
+        try:
+            with (
+                self.session.request(method, url, params=params, stream=True, timeout=(10, self.stall_s)) as resp,
+                closing_on_stop(self.stop, resp),
+            ):
+                if resp.status_code != 200:
+                    return self._http_error(resp, http, limited)
+                network.reset(), http.reset(), limited.reset()
+                self.sink.state(CONNECTED, "filtered stream")
+                reason = self._consume(resp)
+                self._lost(reason)
+                return 0.0 if reason.startswith("operational") else network.next()
+        except requests.RequestException as exc:
+            stalled = not isinstance(exc, requests.ConnectTimeout) and "timed out" in str(exc).lower()
+            self._lost(f"stalled: nothing for {self.stall_s:g}s" if stalled else f"network error: {type(exc).__name__}")
+            return network.next()
 
     def _lost(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -343,34 +332,20 @@ def _stream(settings: Settings, sink: Sink, stop: threading.Event, base: str, st
 # Recent-search polling (sources.x.mode == "search")
 
 
-class _Recent(OrderedDict):
-    """The last `size` ids emitted, so a post matching two queries is emitted once."""
-
-    def __init__(self, size: int = 20_000):
-        super().__init__()
-        self.size = size
-
-    def first_time(self, key: str) -> bool:
-        if key in self:
-            return False
-        self[key] = None
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return True
-
-
-def search_cursor_name(value: str) -> str:
-    return "x:search:" + hashlib.sha1(value.encode()).hexdigest()[:12]
+def rule_hash(value: str) -> str:
+    """A recent-search rule's short name in its cursor key (`keys.x_search`)."""
+    return hashlib.sha1(value.encode()).hexdigest()[:12]
 
 
 def _search_once(
-    client: tweepy.Client, r: redis.Redis, keys: Keys, sink: Sink, recent: _Recent, value: str, tag: str
+    client: tweepy.Client, r: redis.Redis, keys: Keys, sink: Sink, recent: Recent, value: str, tag: str
 ) -> dict | None:
     """One recent-search request for one rule; emits new posts, saves since_id; returns rate limits."""
-    since_id = health_store.load_cursor(r, keys, search_cursor_name(value))
+    cursor = keys.x_search(rule_hash(value))
+    since_id = r.get(cursor)
     resp = client.search_recent_tweets(
         value,
-        since_id=since_id,
+        since_id=since_id.decode() if since_id else None,
         max_results=100,
         expansions=EXPANSIONS,
         tweet_fields=TWEET_FIELDS,
@@ -390,7 +365,7 @@ def _search_once(
     sink.emit(posts)
     newest = (body.get("meta") or {}).get("newest_id")
     if newest:
-        health_store.save_cursor(r, keys, search_cursor_name(value), newest)
+        r.set(cursor, newest)
     return rate_limit(resp.headers)
 
 
@@ -406,8 +381,9 @@ def _poll(
     client = tweepy.Client(settings.get("X_BEARER_TOKEN"), return_type=requests.Response)
     redirect(client.session, base)
     every = settings.event.sources.x.poll_seconds * scale
-    rules, recent, http, network = rules_for(settings.event), _Recent(), Backoff.http(scale), Backoff.network(scale)
-    while not stop.is_set():
+    rules, recent, http, network = rules_for(settings.event), Recent(), Backoff.http(scale), Backoff.network(scale)
+
+    def round_() -> float:
         delay = every
         try:
             for value, tag in rules:
@@ -429,8 +405,9 @@ def _poll(
             sink.state(RECONNECTING, f"network error: {type(exc).__name__}")
             delay = network.next()
         sink.flush(force=True)
-        if sleep(stop, delay):
-            return
+        return delay
+
+    until_stopped(stop, round_)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,20 +423,13 @@ def run(
     backoff_scale: float = 1.0,
 ) -> None:
     """Stream (or poll) X until `stop` is set. Without X_BEARER_TOKEN: NOT_CONFIGURED and return."""
-    sink = Sink(r, keys, NAME)
-    cfg = settings.event.sources.x
-    if not settings.get("X_BEARER_TOKEN"):
-        sink.state(NOT_CONFIGURED, "set X_BEARER_TOKEN")
-        return
-    if not cfg.enabled:
-        sink.state(STOPPED, "disabled in the event file (sources.x.enabled)")
+    sink = Sink.open(settings, r, keys, NAME, needs=("X_BEARER_TOKEN",))
+    if sink is None:
         return
     _guard_tweepy_logs(settings)
     base = settings.get("X_API_BASE_URL") or DEFAULT_BASE
-    try:
-        if cfg.mode == "search":
+    with sink.running():
+        if settings.event.sources.x.mode == "search":
             _poll(settings, r, keys, sink, stop, base, backoff_scale)
         else:
             _stream(settings, sink, stop, base, stall_s, backoff_scale)
-    finally:
-        sink.state(STOPPED)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import nab
+from analytics import evaluation
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "nab"
 WINDOWS = [(100.0, 200.0), (500.0, 600.0)]
@@ -23,7 +23,7 @@ WINDOWS = [(100.0, 200.0), (500.0, 600.0)]
     ],
 )
 def test_windows_are_hit_missed_and_alerts_outside_are_false(alerts, hits, misses, false_alarms):
-    score = nab.score_alerts(alerts, WINDOWS)
+    score = evaluation.score_alerts(alerts, WINDOWS)
     assert (score.hits, score.misses, score.false_alarms, score.alerts) == (
         hits,
         misses,
@@ -33,22 +33,22 @@ def test_windows_are_hit_missed_and_alerts_outside_are_false(alerts, hits, misse
 
 
 def test_totals_add_up():
-    a = nab.score_alerts([150.0], WINDOWS, series="a")
-    b = nab.score_alerts([300.0, 550.0], WINDOWS, series="b")
-    total = nab.total([a, b])
+    a = evaluation.score_alerts([150.0], WINDOWS, series="a")
+    b = evaluation.score_alerts([300.0, 550.0], WINDOWS, series="b")
+    total = evaluation.total([a, b])
     assert (total.windows, total.hits, total.misses, total.false_alarms) == (4, 2, 2, 1)
 
 
 @pytest.fixture(scope="module")
-def scores() -> dict[str, nab.Score]:
+def scores() -> dict[str, evaluation.Score]:
     if not DATA_DIR.is_dir():
         pytest.fail(f"NAB data not found at {DATA_DIR}; the tests expect /work/shared/data/nab")
-    return {method: nab.score_dataset(DATA_DIR, method=method)[-1] for method in ("ewz", "mean3sigma")}
+    return {method: evaluation.score_dataset(DATA_DIR, method=method)[-1] for method in ("ewz", "mean3sigma")}
 
 
 def test_windows_file_covers_the_five_twitter_series():
-    windows = nab.load_windows(DATA_DIR)
-    names = {path.name for path in nab.twitter_files(DATA_DIR)}
+    windows = evaluation.load_windows(DATA_DIR)
+    names = {path.name for path in evaluation.twitter_files(DATA_DIR)}
     assert len(names) == 5 and names <= set(windows)
     assert all(start < end for spans in windows.values() for start, end in spans)
 
@@ -66,6 +66,6 @@ def test_default_detector_hits_as_many_windows_as_the_baseline_with_fewer_false_
 
 
 def test_score_table_names_every_series():
-    table = nab.format_table(nab.score_dataset(DATA_DIR))
+    table = evaluation.format_table(evaluation.score_dataset(DATA_DIR))
     for name in ("AAPL", "AMZN", "CRM", "CVS", "FB", "TOTAL"):
         assert name in table

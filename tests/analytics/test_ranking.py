@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from analytics.ranking import dcg, ndcg_at_k
+from analytics.evaluation import dcg, ndcg_at_k
 
 
 @pytest.mark.parametrize(

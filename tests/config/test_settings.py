@@ -57,3 +57,40 @@ def test_redact_hides_secrets_and_a_url_password_on_its_own():
     line = "connect redis://:s3cretpass@127.0.0.1:6379/0 with s3cretpass and Bearer AAAAtoken"
     clean = redact(line, settings)
     assert "s3cretpass" not in clean and "AAAAtoken" not in clean and "127.0.0.1" not in clean
+
+
+def event_with_hook_env(tmp_path, name: str):
+    text = (ROOT / "config" / "superbowl.yaml").read_text()
+    path = tmp_path / "event.yaml"
+    path.write_text(text.replace("webhook_url_env: WARROOM_ALERT_WEBHOOK_URL", f"webhook_url_env: {name}"))
+    return path
+
+
+def test_the_event_file_names_its_own_webhook_variable(tmp_path):
+    url = "https://hooks.example.com/services/T1/B2/s3cret"
+    settings = load_settings({"WARROOM_EVENT": str(event_with_hook_env(tmp_path, "ROOM_HOOK")), "ROOM_HOOK": url})
+    assert settings.alert_webhook == ("ROOM_HOOK", url)
+    assert "s3cret" not in redact(f"posting to {url}", settings), "the custom variable is a secret too"
+
+
+def test_the_default_webhook_variable_still_works_when_the_event_names_another(tmp_path):
+    url = "https://hooks.example.com/services/T1/B2/other"
+    env = {"WARROOM_EVENT": str(event_with_hook_env(tmp_path, "ROOM_HOOK")), "WARROOM_ALERT_WEBHOOK_URL": url}
+    assert load_settings(env).alert_webhook_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hooks.slack.com/services/T/B/X",
+        "ftp://hooks.example.com/x",
+        "https:///path-only",
+        "https://host:port/x",
+        "http://a b/c",
+    ],
+)
+def test_a_malformed_webhook_url_stops_loading_with_one_line_naming_the_variable(url):
+    with pytest.raises(ConfigError) as err:
+        load_settings({"WARROOM_ALERT_WEBHOOK_URL": url})
+    message = str(err.value)
+    assert "WARROOM_ALERT_WEBHOOK_URL" in message and url not in message and "\n" not in message

@@ -1,4 +1,4 @@
-"""Pure render functions and thin-callback helpers, called directly: charts, feed, status, framing, the response cache."""
+"""Pure render functions, called directly: charts, feed, status, and the screen response cache."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import orjson
 import pytest
 from dash import html
 
-from app import response_cache
-from callbacks.framing import new_card, transition
 from callbacks.response_cache import ResponseCache
 from layouts import ids
 from layouts.feed import feed_item, trending_rows
 from layouts.status import freshness
 from layouts.volume import volume_figure
+from web.services import screen_cache
 
 T0 = 1_770_000_000  # a whole second, epoch
 
@@ -194,53 +193,6 @@ def test_freshness_is_stale_with_a_banner_past_stale_after(data_age, stale, bann
     assert out["banner"].startswith(banner) if banner else out["banner"] == ""
 
 
-# Framing -------------------------------------------------------------------------------------------------
-FORM = {
-    "title": "Dunk in the dark",
-    "summary": "We answer with a cookie.",
-    "kind": "opportunity",
-    "priority": "P1",
-    "owner": "Sam",
-    "status": "new",
-    "context": {"storyline": "blackout · oreo", "post_ids": ["x:1"], "moment": T0},
-}
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("title", "   ", "a title is needed"),
-        ("title", None, "a title is needed"),
-        ("kind", "rumour", "type must be one of"),
-        ("priority", "P9", "priority must be P1, P2 or P3"),
-        ("status", "live", "status must be one of"),
-    ],
-)
-def test_new_card_names_the_bad_field(field, value, message):
-    with pytest.raises(ValueError, match=message):
-        new_card(**(FORM | {field: value}))
-
-
-def test_new_card_keeps_the_storyline_context():
-    card = new_card(**FORM)
-    assert card["storyline"] == "blackout · oreo" and card["post_ids"] == ["x:1"] and card["moment"] == T0
-    assert card["title"] == "Dunk in the dark" and card["owner"] == "Sam"
-
-
-def test_approval_is_refused_while_the_summary_breaks_a_guardrail():
-    card = {"id": "c1", "title": "Lights out", "summary": "We GUARANTEE a cookie for everyone", "status": "in review"}
-    moved, message = transition(card, "approved", ["guarantee", "politics"])
-    assert moved["status"] == "in review" and "guarantee" in message and moved["note"] == message
-    clean = {**card, "summary": "A cookie for everyone in the dark"}
-    moved, message = transition(clean, "approved", ["guarantee", "politics"])
-    assert moved["status"] == "approved" and moved["note"] == ""
-
-
-def test_transition_follows_the_flow():
-    card, message = transition({"title": "t", "status": "new"}, "posted", [])
-    assert card["status"] == "new" and "cannot go from new to posted" in message
-
-
 # Response cache ------------------------------------------------------------------------------------------
 def request(tick: int, seen: int, cards_seen: int = 2, source: str = "all") -> bytes:
     """The screen callback's request body, as Dash's renderer sends it."""
@@ -266,7 +218,7 @@ def current():
 def cache(current) -> ResponseCache:
     """The app's own cache set-up (its canonical rules), over a snapshot reader that returns `current`."""
     reader = SimpleNamespace(get=lambda: (current["version"], {"cards_version": current["cards_version"]}))
-    return response_cache(SimpleNamespace(snapshots=reader))
+    return screen_cache(reader)
 
 
 def test_identical_questions_share_one_answer(cache):

@@ -9,6 +9,7 @@ from pathlib import Path
 from store import health as health_store
 from store import posts as post_store
 from streams.sources import bluesky
+from streams.sources.terms import TermFilter
 from tests.sources.servers import (
     JetstreamServer,
     health,
@@ -57,7 +58,7 @@ def test_facets_quotes_and_untrusted_dates(make_settings):
 
 
 def test_term_filter_uses_brand_terms_and_hashtags(make_settings):
-    terms = bluesky.TermFilter(make_settings().event)
+    terms = TermFilter(make_settings().event)
     ours = load(OURS)
     assert terms.match(bluesky.normalize_event(ours[0])) == ["Blackout", "hashtags"]
     assert terms.match(bluesky.normalize_event(ours[1])) == []

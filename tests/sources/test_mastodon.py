@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from model.post import InvalidPost
 from store import posts as post_store
-from streams.post import InvalidPost
 from streams.sources import mastodon
 from tests.sources.servers import (
     MastodonServer,

@@ -12,9 +12,9 @@ from pathlib import Path
 import orjson
 import yaml
 
+from model.post import Author, Post
 from store import posts as post_store
 from store.keys import Keys
-from streams.post import Author, Post
 from tests.sources.servers import stream_posts
 
 ROOT = Path(__file__).resolve().parents[2]

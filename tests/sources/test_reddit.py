@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.post import InvalidPost
+from model.post import InvalidPost
 from streams.sources import reddit
 from tests.sources.servers import health
 

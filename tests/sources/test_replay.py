@@ -6,8 +6,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from model.post import Author, Post
 from store import posts as post_store
-from streams.post import Author, Post
 from streams.sources.replay import record, replay
 from tests.sources.servers import stream_posts, wait_for
 

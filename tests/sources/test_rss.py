@@ -49,7 +49,7 @@ def test_seen_entries_survive_a_lost_etag(r, keys):
     with FeedServer(feeds()) as server:
         url, sink, session = server.url + "/atom.xml", Sink(r, keys, "rss"), requests.Session()
         assert rss.poll_feed(session, r, keys, sink, url, now=GAME_NIGHT) == 1
-        r.delete(keys.cursor(rss.validators_key(url)))  # the server will send the whole feed again
+        r.delete(keys.rss_validators(rss.feed_id(url)))  # the server will send the whole feed again
         assert rss.poll_feed(session, r, keys, sink, url, now=GAME_NIGHT) == 0
     post = stream_posts(r, keys)[0]
     assert post["author"]["handle"] == "Ad Watch Staff" and post["text"].startswith("Cookie brand tweets")

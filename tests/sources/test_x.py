@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from model.post import InvalidPost
 from store import posts as post_store
-from streams.post import InvalidPost
 from streams.sources import x
 from tests.sources.servers import (
     XServer,

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from model.post import Author, InvalidPost, Post, parse_post
 from store import posts as post_store
-from streams.post import Author, InvalidPost, Post, parse_post
 
 
 def make_post(i: int, **kw) -> Post:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from config.settings import ScheduleItem, Settings, load_settings
+from config.settings import ROOT, ScheduleItem, Settings, load_settings
 from store import alerts as alert_store
 from store import posts as post_store
 from streams.aggregator import Aggregator
@@ -140,9 +140,16 @@ class Hook:
         self.server.server_close()
 
 
-def test_alert_is_delivered_to_the_webhook(r, keys):
+@pytest.mark.parametrize("hook_env", ["WARROOM_ALERT_WEBHOOK_URL", "ROOM_HOOK"], ids=["default", "event-file-named"])
+def test_alert_is_delivered_to_the_webhook(r, keys, tmp_path, hook_env):
+    event = tmp_path / "event.yaml"  # `alerts.webhook_url_env` names the variable that holds the URL
+    event.write_text(
+        (ROOT / "config" / "superbowl.yaml")
+        .read_text()
+        .replace("webhook_url_env: WARROOM_ALERT_WEBHOOK_URL", f"webhook_url_env: {hook_env}")
+    )
     with Hook() as hook:
-        settings = load_settings({"WARROOM_ALERT_WEBHOOK_URL": hook.url})
+        settings = load_settings({"WARROOM_EVENT": str(event), hook_env: hook.url})
         now = time.time()
         process(r, keys, settings, burst("a", now - 5, settings), now)
         agg = Aggregator(settings, r, keys)

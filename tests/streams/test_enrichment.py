@@ -9,8 +9,9 @@ from analytics.dedupe import fold_key
 from analytics.sentiment import Sentiment
 from bench.pipeline_bench import scenario_posts
 from config.settings import load_settings
-from streams.enrichment import Context, Enriched, Enricher, parse_all
-from streams.post import Author, Engagement, Post
+from model.enriched import Context, Enriched
+from model.post import Author, Engagement, Post
+from streams.enrichment import Enricher, parse_all
 
 
 @pytest.fixture(scope="module")

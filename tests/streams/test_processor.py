@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from config.settings import load_settings
+from model.post import Author, Engagement, Post
 from store import aggregates
 from store import posts as post_store
-from streams.post import Author, Engagement, Post
 from streams.processor import Processor
 
 

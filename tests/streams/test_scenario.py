@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from streams.post import parse_post
+from model.post import parse_post
 from streams.scenario import STEP_S, Scenario
 
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from streams.post import Post, parse_post
+from model.post import Post, parse_post
 
 
 def test_payload_is_normalised():

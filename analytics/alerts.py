@@ -1,43 +1,73 @@
-"""The aggregator's alert engine: spike/dip detectors per volume series, sentiment drops, per-post signals.
+"""Alerts: the rules (one alert per cool-down per kind and subject) and the engine that runs the spike/dip
+detectors per volume series, the sentiment drops and the per-post signals.
 
-No I/O: the aggregator passes in the per-second window it already read and stores what comes out.
+No I/O: the aggregator passes in the per-second window it already read and stores what comes out
+(store/alerts.py is the Redis side).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import UTC
+from dataclasses import dataclass, field
 
-from analytics.alerting import AlertBook
-from analytics.numbers import humanize
-from analytics.sentiment_shift import SentimentDrop
+from analytics.numbers import compact
+from analytics.sentiment_shift import SENTIMENT_BIN_S, SentimentDrop, bin_totals
 from analytics.spikes import SpikeDetector
 from config.settings import EventConfig
 
 logger = logging.getLogger(__name__)
 
-SENTIMENT_BIN_S = 30
 SETTLE_S = 1  # the newest second may still be filling when a tick reads it
+SEVERITY = {"watch_word": "critical", "influencer": "medium", "spike": "high", "dip": "high", "sentiment_drop": "high"}
+LOUD = {"critical", "high"}  # these toast and flash on every screen; the rest wait in the list
 
 
-def schedule_windows(event: EventConfig, clock: dict | None) -> list[tuple[float, float]]:
-    """Expected-surge windows as wall-clock (start, end): `at` items directly, game minutes via the simulator's clock."""
-    out = []
-    for item in event.schedule:
-        if not item.expect_surge:
-            continue
-        if item.at is not None:
-            at = item.at if item.at.tzinfo else item.at.replace(tzinfo=UTC)  # naive times are UTC
-            start = at.timestamp()
-            out.append((start, start + item.minutes * 60))
-        elif clock:
-            per_minute = 60.0 / clock["speedup"]
-            cycle = clock["game_minutes"] * per_minute if clock.get("loop") else None
-            start = clock["start_wall"] + (item.minute - clock["start_minute"]) * per_minute
-            for k in range(-1, 3) if cycle else (0,):
-                s = start + (k * cycle if cycle else 0)
-                out.append((s, s + item.minutes * per_minute))
-    return out
+@dataclass
+class AlertBook:
+    """Remembers when each (kind, subject) last alerted so one burst is one alert."""
+
+    cooldown_s: float
+    last: dict[str, float] = field(default_factory=dict)
+
+    def consider(
+        self,
+        kind: str,
+        subject: str,
+        title: str,
+        at: float,
+        *,
+        detail: str = "",
+        post_id: str | None = None,
+        moment: float | None = None,
+        score: float | None = None,
+    ) -> dict | None:
+        key = f"{kind}:{subject.lower()}"
+        if at - self.last.get(key, float("-inf")) < self.cooldown_s:
+            return None
+        self.last[key] = at
+        return {
+            "id": hashlib.sha1(f"{key}:{at}".encode()).hexdigest()[:12],
+            "kind": kind,
+            "subject": subject,
+            "severity": SEVERITY.get(kind, "medium"),
+            "title": title,
+            "detail": detail,
+            "at": at,
+            "moment": moment if moment is not None else at,
+            "post_id": post_id,
+            "score": score,
+        }
+
+    def from_signal(self, sig: dict, brand: str) -> dict | None:
+        if sig["kind"] == "watch_word":
+            title = f"Watch-word '{sig['what']}' with {brand}"
+        else:
+            title = f"@{sig['handle']} ({sig['followers']:,} followers) mentions {brand}"
+        return self.consider(sig["kind"], sig["what"], title, sig["at"], detail=sig["text"], post_id=sig["post_id"])
+
+    def prune(self, now: float) -> None:
+        self.last = {k: t for k, t in self.last.items() if now - t < self.cooldown_s}
 
 
 class AlertEngine:
@@ -61,6 +91,7 @@ class AlertEngine:
         self.next_mood_bin: float | None = None
 
     def set_schedule(self, windows: list[tuple[float, float]]) -> None:
+        """Expected-surge windows (EventClock.surge_windows): no spike alert inside them."""
         for det in self.spikes.values():
             det.schedule = windows
 
@@ -82,7 +113,7 @@ class AlertEngine:
 
     def _volume_alert(self, name: str, a) -> dict | None:
         verb = "Spike" if a.kind == "spike" else "Dip"
-        title = f"{verb}: {name} at {humanize(a.value)}/s (expected {a.expected:.1f}/s)"
+        title = f"{verb}: {name} at {compact(int(a.value))}/s (expected {a.expected:.1f}/s)"  # whole posts/s
         return self.book.consider(
             a.kind,
             name,
@@ -100,9 +131,7 @@ class AlertEngine:
         b = start
         while b + SENTIMENT_BIN_S <= settled:
             for name, det in self.moods.items():
-                counts, sums = window.get(name, {}), window.get(f"{name}~s", {})
-                secs = range(int(b), int(b + SENTIMENT_BIN_S))
-                n, total = sum(counts.get(s, 0) for s in secs), sum(sums.get(s, 0.0) for s in secs)
+                n, total = bin_totals(window.get(name, {}), window.get(f"{name}~s", {}), int(b))
                 if (d := det.step(b + SENTIMENT_BIN_S, int(n), total)) and (
                     alert := self.book.consider(
                         "sentiment_drop",

@@ -1,9 +1,10 @@
-"""Scoring spike detectors against NAB anomaly windows: hits, misses and false alarms per series."""
+"""How good the analytics are: ranking quality (NDCG@k) and spike detectors scored against NAB anomaly windows."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,6 +14,23 @@ from analytics.spikes import Window, detect_series, parse_timestamp, read_csv
 logger = logging.getLogger(__name__)
 
 TWITTER_GLOB = "Twitter_volume_*.csv"
+
+
+# Ranking: DCG and NDCG@k of a ranked list of graded relevance judgements ---------------------------------------
+
+
+def dcg(grades: Sequence[float], k: int = 20) -> float:
+    """Discounted cumulative gain of the first k grades, exponential gain (2^g - 1) / log2(rank + 1)."""
+    return sum((2.0**g - 1.0) / math.log2(rank + 2) for rank, g in enumerate(grades[:k]))
+
+
+def ndcg_at_k(ranked_grades: Sequence[float], all_grades: Sequence[float], k: int = 20) -> float:
+    """DCG of the ranking over the DCG of the best possible ranking of `all_grades`; 0.0 if nothing is relevant."""
+    ideal = dcg(sorted(all_grades, reverse=True), k)
+    return dcg(ranked_grades, k) / ideal if ideal > 0 else 0.0
+
+
+# Detection: hits, misses and false alarms per NAB series -------------------------------------------------------
 
 
 @dataclass(frozen=True)

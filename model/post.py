@@ -70,7 +70,10 @@ class Post(BaseModel):
         # One Python call per post instead of one per field (this runs for every post the pipeline reads).
         d = self.__dict__
         at = d["created_at"]
-        d["created_at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        try:
+            d["created_at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise ValueError("created_at is out of range once converted to UTC") from None
         url = d["url"]
         if url is not None and not _SAFE_URL.match(url):
             d["url"] = None  # a javascript: or data: link must never become clickable on a screen

@@ -1,0 +1,191 @@
+"""One aggregator tick as a pure function: the tick's inputs (read from the store) and `now` in, the snapshot
+and what must be written back out. No Redis here; streams/aggregator.py reads, calls `build`, and writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from analytics.alerts import AlertEngine
+from analytics.learning import RelevanceModel
+from analytics.sentiment_shift import SENTIMENT_BIN_S, bin_totals
+from analytics.storylines import storylines
+from analytics.trends import TrendDetector
+from config.settings import EventConfig
+from model.clock import EventClock
+from streams.enrichment import ALL
+
+logger = logging.getLogger(__name__)
+
+ALERTS_SHOWN = 30
+TRENDS_SHOWN = 10
+# Below this a term is within its own normal noise: listing it would put busy tags on top by volume.
+TREND_MIN_Z = 2.0
+STORYLINE_EVERY_S = 30.0
+STORYLINE_WINDOW_S = 600.0
+RATE_OVER_S = 10  # the pipeline's posts/s is the mean over the last seconds
+
+
+@dataclass
+class TickInputs:
+    """Everything one snapshot is built from, read from the store in one step (`Aggregator.read`)."""
+
+    start: int  # first second of the chart window
+    end: int  # last second (the current one)
+    window: dict[str, dict[int, float]]  # "<series>" / "<series>~s" -> second -> posts / sentiment sum
+    stats: dict  # pipeline counters and last_at
+    lag: dict  # consumer-group lag and pending
+    sources: dict[str, dict]  # source name -> health row
+    tag_counts: dict[int, dict[str, int]]  # trend bucket -> hashtag -> posts (the previous and current bucket)
+    feed: list[dict]
+    feed_by_source: dict[str, list[dict]]
+    signals: list[dict]  # per-post alert signals since the last tick
+    signal_cursor: str  # the stream id of the last of them
+    alerts: list[dict]  # the most recent stored alerts, with acknowledgements, before this tick's
+    marks: list[dict] = field(default_factory=list)  # relevance marks not yet learned: posts ...
+    labels: list[int] = field(default_factory=list)  # ... and their labels
+    marks_cursor: str = "0-0"  # the stream id of the last mark read
+    story_posts: list[dict] | None = None  # storyline material, read only when storylines are due
+    cards_version: int = 0
+
+
+@dataclass
+class TickState:
+    """What the aggregator carries from tick to tick: the stateful analytics `build` updates."""
+
+    trends: TrendDetector
+    alerts: AlertEngine
+    model: RelevanceModel
+    storylines: list[dict] = field(default_factory=list)
+    storylines_at: float = 0.0
+
+    def storylines_due(self, now: float) -> bool:
+        return now - self.storylines_at >= STORYLINE_EVERY_S
+
+
+@dataclass
+class Built:
+    """A built tick: the snapshot (without its version) and what changed that the store must keep."""
+
+    snap: dict
+    new_alerts: list[dict]
+    alerts_changed: bool  # signals were read or alerts raised: save the cursor and cool-downs
+    learned: int  # marks folded into the model (0: nothing to save)
+
+
+def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) -> Built:
+    """The snapshot for `now` from `inputs`, stepping the trend detector, the alert engine and the model."""
+    series = [(kind, w.name) for kind, w in event.watches()]
+    clock = EventClock.build(event, inputs.sources.get("simulator"))
+    new = _raise_alerts(state.alerts, clock, inputs, now)
+    learned = _learn(state.model, inputs)
+    snap = {
+        "built_at": now,
+        "event": {"id": event.id, "name": event.name, "brand": event.brand.name},
+        "volume": volume(series, inputs.window, inputs.start, inputs.end),
+        "sentiment": sentiment(series, inputs.window, inputs.start, inputs.end),
+        "trending": _trending(state.trends, inputs.tag_counts, now),
+        "feed": inputs.feed,
+        "feed_by_source": inputs.feed_by_source,
+        "alerts": latest_alerts(inputs.alerts, new),
+        "storylines": _storylines(state, inputs.story_posts, now),
+        "learning": {"marks": state.model.marks, "ready": state.model.ready},
+        "cards_version": inputs.cards_version,
+        "pipeline": pipeline(inputs.stats, inputs.lag, inputs.window, inputs.end, now),
+        "sources": inputs.sources,
+        "gaps": [g for h in inputs.sources.values() for g in h.get("gaps", []) if (g[1] or now) >= inputs.start],
+        "clock": clock.as_dict(),
+    }
+    return Built(snap, new, bool(new or inputs.signals), learned)
+
+
+def volume(series: list[tuple[str, str]], window: dict, start: int, end: int) -> dict:
+    """Posts per second for every watch and in all."""
+    t = list(range(start, end + 1))
+    out = {name: [int(window.get(name, {}).get(s, 0)) for s in t] for _, name in series}
+    out[ALL] = [int(window.get(ALL, {}).get(s, 0)) for s in t]
+    return {"t": t, "series": out, "kinds": dict((n, k) for k, n in series) | {ALL: "all"}}
+
+
+def sentiment(series: list[tuple[str, str]], window: dict, start: int, end: int) -> dict:
+    """Mean VADER compound per bin for the brand and each competitor (None where too few posts)."""
+    bins = list(range(start - start % SENTIMENT_BIN_S, end + 1, SENTIMENT_BIN_S))
+    out = {}
+    for kind, name in series:
+        if kind == "term":
+            continue
+        counts, sums = window.get(name, {}), window.get(f"{name}~s", {})
+        means = []
+        for b in bins:
+            n, total = bin_totals(counts, sums, b)
+            means.append(round(total / n, 3) if n >= 3 else None)
+        out[name] = means
+    return {"t": bins, "series": out, "bin_s": SENTIMENT_BIN_S}
+
+
+def latest_alerts(stored: list[dict], new: list[dict]) -> list[dict]:
+    """The newest alerts once this tick's are stored (a new one replaces a stored one with its id)."""
+    by_id = {a["id"]: a for a in stored} | {a["id"]: a for a in new}
+    return sorted(by_id.values(), key=lambda a: a["at"], reverse=True)[:ALERTS_SHOWN]
+
+
+def pipeline(stats: dict, lag: dict, window: dict, end: int, now: float) -> dict:
+    all_counts = window.get(ALL, {})
+    rate = sum(all_counts.get(s, 0) for s in range(end - RATE_OVER_S, end)) / RATE_OVER_S
+    last_at = stats.get("last_at")
+    return {
+        **{k: stats.get(k, 0) for k in ("received", "processed", "dead", "duplicates")},
+        **lag,
+        "rate_per_s": rate,
+        "last_at": last_at,
+        "data_age_s": round(now - last_at, 2) if last_at else None,
+    }
+
+
+def _trending(trends: TrendDetector, tag_counts: dict[int, dict[str, int]], now: float) -> list[dict]:
+    for b, counts in sorted(tag_counts.items()):
+        trends.update(b, counts)
+    return [
+        {
+            "term": t.term,
+            "count": t.count,
+            "rate_per_min": round(t.rate_per_min, 1),
+            "baseline_per_min": round(t.baseline_per_min, 1),
+            "significance": round(t.significance, 2),
+            "rising_since": t.rising_since,
+        }
+        for t in trends.top(now, TRENDS_SHOWN)
+        if t.significance >= TREND_MIN_Z
+    ]
+
+
+def _raise_alerts(engine: AlertEngine, clock: EventClock, inputs: TickInputs, now: float) -> list[dict]:
+    engine.set_schedule(clock.surge_windows())
+    window = inputs.window
+    new = engine.signals(inputs.signals) + engine.volume(window, now) + engine.sentiment(window, now)
+    for alert in new:
+        alert["raised_at"] = now
+    if new or inputs.signals:
+        engine.book.prune(now)
+    return new
+
+
+def _storylines(state: TickState, posts: list[dict] | None, now: float) -> list[dict]:
+    """Re-cluster when the recent relevant posts were read (every STORYLINE_EVERY_S); else the latest result."""
+    if posts is not None:
+        state.storylines_at = now
+        recent = [p for p in posts if now - p["received_at"] <= STORYLINE_WINDOW_S]
+        # Rising conversations first: size weighted by growth (capped), so a new burst is not buried.
+        lines = storylines(recent, now)
+        state.storylines = sorted(
+            lines, key=lambda x: x["size"] * min(max(x.get("growth", 1.0), 0.5), 3.0), reverse=True
+        )
+    return state.storylines
+
+
+def _learn(model: RelevanceModel, inputs: TickInputs) -> int:
+    """Fold new relevance marks into the shared model; the aggregator saves it and workers pick it up."""
+    if inputs.marks:
+        model.learn(inputs.marks, inputs.labels)
+    return len(inputs.marks)

@@ -1,0 +1,453 @@
+"""The callbacks called directly, with real Services on the real embedded Valkey: what each does to the store.
+
+The last tests go through Dash's own HTTP dispatch (Flask's test client, no browser) to check the
+wiring: the registered wrapper reads the trigger from `ctx` and the pathname from the page.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import orjson
+import pytest
+from dash import no_update
+from dash.exceptions import PreventUpdate
+
+from app import create_app
+from callbacks import alerts as alert_callbacks
+from callbacks import framing as framing_callbacks
+from callbacks import live as live_callbacks
+from config.settings import load_settings
+from layouts import ids
+from store import alerts as alert_store
+from store import cards as card_store
+from store import snapshot as snapshot_store
+from web.services import Services, build_services
+
+NOW = time.time()
+WRITE_REFUSED = ["/wall", "/exec", "/wall/big"]
+
+
+@pytest.fixture
+def settings():
+    return load_settings({})
+
+
+@pytest.fixture
+def s(settings, r) -> Services:
+    return build_services(settings, r)
+
+
+def post(i: int, source: str = "bluesky", score: float = 3.0) -> dict:
+    return {
+        "id": f"{source}:{i}",
+        "source": source,
+        "url": f"https://example.com/{i}",
+        "text": f"Oreo in the dark #{i}",
+        "score": score,
+        "reasons": ["mentions Oreo (+3.0)"],
+        "sentiment": 0.4,
+        "received_at": NOW - 30 + i,
+        "author": {"handle": f"fan{i}", "name": f"Fan {i}", "followers": 1000},
+    }
+
+
+ALERT = {
+    "id": "a1",
+    "kind": "spike",
+    "severity": "high",
+    "title": "Spike: blackout",
+    "detail": "posts about blackout x8",
+    "at": NOW - 5,
+    "raised_at": NOW - 5,
+    "moment": NOW - 20,
+}
+STORY = {
+    "id": "st1",
+    "label": ["blackout", "oreo", "dunk"],
+    "size": 42,
+    "growth": 2.0,
+    "post_ids": ["bluesky:1", "bluesky:2"],
+    "posts": [post(1), post(2)],
+}
+
+
+def publish(s: Services, version: int = 3, **extra) -> dict:
+    """Write a snapshot as the aggregator would (before the services first read one)."""
+    snap = {
+        "version": version,
+        "built_at": NOW,
+        "volume": {"t": [int(NOW) - 60 + i for i in range(60)], "series": {"Oreo": [1] * 60}, "kinds": {}},
+        "sentiment": {"t": [], "series": {}},
+        "trending": [],
+        "feed": [post(1), post(2), post(3, "reddit", score=1.0)],
+        "feed_by_source": {"reddit": [post(3, "reddit", score=1.0)]},
+        "alerts": [ALERT],
+        "storylines": [STORY],
+        "learning": {},
+        "pipeline": {"data_age_s": 1.0, "processed": 10},
+        "sources": {"simulator": {"state": "connected", "detail": "Q2 07:12"}},
+        "gaps": [],
+        "cards_version": card_store.version(s.r, s.keys),
+    } | extra
+    snapshot_store.write(s.r, s.keys, snap, version)
+    for p in snap["feed"]:
+        s.r.zadd(s.keys.feed, {p["id"]: p["score"]})
+    return snap
+
+
+def pattern_ids(node, kind: str) -> list[dict]:
+    """The pattern-matching ids of type `kind` in a rendered component tree (or list of trees)."""
+    if isinstance(node, list | tuple):
+        return [i for child in node for i in pattern_ids(child, kind)]
+    found = []
+    if isinstance(getattr(node, "id", None), dict) and node.id.get("type") == kind:
+        found.append(node.id)
+    children = getattr(node, "children", None)
+    if children is not None and not isinstance(children, str | int | float):
+        found += pattern_ids(children if isinstance(children, list) else [children], kind)
+    return found
+
+
+def has_id(node, wanted: str) -> bool:
+    if isinstance(node, list | tuple):
+        return any(has_id(child, wanted) for child in node)
+    if getattr(node, "id", None) == wanted:
+        return True
+    children = getattr(node, "children", None)
+    return children is not None and not isinstance(children, str | int | float) and has_id(children, wanted)
+
+
+FORM = ("Dunk in the dark", "We answer with a cookie.", "opportunity", "P1", "Sam", "new")
+
+
+def save(s: Services, pathname: str = "/", context: dict | None = None, form: tuple = FORM) -> tuple:
+    return framing_callbacks.save_card(s, 1, *form, context, pathname)
+
+
+def saved_card(s: Services, title: str = "Dunk in the dark") -> dict:
+    save(s)
+    (card,) = [c for c in card_store.all_cards(s.r, s.keys) if c["title"] == title]
+    return card
+
+
+def stored_cards(s: Services) -> tuple[int, dict]:
+    return card_store.version(s.r, s.keys), s.r.hgetall(s.keys.cards)
+
+
+# Cards: save ----------------------------------------------------------------------------------------------------
+def test_a_strategist_saves_a_card_to_the_store_and_the_form_clears(s):
+    context = {"post_id": "bluesky:1", "moment": NOW - 29, "handle": "fan1", "text": "Oreo in the dark #1"}
+    message, title, summary = save(s, "/", context)
+    assert message.startswith("Saved “Dunk in the dark” · ") and (title, summary) == ("", "")
+    assert "on disk" in message, "the embedded server runs with AOF: WAITAOF says the card is on disk"
+    (card,) = card_store.all_cards(s.r, s.keys)
+    assert card["title"] == "Dunk in the dark" and card["owner"] == "Sam" and card["status"] == "new"
+    assert card["post_id"] == "bluesky:1" and card["post_handle"] == "fan1" and card["moment"] == NOW - 29
+    assert card_store.version(s.r, s.keys) == 1
+
+
+@pytest.mark.parametrize("pathname", WRITE_REFUSED)
+def test_a_wall_or_exec_page_cannot_save_and_the_store_is_unchanged(s, pathname):
+    before = stored_cards(s)
+    assert save(s, pathname) == ("Only strategists can frame cards.", no_update, no_update)
+    assert stored_cards(s) == before == (0, {})
+
+
+def test_an_invalid_form_is_not_saved_and_says_why(s):
+    message, title, summary = save(s, form=("   ", *FORM[1:]))
+    assert message == "Not saved: a title is needed" and title is no_update and summary is no_update
+    assert save(s, form=(*FORM[:3], "P9", *FORM[4:]))[0] == "Not saved: priority must be P1, P2 or P3"
+    assert stored_cards(s) == (0, {})
+
+
+def test_no_click_yet_saves_nothing(s):
+    assert framing_callbacks.save_card(s, 0, *FORM, None, "/") == (no_update, no_update, no_update)
+    assert framing_callbacks.save_card(s, None, *FORM, None, "/") == (no_update, no_update, no_update)
+    assert stored_cards(s) == (0, {})
+
+
+def test_the_saving_screen_gets_the_card_list_at_once_with_controls_only_for_strategists(s):
+    card = saved_card(s)
+    version, items = framing_callbacks.cards_after_save(s, "/")
+    assert version == 1 and card["id"] in str(items)
+    moves = pattern_ids(items, ids.CARD_STATUS_SET)
+    assert {(m["card"], m["status"]) for m in moves} == {(card["id"], "drafting"), (card["id"], "dismissed")}
+    version, items = framing_callbacks.cards_after_save(s, "/wall")
+    assert version == 1 and card["id"] in str(items) and pattern_ids(items, ids.CARD_STATUS_SET) == []
+
+
+# Cards: transitions ---------------------------------------------------------------------------------------------
+def move(s: Services, card: dict, status: str, pathname: str = "/"):
+    return framing_callbacks.move_card(s, {"type": ids.CARD_STATUS_SET, "card": card["id"], "status": status}, pathname)
+
+
+def test_a_card_moves_through_review_in_the_store(s):
+    card = saved_card(s)
+    for status in ("drafting", "in review", "approved", "posted"):
+        assert move(s, card, status) == f"“Dunk in the dark” is now {status}."
+        assert card_store.get(s.r, s.keys, card["id"])["status"] == status
+    assert card_store.version(s.r, s.keys) == 5
+
+
+def test_a_move_the_flow_does_not_allow_leaves_the_status(s):
+    card = saved_card(s)
+    assert move(s, card, "posted") == "“Dunk in the dark” cannot go from new to posted."
+    assert card_store.get(s.r, s.keys, card["id"])["status"] == "new"
+
+
+def test_approval_is_refused_while_a_banned_phrase_is_in_the_card_and_the_note_is_stored(s):
+    save(s, form=("We guarantee a cookie", *FORM[1:5], "in review"))
+    (card,) = card_store.all_cards(s.r, s.keys)
+    assert "guarantee" in s.settings.event.guardrails.banned_phrases
+    assert move(s, card, "approved") == "Guardrails: remove guarantee before approval."
+    stored = card_store.get(s.r, s.keys, card["id"])
+    assert stored["status"] == "in review" and stored["note"] == "Guardrails: remove guarantee before approval."
+
+
+@pytest.mark.parametrize("pathname", WRITE_REFUSED)
+def test_a_wall_or_exec_page_cannot_move_a_card(s, pathname):
+    card = saved_card(s)
+    before = stored_cards(s)
+    assert move(s, card, "drafting", pathname) == "Only strategists can change cards."
+    assert stored_cards(s) == before
+
+
+def test_moving_a_card_that_is_gone_says_so_and_writes_nothing(s):
+    assert move(s, {"id": "nope"}, "drafting") == "card 'nope' does not exist"
+    assert stored_cards(s) == (0, {})
+
+
+def test_a_rerendered_button_moves_nothing(s):
+    saved_card(s)
+    before = stored_cards(s)
+    assert framing_callbacks.move_card(s, None, "/") is no_update
+    assert stored_cards(s) == before
+
+
+# Marks ----------------------------------------------------------------------------------------------------------
+def mark(s: Services, post_id: str, relevant: bool, pathname: str = "/"):
+    trigger = {"type": ids.MARK_POST, "post": post_id, "relevant": relevant}
+    return framing_callbacks.mark(s, trigger, pathname)
+
+
+def test_marking_a_post_relevant_writes_the_mark_and_lifts_the_post(s):
+    publish(s)
+    assert mark(s, "bluesky:2", True) == "marked relevant: learning…"
+    ((_, fields),) = s.r.xrange(s.keys.marks)
+    assert orjson.loads(fields[b"post"])["id"] == "bluesky:2"
+    assert fields[b"label"] == b"1" and fields[b"by"] == b"strategist"
+    assert s.r.zscore(s.keys.feed, "bluesky:2") == 5.0
+
+
+def test_marking_a_post_not_relevant_takes_it_out_of_the_feeds(s):
+    publish(s)
+    s.r.zadd(s.keys.feed_source("reddit"), {"reddit:3": 1.0})
+    assert mark(s, "reddit:3", False) == "marked not relevant: learning…"
+    ((_, fields),) = s.r.xrange(s.keys.marks)
+    assert fields[b"label"] == b"0"
+    assert s.r.zscore(s.keys.feed, "reddit:3") is None and s.r.zscore(s.keys.feed_source("reddit"), "reddit:3") is None
+
+
+@pytest.mark.parametrize("pathname", WRITE_REFUSED)
+def test_a_wall_or_exec_page_cannot_mark(s, pathname):
+    publish(s)
+    assert mark(s, "bluesky:2", True, pathname) == "Only strategists can mark posts."
+    assert s.r.xlen(s.keys.marks) == 0 and s.r.zscore(s.keys.feed, "bluesky:2") == 3.0
+
+
+def test_marking_a_post_that_left_the_feed_writes_nothing(s):
+    publish(s)
+    assert mark(s, "bluesky:999", True) == "That post has left the feed."
+    assert framing_callbacks.mark(s, None, "/") is no_update
+    assert s.r.xlen(s.keys.marks) == 0
+
+
+# Alerts ---------------------------------------------------------------------------------------------------------
+def ack(s: Services, alert_id: str, pathname: str = "/") -> tuple:
+    return alert_callbacks.acknowledge(s, {"type": ids.ACK_ALERT, "alert": alert_id}, pathname)
+
+
+def test_a_strategist_acknowledges_an_alert_in_the_store(s):
+    alert_store.add(s.r, s.keys, [ALERT])
+    assert ack(s, "a1") == ("Acknowledged: Spike: blackout", True)
+    stored = orjson.loads(s.r.hget(s.keys.alerts, "a1"))
+    assert stored["acked_by"] == "strategist" and stored["acked_at"] >= NOW
+
+
+@pytest.mark.parametrize("pathname", WRITE_REFUSED)
+def test_a_wall_or_exec_page_cannot_acknowledge(s, pathname):
+    alert_store.add(s.r, s.keys, [ALERT])
+    assert ack(s, "a1", pathname) == ("Only strategists can acknowledge alerts.", True)
+    assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))
+
+
+def test_acknowledging_an_alert_that_is_gone(s):
+    assert ack(s, "a404") == ("That alert is gone.", True)
+    assert alert_callbacks.acknowledge(s, None, "/") == (no_update, no_update)
+    assert s.r.hlen(s.keys.alerts) == 0
+
+
+# Framing context ------------------------------------------------------------------------------------------------
+def test_frame_a_post_a_storyline_or_a_chart_moment(s):
+    publish(s)
+    context, view = framing_callbacks.pick_context(s, {"type": ids.FRAME_POST, "post": "bluesky:1"}, None)
+    assert context["post_id"] == "bluesky:1" and context["handle"] == "fan1" and view.startswith("Framing @fan1: ")
+    context, view = framing_callbacks.pick_context(s, {"type": ids.FRAME_STORY, "story": "st1"}, None)
+    assert context["storyline"] == "blackout · oreo · dunk" and context["post_ids"] == ["bluesky:1", "bluesky:2"]
+    assert context["moment"] == post(1)["received_at"] and "42 posts" in view
+    click = {"points": [{"x": 1_770_000_000_000}]}
+    context, view = framing_callbacks.pick_context(s, ids.VOLUME_CHART, click)
+    assert context == {"moment": 1_770_000_000.0} and view.startswith("Moment on the chart at ")
+
+
+def test_framing_something_that_moved_on(s):
+    publish(s)
+    assert framing_callbacks.pick_context(s, {"type": ids.FRAME_POST, "post": "gone:1"}, None) == (
+        no_update,
+        "That post has left the feed; pick another.",
+    )
+    assert framing_callbacks.pick_context(s, {"type": ids.FRAME_STORY, "story": "gone"}, None)[0] is None
+    assert framing_callbacks.pick_context(s, ids.VOLUME_CHART, None) == (no_update, no_update)
+    assert framing_callbacks.pick_context(s, None, None) == (no_update, no_update)
+
+
+# The screen -----------------------------------------------------------------------------------------------------
+HEAD, PANELS = len(live_callbacks.HEAD), len(live_callbacks.PANELS)
+FEED_AT = HEAD + live_callbacks.PANELS.index((ids.FEED, "children"))
+
+
+def screen(s: Services, pathname: str = "/", seen: int = 0, seen_cards: int = -1, hold=None, source="all", focus=None):
+    return live_callbacks.screen(s, seen, seen_cards, hold, source, 0, pathname, focus)
+
+
+def test_the_screen_answers_every_panel_for_a_newer_snapshot(s):
+    publish(s, version=3)
+    out = screen(s)
+    assert len(out) == HEAD + PANELS + len(live_callbacks.CARDS)
+    assert out[0] == 3 and out[1]["v"] == 3 and out[1]["stale"] is False and out[1]["tick_s"] == 0.5
+    feed = out[FEED_AT]
+    assert {m["post"] for m in pattern_ids(feed, ids.MARK_POST)} == {"bluesky:1", "bluesky:2", "reddit:3"}
+    assert out[-2] == 0 and "No cards yet." in str(out[-1])
+
+
+def test_the_screen_sends_nothing_when_it_already_has_the_snapshot(s):
+    publish(s, version=3)
+    with pytest.raises(PreventUpdate):
+        screen(s, seen=3)
+
+
+def test_the_wall_screen_has_no_write_controls(s):
+    publish(s)
+    out = screen(s, "/wall")
+    for kind in (ids.MARK_POST, ids.FRAME_POST, ids.FRAME_STORY, ids.ACK_ALERT):
+        assert pattern_ids(out, kind) == [], kind
+    assert pattern_ids(screen(s, "/"), ids.ACK_ALERT) == [{"type": ids.ACK_ALERT, "alert": "a1"}]
+
+
+def test_a_held_panel_and_known_cards_are_left_alone(s):
+    publish(s)
+    out = screen(s, hold="feed", seen_cards=0)
+    assert out[FEED_AT] is no_update and out[-2:] == [no_update, no_update]
+    assert out[HEAD] is not no_update
+
+
+def test_a_new_filter_shows_at_once(s):
+    publish(s)
+    items = live_callbacks.refilter(s, "reddit", 0, "/")
+    assert [m["post"] for m in pattern_ids(items, ids.MARK_POST)] == ["reddit:3", "reddit:3"]
+    assert pattern_ids(live_callbacks.refilter(s, "all", 0, "/exec"), ids.MARK_POST) == []
+
+
+def test_an_alerts_chart_link_zooms_the_volume_chart(s):
+    publish(s)
+    focus, figure = live_callbacks.focus_alert(s, {"type": ids.FOCUS_ALERT, "alert": "a1"})
+    assert focus["moment"] == ALERT["moment"] and focus["set_at"] >= NOW
+    lo, hi = figure["layout"]["xaxis"]["range"]
+    assert lo < ALERT["moment"] * 1000 < hi
+    assert live_callbacks.focus_alert(s, {"type": ids.FOCUS_ALERT, "alert": "gone"}) == (no_update, no_update)
+
+
+def test_each_role_gets_its_page(s):
+    assert has_id(live_callbacks.route(s, "/"), ids.CARD_SAVE)
+    assert not has_id(live_callbacks.route(s, "/wall"), ids.CARD_SAVE)
+    assert not has_id(live_callbacks.route(s, "/exec"), ids.CARD_SAVE)
+
+
+# The wiring, through Dash's HTTP dispatch -----------------------------------------------------------------------
+def dispatch(app, first_input: str, inputs: list, state: list) -> dict:
+    """POST the request Dash's renderer sends for the callback whose first input is `first_input`.
+
+    `inputs`: values in order, a list of (id dict, n_clicks) for a pattern input. The changed input is
+    the first plain one, or the pattern button with clicks (the first if none has)."""
+    key, cb = next((k, cb) for k, cb in app.callback_map.items() if cb["inputs"][0]["id"] == first_input)
+    body_inputs, changed = [], []
+    for spec, value in zip(cb["inputs"], inputs, strict=True):
+        prop = spec["property"]
+        if isinstance(value, list):
+            body_inputs.append([{"id": i, "property": prop, "value": n} for i, n in value])
+            pressed = next((i for i, n in value if n), value[0][0])
+            changed.append(f"{json.dumps(pressed, sort_keys=True, separators=(',', ':'))}.{prop}")
+        else:
+            body_inputs.append({"id": spec["id"], "property": prop, "value": value})
+            changed.append(f"{spec['id']}.{prop}")
+    changed = changed[:1]
+    outputs = [
+        {"id": part.split("@")[0].rsplit(".", 1)[0], "property": part.split("@")[0].rsplit(".", 1)[1]}
+        for part in key.strip(".").split("...")
+    ]
+    body = {
+        "output": key,
+        "outputs": outputs if key.startswith("..") else outputs[0],
+        "inputs": body_inputs,
+        "state": [
+            {"id": st["id"], "property": st["property"], "value": v} for st, v in zip(cb["state"], state, strict=True)
+        ],
+        "changedPropIds": changed,
+    }
+    resp = app.server.test_client().post("/_dash-update-component", json=body)
+    assert resp.status_code in (200, 204), resp.get_data()
+    return resp.get_json()["response"] if resp.status_code == 200 else {}
+
+
+@pytest.fixture
+def app(settings, r):
+    return create_app(settings, r)
+
+
+def test_save_is_wired_to_the_form_and_the_page_role(app):
+    s = app.services
+    state = [*FORM, None]
+    refused = dispatch(app, ids.CARD_SAVE, [1], [*state, "/wall"])
+    assert refused == {ids.CARD_SAVED: {"children": "Only strategists can frame cards."}}
+    assert stored_cards(s) == (0, {})
+    saved = dispatch(app, ids.CARD_SAVE, [1], [*state, "/"])
+    assert saved[ids.CARD_SAVED]["children"].startswith("Saved “Dunk in the dark”")
+    assert saved[ids.CARD_TITLE] == {"value": ""} and [c["title"] for c in card_store.all_cards(s.r, s.keys)] == [
+        "Dunk in the dark"
+    ]
+
+
+def test_pattern_buttons_pass_the_clicked_id_and_ignore_rerenders(app):
+    s = app.services
+    alert_store.add(s.r, s.keys, [ALERT, {**ALERT, "id": "a2", "title": "Other"}])
+    ack_buttons = next(
+        cb["inputs"][0]["id"] for cb in app.callback_map.values() if ids.ACK_ALERT in cb["inputs"][0]["id"]
+    )
+
+    def clicks(a1: int, a2: int) -> list:
+        return [[({"type": ids.ACK_ALERT, "alert": "a1"}, a1), ({"type": ids.ACK_ALERT, "alert": "a2"}, a2)]]
+
+    # Freshly rendered buttons fire with n_clicks 0: nothing is acknowledged, nothing is sent back.
+    assert dispatch(app, ack_buttons, clicks(0, 0), ["/"]) == {}
+    assert all("acked_by" not in orjson.loads(v) for v in s.r.hvals(s.keys.alerts))
+    # A click on the second button acknowledges that alert only.
+    reply = dispatch(app, ack_buttons, clicks(0, 1), ["/"])
+    assert reply[ids.ALERT_TOAST] == {"children": "Acknowledged: Other", "is_open": True}
+    assert "acked_by" in orjson.loads(s.r.hget(s.keys.alerts, "a2"))
+    assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))
+    # From the wall the same click is refused on the server.
+    reply = dispatch(app, ack_buttons, clicks(1, 1), ["/wall"])
+    assert reply[ids.ALERT_TOAST]["children"] == "Only strategists can acknowledge alerts."
+    assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))

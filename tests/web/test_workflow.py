@@ -1,0 +1,134 @@
+"""The card workflow (web/workflow.py) and the role check (web/roles.py): pure, no Dash, no Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.roles import ROLES, Forbidden, can_write, require, role_for
+from web.workflow import NEXT, PRIORITIES, STATUSES, TYPES, new_card, next_statuses, transition
+
+T0 = 1_770_000_000
+BANNED = ["guarantee", "politics"]
+
+
+FORM = {
+    "title": "Dunk in the dark",
+    "summary": "We answer with a cookie.",
+    "kind": "opportunity",
+    "priority": "P1",
+    "owner": "Sam",
+    "status": "new",
+    "context": {"storyline": "blackout · oreo", "post_ids": ["x:1"], "moment": T0},
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "   ", "a title is needed"),
+        ("title", None, "a title is needed"),
+        ("kind", "rumour", "type must be one of"),
+        ("priority", "P9", "priority must be P1, P2 or P3"),
+        ("status", "live", "status must be one of"),
+    ],
+)
+def test_new_card_names_the_bad_field(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        new_card(**(FORM | {field: value}))
+
+
+def test_new_card_keeps_the_storyline_context():
+    card = new_card(**FORM)
+    assert card["storyline"] == "blackout · oreo" and card["post_ids"] == ["x:1"] and card["moment"] == T0
+    assert card["title"] == "Dunk in the dark" and card["owner"] == "Sam"
+
+
+def test_approval_is_refused_while_the_summary_breaks_a_guardrail():
+    card = {"id": "c1", "title": "Lights out", "summary": "We GUARANTEE a cookie for everyone", "status": "in review"}
+    moved, message = transition(card, "approved", ["guarantee", "politics"])
+    assert moved["status"] == "in review" and "guarantee" in message and moved["note"] == message
+    clean = {**card, "summary": "A cookie for everyone in the dark"}
+    moved, message = transition(clean, "approved", ["guarantee", "politics"])
+    assert moved["status"] == "approved" and moved["note"] == ""
+
+
+def test_transition_follows_the_flow():
+    card, message = transition({"title": "t", "status": "new"}, "posted", [])
+    assert card["status"] == "new" and "cannot go from new to posted" in message
+
+
+def test_new_card_trims_and_bounds_the_fields():
+    card = new_card("  " + "t" * 200 + "  ", " " + "s" * 2000, "threat", "P3", "  Ana  ", "drafting", None)
+    assert len(card["title"]) == 120 and card["title"] == "t" * 120
+    assert len(card["summary"]) == 1000 and card["owner"] == "Ana"
+    assert card["type"] == "threat" and card["status"] == "drafting" and card["priority"] == "P3"
+    assert card["post_id"] is None and card["moment"] is None, "no context: a card without an anchor"
+
+
+def test_new_card_keeps_the_post_context():
+    context = {"post_id": "x:9", "moment": T0, "handle": "fan", "text": "Oreo in the dark", "url": "https://x.com/9"}
+    card = new_card(**(FORM | {"context": context}))
+    assert (card["post_id"], card["post_handle"], card["post_text"], card["moment"]) == (
+        "x:9",
+        "fan",
+        "Oreo in the dark",
+        T0,
+    )
+
+
+def test_every_status_the_form_offers_is_in_the_flow_and_every_move_lands_on_a_status():
+    assert set(NEXT) == set(STATUSES)
+    assert all(target in STATUSES for targets in NEXT.values() for target in targets)
+    assert TYPES == ["opportunity", "threat"] and [p for p, _ in PRIORITIES] == ["P1", "P2", "P3"]
+
+
+def test_a_card_walks_from_new_to_posted():
+    card = new_card(**FORM)
+    for status in ("drafting", "in review", "approved", "posted"):
+        card, message = transition(card, status, BANNED)
+        assert card["status"] == status and message.endswith(f"is now {status}.") and card["note"] == ""
+    assert next_statuses(card) == []
+    stuck, message = transition(card, "drafting", BANNED)
+    assert stuck is card and "cannot go from posted to drafting" in message
+
+
+@pytest.mark.parametrize(("start", "target"), [("new", "approved"), ("drafting", "posted"), ("approved", "new")])
+def test_skipping_a_step_is_refused_and_leaves_the_card_as_it_was(start, target):
+    card = {"title": "t", "status": start, "note": "kept"}
+    moved, message = transition(card, target, BANNED)
+    assert moved == {"title": "t", "status": start, "note": "kept"}
+    assert f"cannot go from {start} to {target}" in message
+
+
+def test_a_dismissed_card_can_come_back_and_a_card_without_status_is_new():
+    assert transition({"title": "t", "status": "dismissed"}, "new", [])[0]["status"] == "new"
+    assert next_statuses({"title": "t"}) == NEXT["new"]
+
+
+def test_guardrails_also_read_the_title_and_only_block_approval():
+    card = {"title": "No politics tonight", "summary": "", "status": "in review"}
+    moved, message = transition(card, "approved", BANNED)
+    assert moved["status"] == "in review" and message == "Guardrails: remove politics before approval."
+    moved, _ = transition(card, "drafting", BANNED)
+    assert moved["status"] == "drafting", "only approval checks the guardrails"
+
+
+# Roles -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("pathname", "role"),
+    [("/", "strategist"), (None, "strategist"), ("/wall", "wall"), ("/exec/", "exec"), ("/wall/x", "wall")],
+)
+def test_role_for_reads_the_first_path_segment(pathname, role):
+    assert role_for(pathname) == role
+
+
+def test_an_unknown_path_is_the_strategists_page():
+    assert role_for("/admin") == "strategist" and set(ROLES) == {"strategist", "wall", "exec"}
+
+
+def test_only_strategists_may_write():
+    assert require("strategist", "frame cards") == "strategist"
+    assert can_write("strategist") and not can_write("wall") and not can_write("exec")
+    for role in ("wall", "exec", "nobody"):
+        with pytest.raises(Forbidden, match=r"^Only strategists can frame cards\.$"):
+            require(role, "frame cards")

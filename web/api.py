@@ -1,0 +1,92 @@
+"""The JSON API for tools and checks: snapshot, health, cards, and the webhook's ingest."""
+
+from __future__ import annotations
+
+import time
+
+import flask
+import orjson
+import redis
+
+from store import cards, snapshot
+from store import health as health_store
+from store import posts as post_store
+from streams.sources import webhook
+from web.services import Services
+
+INGEST_MAX_BYTES = 1_000_000
+
+
+def add_api(server: flask.Flask, s: Services) -> None:
+    @server.get("/api/snapshot")
+    def api_snapshot():
+        _, snap = s.snapshots.get()
+        raw = s.snapshots.raw
+        if not snap or raw is None:
+            return _json({"error": "no snapshot yet: is the aggregator running?"}, 503)
+        return flask.Response(raw, mimetype="application/json")
+
+    @server.get("/api/health")
+    def api_health():
+        body, ok = health(s)
+        return _json(body, 200 if ok else 503)
+
+    @server.get("/api/cards")
+    def api_cards():
+        return _json({"cards": cards.all_cards(s.r, s.keys), "version": cards.version(s.r, s.keys)}, 200)
+
+    server.config["MAX_CONTENT_LENGTH"] = INGEST_MAX_BYTES  # a huge body is refused before it is read
+
+    @server.post("/api/ingest")
+    def api_ingest():
+        return webhook.receive(
+            s.ingest,
+            flask.request.get_data(cache=False),
+            flask.request.headers.get("Authorization"),
+            s.settings.get("WARROOM_INGEST_TOKEN"),
+            max_bytes=INGEST_MAX_BYTES,
+        )
+
+    @server.errorhandler(413)
+    def too_large(_exc):
+        return _json({"error": f"body too large: at most {INGEST_MAX_BYTES} bytes"}, 413)
+
+
+def health(s: Services) -> tuple[dict, bool]:
+    """Redis reachable, pipeline counters and lag, per-source status, snapshot age. Never a secret."""
+    now = time.time()
+    try:
+        stats = post_store.stats(s.r, s.keys)
+        lag = post_store.lag(s.r, s.keys)
+        sources = health_store.read_all(s.r, s.keys)
+        snap = snapshot.read(s.r, s.keys)
+    except redis.RedisError as exc:
+        return {"status": "down", "redis": {"reachable": False, "error": type(exc).__name__}, "time": now}, False
+    snap_age = round(now - snap["built_at"], 3) if snap else None
+    stale_after = s.settings.event.thresholds.stale_after_s
+    ok = snap_age is not None and snap_age <= stale_after
+    return {
+        "status": "ok" if ok else "degraded",
+        "time": now,
+        "event": s.settings.event.id,
+        "redis": {"reachable": True},
+        "pipeline": {
+            "received": stats.get("received", 0),
+            "processed": stats.get("processed", 0),
+            "dead_lettered": stats.get("dead", 0),
+            "duplicates": stats.get("duplicates", 0),
+            "consumer_lag": lag["lag"],
+            "pending": lag["pending"],
+            "last_processed_at": stats.get("last_at"),
+        },
+        "sources": {
+            name: {k: h.get(k) for k in ("state", "detail", "rate_per_s", "last_post_at", "rate_limit", "gaps")}
+            for name, h in sources.items()
+        },
+        "snapshot": {"age_s": snap_age, "version": snap.get("version") if snap else None},
+        "web": {"screen_answers_shared": s.cache.hits, "screen_answers_computed": s.cache.misses},
+    }, ok
+
+
+def _json(body: dict, status: int) -> flask.Response:
+    return flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
