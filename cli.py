@@ -169,6 +169,38 @@ def cmd_up(settings: Settings, args) -> None:
     Supervisor(settings, ROOT).run()
 
 
+def _identity_command(run) -> None:
+    """A users/tokens/kiosk command: a bad name, role or password is a usage error (exit 2), not a crash."""
+    try:
+        run()
+    except ValueError as exc:
+        sys.stderr.write(f"warroom: {exc}\n")
+        raise SystemExit(2) from None
+
+
+def cmd_users(settings: Settings, args) -> None:
+    from auth import admin
+    from auth.web import base_url
+
+    r, keys = client(settings), Keys(settings.event.id)
+    _identity_command(lambda: admin.run_users(r, keys, base_url(settings), args, settings.var_dir))
+
+
+def cmd_tokens(settings: Settings, args) -> None:
+    from auth import admin
+
+    r, keys = client(settings), Keys(settings.event.id)
+    _identity_command(lambda: admin.run_tokens(r, keys, args))
+
+
+def cmd_kiosk(settings: Settings, args) -> None:
+    from auth import admin
+    from auth.web import base_url
+
+    r, keys = client(settings), Keys(settings.event.id)
+    _identity_command(lambda: admin.run_kiosk(r, keys, base_url(settings), args))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="warroom", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -196,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("csv", type=Path)
     b = sub.add_parser("bench", help="benchmarks, one JSON line per figure")
     b.add_argument("--only", nargs="*", help="run only these benchmark groups")
+    from auth.admin import add_parsers
+
+    add_parsers(sub)  # users, tokens, kiosk
     return p
 
 
@@ -210,6 +245,9 @@ COMMANDS = {
     "replay": cmd_replay,
     "detect": cmd_detect,
     "bench": cmd_bench,
+    "users": cmd_users,
+    "tokens": cmd_tokens,
+    "kiosk": cmd_kiosk,
 }
 
 

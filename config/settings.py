@@ -144,6 +144,36 @@ class Alerts(_Strict):
     cooldown_s: float = Field(default=120.0, ge=0)
 
 
+class Oidc(_Strict):
+    """Single sign-on through an OpenID Connect provider (off while `issuer` and `discovery_url` are empty)."""
+
+    issuer: str = ""
+    discovery_url: str = Field(default="", description="default: <issuer>/.well-known/openid-configuration")
+    client_id: str = ""
+    scope: str = "openid profile email"
+    role_claim: str = Field(default="groups", description="claim holding the person's groups; dotted for nested")
+    name_claim: str = "preferred_username"
+    roles: dict[str, list[str]] = Field(default={}, description="claim value -> War Room roles")
+    groups: dict[str, list[str]] = Field(default={}, description="claim value -> approver groups")
+    label: str = "Sign in with single sign-on"
+
+    @property
+    def enabled(self) -> bool:
+        return bool((self.issuer or self.discovery_url) and self.client_id)
+
+
+class Auth(_Strict):
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    signin_failures_per_account: int = Field(default=5, ge=1)
+    signin_failures_per_address: int = Field(default=20, ge=1)
+    signin_window_s: int = Field(default=900, ge=1)
+    oidc: Oidc = Oidc()
+
+
+class Audit(_Strict):
+    budget_mb: float = Field(default=256.0, gt=0, description="warn at 80 %; the trail is never trimmed")
+
+
 class EventConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="short slug used in Redis keys")
     name: str
@@ -156,6 +186,8 @@ class EventConfig(_Strict):
     schedule: list[ScheduleItem] = []
     guardrails: Guardrails = Guardrails()
     alerts: Alerts = Alerts()
+    auth: Auth = Auth()
+    audit: Audit = Audit()
 
     @field_validator("hashtags")
     @classmethod
@@ -221,6 +253,10 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("REDDIT_CLIENT_ID", "", "Reddit app id"),
     ("REDDIT_CLIENT_SECRET", "", "Reddit app secret"),
     ("WARROOM_ALERT_WEBHOOK_URL", "", "Slack incoming webhook or any URL that takes a JSON POST"),
+    ("WARROOM_BASE_URL", "", "public URL of the dashboard, for sign-in and kiosk links (default http://HOST:PORT)"),
+    ("WARROOM_COOKIE_SECURE", "auto", "Secure cookies: auto (when the request is HTTPS), 1 or 0"),
+    ("WARROOM_PROXY_HOPS", "0", "trusted reverse proxies in front (X-Forwarded-For/-Proto/-Host)"),
+    ("WARROOM_OIDC_CLIENT_SECRET", "", "OpenID Connect client secret (see docs/security.md)"),
 ]
 
 SECRET_VARS = {
@@ -230,6 +266,7 @@ SECRET_VARS = {
     "MASTODON_ACCESS_TOKEN",
     "REDDIT_CLIENT_SECRET",
     "WARROOM_ALERT_WEBHOOK_URL",
+    "WARROOM_OIDC_CLIENT_SECRET",
 }
 
 

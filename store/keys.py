@@ -184,3 +184,50 @@ class Keys:
     def x_search(self, rule: str) -> str:
         """since_id of one recent-search rule (`rule` is x.rule_hash(value))."""
         return self.cursor(f"x:search:{rule}")
+
+    # Identity: people, sessions, tokens, kiosk links, sign-in limits, audit (see docs/security.md)
+    @property
+    def users(self) -> str:
+        """Hash user name -> user JSON (roles, groups, disabled, argon2 password hash)."""
+        return self._k("users")
+
+    @property
+    def users_by_subject(self) -> str:
+        """Hash "<issuer>|<subject>" -> user name, for people who sign in through OpenID Connect."""
+        return self._k("users:oidc")
+
+    def session(self, session_id: str) -> str:
+        """JSON of one signed-in browser (user or kiosk), TTL = the session's lifetime."""
+        return self._k(f"session:{session_id}")
+
+    def user_sessions(self, name: str) -> str:
+        """Set of a user's session ids: disabling or resetting the user deletes them all."""
+        return self._k(f"sessions:user:{name}")
+
+    @property
+    def session_epoch(self) -> str:
+        """Integer bumped when the session secret is rotated: sessions of an older epoch are refused."""
+        return self._k("sessions:epoch")
+
+    @property
+    def api_tokens(self) -> str:
+        """Hash token id -> token JSON (name, scopes, SHA-256 of the secret, revoked_at)."""
+        return self._k("tokens")
+
+    @property
+    def kiosk_links(self) -> str:
+        """Hash link id -> kiosk link JSON (screen name, SHA-256 of the secret, claimed_at, revoked_at)."""
+        return self._k("kiosks")
+
+    def signin_link(self, digest: str) -> str:
+        """One-time sign-in link (SHA-256 of its secret) -> user name, TTL = the link's lifetime."""
+        return self._k(f"signin:{digest}")
+
+    def signin_failures(self, scope: str, value: str) -> str:
+        """Counter of failed sign-ins for an account or an address, TTL = the limiter's window."""
+        return self._k(f"signin:fail:{scope}:{value}")
+
+    @property
+    def audit(self) -> str:
+        """Stream of every write: who, roles, action, object, before, after. Never trimmed."""
+        return self._k("audit")
