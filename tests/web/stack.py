@@ -15,8 +15,11 @@ from pathlib import Path
 import psutil
 import yaml
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,10 +147,106 @@ def browser(width: int = 1920, height: int = 1080) -> webdriver.Chrome:
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_window_size(width, height)
+    # Before any page script: record every Dash callback request, so tests wait on what the server answered.
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRACKER})
     return driver
 
 
-def wait(driver, timeout: float = 30) -> WebDriverWait:
+# Each Dash request: its output, the `hold` it carried (the panel the pointer holds still), when it was
+# answered and whether the answer brought a new snapshot. `answers` keeps the last 1000, oldest first.
+TRACKER = """
+(function () {
+  var t = window.__warroom = {seq: 0, pending: {}, answers: []};
+  var original = window.fetch;
+  window.fetch = function (input, init) {
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    if (url.indexOf("_dash-update-component") < 0) { return original.apply(this, arguments); }
+    var body = {};
+    try { body = JSON.parse((init && init.body) || "{}"); } catch (e) {}
+    var hold = null;
+    (body.state || []).forEach(function (s) { if (s.id === "hold" && s.property === "data") { hold = s.value; } });
+    var req = {id: ++t.seq, output: body.output || "", hold: hold, sent: performance.now()};
+    req.screen = req.output.indexOf("snap-version.data") >= 0;
+    t.pending[req.id] = req;
+    var settle = function () { delete t.pending[req.id]; t.answers.push(req); if (t.answers.length > 1000) { t.answers.shift(); } };
+    return original.apply(this, arguments).then(function (resp) {
+      resp.clone().text().then(function (text) {
+        req.status = resp.status;
+        req.fresh = resp.status === 200 && text.indexOf('"snap-version"') >= 0;
+        req.done = performance.now();
+        settle();
+      }, settle);
+      return resp;
+    }, function (err) { settle(); throw err; });
+  };
+})();
+"""
+
+
+def open_page(driver, url: str, timeout: float = 60) -> None:
+    """Load a page and wait until its route has rendered (the shell's first page is replaced by the route's)
+    and a screen answer asked after that has brought a snapshot, so what tests find is what stays."""
+    driver.get(url)
+    wait(driver, timeout).until(
+        lambda d: d.execute_script(
+            """const t = window.__warroom; if (!t) return false;
+            const route = t.answers.find(a => a.output.startsWith('page.children') && a.status === 200);
+            return !!route && t.answers.some(a => a.screen && a.fresh && a.sent > route.done);"""
+        )
+    )
+
+
+def fresh_answers(driver, hold: str | None = None) -> int:
+    """Screen answers that brought a new snapshot (and carried `hold`, when given) so far."""
+    return driver.execute_script(
+        "const t = window.__warroom; return t.answers.filter(a => a.screen && a.fresh &&"
+        " (arguments[0] === null || a.hold === arguments[0])).length",
+        hold,
+    )
+
+
+def hold_still(driver, css: str, hold: str, timeout: float = 60) -> None:
+    """Point at a live panel like a person and wait until it is held still: every screen request still out
+    carries the hold, and a new snapshot has been answered with it after the last one answered without it."""
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, css)).perform()
+    wait(driver, timeout).until(
+        lambda d: d.execute_script(
+            """const t = window.__warroom, hold = arguments[0];
+            if (Object.values(t.pending).some(a => a.screen && a.hold !== hold)) return false;
+            const last = t.answers.filter(a => a.screen && a.hold !== hold).map(a => a.done);
+            const since = last.length ? Math.max(...last) : 0;
+            return t.answers.some(a => a.screen && a.fresh && a.hold === hold && a.done > since);""",
+            hold,
+        )
+    )
+
+
+def wait_fresh_answers(driver, n: int, hold: str | None = None, timeout: float = 60) -> None:
+    """Wait until `n` more new snapshots have been answered (with `hold`, when given)."""
+    start = fresh_answers(driver, hold)
+    wait(driver, timeout).until(lambda d: fresh_answers(d, hold) >= start + n)
+
+
+def click(driver, css: str, attempts: int = 5) -> str:
+    """A real click on the first match; returns the id of its row (alert, post or storyline). The element is
+    found again if it was replaced between finding and clicking (hold its panel first with `hold_still`)."""
+    for attempt in range(attempts):
+        try:
+            button = driver.find_element(By.CSS_SELECTOR, css)
+            row_id = driver.execute_script(
+                "const row = arguments[0].closest('[data-alert-id],[data-post-id],[data-story-id]');"
+                "return row ? (row.dataset.alertId || row.dataset.postId || row.dataset.storyId) : '';",
+                button,
+            )
+            button.click()
+            return row_id
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
+    return ""
+
+
+def wait(driver, timeout: float = 60) -> WebDriverWait:
     return WebDriverWait(driver, timeout, poll_frequency=0.1)
 
 
