@@ -120,8 +120,8 @@ class Backlog(_Strict):
     """The budget of posts waiting in the stream for the workers. Over it, ingest is held back (sources wait or
     buffer, POST /api/ingest answers 503 with Retry-After); nothing is trimmed before it is processed."""
 
-    max_entries: int = Field(default=1_000_000, ge=1000, description="entries in posts:in (about 100 s at 10k/s)")
-    max_memory_mb: float = Field(default=512.0, gt=0, description="memory of posts:in as the server measures it")
+    max_entries: int = Field(default=500_000, ge=1000, description="entries in posts:in (about 50 s at 10k/s)")
+    max_memory_mb: float = Field(default=256.0, gt=0, description="memory of posts:in as the server measures it")
 
 
 class ScheduleItem(_Strict):
