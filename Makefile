@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench detect lint format clean nab
+.PHONY: run test browser bench detect lint format clean nab
 
 # Setup talks on stderr, so `make bench` and `make detect` print nothing but JSON lines on stdout.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -17,8 +17,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) cli.py up
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The browser tests drive Debian's chromium + chromium-driver: installed here when missing (as root, with
+# apt-get), otherwise `make test` stops at once and names the one command to run.
+BROWSER_PKGS := chromium chromium-driver
+APT_INSTALL := apt-get install -y --no-install-recommends $(BROWSER_PKGS)
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Chromium and ChromeDriver for the browser tests (first run only)" >&2; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    $(APT_INSTALL) >&2 || { apt-get update >&2 && $(APT_INSTALL) >&2; } || exit 1; \
+	  else \
+	    echo "make test needs Chromium and ChromeDriver; run: sudo $(APT_INSTALL)" >&2; exit 1; \
+	  fi; \
+	fi
 
 bench: $(STAMP)
 	@$(PY) cli.py bench

@@ -97,23 +97,20 @@ def cmd_aggregate(settings: Settings, args) -> None:
 
 
 def cmd_serve(settings: Settings, args) -> None:
-    from waitress import serve
-
     from app import create_app
+    from webserver import Limits, serve
 
     app = create_app(settings, client(settings))
     host, port = settings.get("HOST"), settings.port
     logger.info("dashboard on http://%s:%s", host, port)
-    # One connection per open screen: waitress's default limit (100) would turn the 101st screen away.
-    serve(
-        app.server,
-        host=host,
-        port=port,
-        threads=args.threads,
-        ident="warroom",
-        channel_timeout=30,
-        connection_limit=args.connections,
+    # One connection per open screen (or a few): the limits are per process; see docs/reliability.md.
+    limits = Limits(
+        connections=args.connections,
+        per_address=args.connections_per_address,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
     )
+    serve(app.server, host=host, port=port, threads=args.threads, limits=limits)
 
 
 def cmd_simulate(settings: Settings, args) -> None:
@@ -166,7 +163,8 @@ def cmd_bench(settings: Settings, args) -> None:
 def cmd_up(settings: Settings, args) -> None:
     from supervisor import Supervisor
 
-    Supervisor(settings, ROOT).run()
+    if code := Supervisor(settings, ROOT).run():
+        raise SystemExit(code)  # a child's configuration error (its message is already printed)
 
 
 def _identity_command(run) -> None:
@@ -211,7 +209,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("aggregate", help="run the snapshot aggregator")
     s = sub.add_parser("serve", help="run the dashboard and the JSON API")
     s.add_argument("--threads", type=int, default=16)
-    s.add_argument("--connections", type=int, default=2000)
+    s.add_argument("--connections", type=int, default=2000, help="open connections in total")
+    s.add_argument("--connections-per-address", type=int, default=500, help="from one client address")
+    s.add_argument("--header-timeout", type=float, default=10.0, help="seconds to send a request's head")
+    s.add_argument("--idle-timeout", type=float, default=30.0, help="seconds a kept-alive connection may idle")
     sim = sub.add_parser("simulate", help="run the simulated event, optionally writing its truth")
     sim.add_argument("--rate", type=float)
     sim.add_argument("--speedup", type=float)

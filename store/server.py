@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -55,6 +55,12 @@ class EmbeddedServer:
     port: int = 0
     password: str = ""
     process: subprocess.Popen | None = None
+    _log: object = field(default=None, repr=False)
+
+    # Durability policy (docs/reliability.md): every write reaches the AOF file (the OS) before its reply, so
+    # kill -9 of any process loses nothing acknowledged; fsync runs every second, so a power cut can lose the
+    # last second or two of posts. Cards are acknowledged only after WAITAOF (fsynced), so they survive both.
+    APPENDFSYNC = "everysec"
 
     @property
     def url(self) -> str:
@@ -67,10 +73,11 @@ class EmbeddedServer:
         conf = self.data_dir / "valkey.conf"
         conf.write_text(self._config())
         conf.chmod(0o600)
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
+        if self._log is None:
+            self._log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
             [find_server_binary(), str(conf)],
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=self.data_dir,
             start_new_session=True,
@@ -91,7 +98,7 @@ class EmbeddedServer:
                 f"requirepass {self.password}",
                 f'dir "{self.data_dir}"',
                 "appendonly yes",
-                "appendfsync everysec",
+                f"appendfsync {self.APPENDFSYNC}",
                 "save ''",
                 "protected-mode yes",
                 "loglevel warning",
@@ -113,6 +120,18 @@ class EmbeddedServer:
             except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
                 time.sleep(0.05)
         raise StoreUnavailable(f"embedded server did not answer within {timeout}s; see {self.data_dir}/server.log")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def restart(self, timeout: float = 60.0) -> EmbeddedServer:
+        """Start it again after it died: same port, password and data dir, so clients holding the URL reconnect
+        and the AOF is replayed (start() returns once it has loaded and answers PING)."""
+        if self.alive():
+            return self
+        if self.process is not None:
+            self.process.wait()  # reap it
+        return self.start(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         if not self.process or self.process.poll() is not None:

@@ -15,8 +15,11 @@ from pathlib import Path
 import psutil
 import yaml
 from selenium import webdriver
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,10 +147,143 @@ def browser(width: int = 1920, height: int = 1080) -> webdriver.Chrome:
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_window_size(width, height)
+    # Before any page script: record every Dash callback request, so tests wait on what the server answered.
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRACKER})
     return driver
 
 
-def wait(driver, timeout: float = 30) -> WebDriverWait:
+# Each Dash request: its output, the `hold` it carried (the panel the pointer holds still), when it was
+# answered and whether the answer brought a new snapshot. `answers` keeps the last 1000, oldest first.
+TRACKER = """
+(function () {
+  var t = window.__warroom = {seq: 0, pending: {}, answers: []};
+  var original = window.fetch;
+  window.fetch = function (input, init) {
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    if (url.indexOf("_dash-update-component") < 0) { return original.apply(this, arguments); }
+    var body = {};
+    try { body = JSON.parse((init && init.body) || "{}"); } catch (e) {}
+    var hold = null;
+    (body.state || []).forEach(function (s) { if (s.id === "hold" && s.property === "data") { hold = s.value; } });
+    var req = {id: ++t.seq, output: body.output || "", hold: hold, sent: performance.now()};
+    req.screen = req.output.indexOf("snap-version.data") >= 0;
+    t.pending[req.id] = req;
+    var settle = function () { delete t.pending[req.id]; t.answers.push(req); if (t.answers.length > 1000) { t.answers.shift(); } };
+    return original.apply(this, arguments).then(function (resp) {
+      resp.clone().text().then(function (text) {
+        req.status = resp.status;
+        req.fresh = resp.status === 200 && text.indexOf('"snap-version"') >= 0;
+        req.done = performance.now();
+        settle();
+      }, settle);
+      return resp;
+    }, function (err) { settle(); throw err; });
+  };
+})();
+"""
+
+
+def open_page(driver, url: str, timeout: float = 60) -> None:
+    """Load a page and wait until its route has rendered (the shell's first page is replaced by the route's)
+    and a screen answer asked after that has brought a snapshot, so what tests find is what stays."""
+    driver.get(url)
+    wait(driver, timeout).until(
+        lambda d: d.execute_script(
+            """const t = window.__warroom; if (!t) return false;
+            const route = t.answers.find(a => a.output.startsWith('page.children') && a.status === 200);
+            return !!route && t.answers.some(a => a.screen && a.fresh && a.sent > route.done);"""
+        )
+    )
+
+
+ANY = "*"
+
+
+def fresh_answers(driver, hold: str | None = ANY) -> int:
+    """Screen answers that brought a new snapshot so far; only those asked with `hold` unless it is ANY
+    (None: asked with no panel held)."""
+    return driver.execute_script(
+        "const t = window.__warroom; return t.answers.filter(a => a.screen && a.fresh &&"
+        " (arguments[0] === '*' || a.hold === arguments[0])).length",
+        hold,
+    )
+
+
+def answers_to(driver, output: str) -> int:
+    """Answers so far to callbacks whose output starts with `output` (e.g. '..card-context.data')."""
+    return driver.execute_script(
+        "return window.__warroom.answers.filter(a => a.output.startsWith(arguments[0])).length", output
+    )
+
+
+# A point of the panel that is really under the pointer there (not under the alert toast, which floats over
+# the top right), as an offset from the panel's centre; null while the panel has no such point.
+UNCOVERED_POINT = """
+const panel = document.querySelector(arguments[0]); if (!panel) return null;
+const r = panel.getBoundingClientRect();
+for (let fy = 0.5; fy < 0.96; fy += 0.05) for (const fy2 of [fy, 1 - fy]) for (let fx = 0.5; fx < 0.96; fx += 0.1)
+  for (const fx2 of [fx, 1 - fx]) {
+    const x = r.left + r.width * fx2, y = r.top + r.height * fy2, hit = document.elementFromPoint(x, y);
+    if (hit && panel.contains(hit)) return [Math.round(x - r.left - r.width / 2), Math.round(y - r.top - r.height / 2)];
+  }
+return null;"""
+
+
+def hold_still(driver, css: str, hold: str, timeout: float = 60) -> None:
+    """Point at a live panel like a person and wait until it is held still: every screen request still out
+    carries the hold, and a new snapshot has been answered with it after the last one answered without it."""
+    panel = f'[data-hold="{hold}"]'
+    offset = wait(driver, timeout).until(lambda d: d.execute_script(UNCOVERED_POINT, panel))
+    ActionChains(driver).move_to_element_with_offset(driver.find_element(By.CSS_SELECTOR, panel), *offset).perform()
+    wait(driver, timeout).until(
+        lambda d: d.execute_script(
+            """const t = window.__warroom, hold = arguments[0];
+            if (Object.values(t.pending).some(a => a.screen && a.hold !== hold)) return false;
+            const last = t.answers.filter(a => a.screen && a.hold !== hold).map(a => a.done);
+            const since = last.length ? Math.max(...last) : 0;
+            return t.answers.some(a => a.screen && a.fresh && a.hold === hold && a.done > since);""",
+            hold,
+        )
+    )
+
+
+def wait_fresh_answers(driver, n: int, hold: str | None = ANY, timeout: float = 60) -> None:
+    """Wait until `n` more new snapshots have been answered (asked with `hold`, unless ANY)."""
+    start = fresh_answers(driver, hold)
+    wait(driver, timeout).until(lambda d: fresh_answers(d, hold) >= start + n)
+
+
+# The first match whose centre is not covered by something else (the alert toast), scrolled into view.
+FIRST_UNCOVERED = """
+const all = [...document.querySelectorAll(arguments[0])];
+for (const el of all) {
+  el.scrollIntoView({block: 'nearest'});
+  const r = el.getBoundingClientRect(), hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (hit && el.contains(hit)) return el;
+}
+return null;"""
+
+
+def click(driver, css: str, attempts: int = 10) -> str:
+    """A real click on the first match a person could click; returns the id of its row (alert, post or
+    storyline). Found again if it was replaced or covered meanwhile (hold its panel first: `hold_still`)."""
+    for attempt in range(attempts):
+        try:
+            button = wait(driver).until(lambda d: d.execute_script(FIRST_UNCOVERED, css))
+            row_id = driver.execute_script(
+                "const row = arguments[0].closest('[data-alert-id],[data-post-id],[data-story-id]');"
+                "return row ? (row.dataset.alertId || row.dataset.postId || row.dataset.storyId) : '';",
+                button,
+            )
+            button.click()
+            return row_id
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            if attempt == attempts - 1:
+                raise
+    return ""
+
+
+def wait(driver, timeout: float = 60) -> WebDriverWait:
     return WebDriverWait(driver, timeout, poll_frequency=0.1)
 
 

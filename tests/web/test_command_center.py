@@ -10,7 +10,18 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from tests.web.stack import Stack, browser, count, event_file, text, wait
+from tests.web.stack import (
+    Stack,
+    browser,
+    click,
+    count,
+    event_file,
+    hold_still,
+    open_page,
+    text,
+    wait,
+    wait_fresh_answers,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +35,7 @@ def stack(tmp_path_factory):
 
 
 def test_every_panel_fills_with_live_simulated_data(stack, driver):
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#volume-chart .scatterlayer .trace, #volume-chart .gl-container") > 0)
     wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5)
     wait(driver).until(lambda d: count(d, "#trending .trend-row") >= 1)
@@ -39,7 +50,7 @@ def test_every_panel_fills_with_live_simulated_data(stack, driver):
 
 
 def test_feed_filters_by_source_and_min_score(stack, driver):
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5)
     scores = driver.execute_script(
         "return [...document.querySelectorAll('#feed .feed-head .badge.bg-warning')].map(b => b.innerText)"
@@ -54,24 +65,25 @@ def test_card_framed_in_one_browser_appears_in_another(stack, driver):
     other = browser()
     try:
         other.get(stack.url)
-        driver.get(stack.url)
+        open_page(driver, stack.url)
         wait(driver).until(lambda d: count(d, "#feed .frame-btn") > 0)
         wait(other).until(lambda d: count(d, "#cards") == 1)
-        # Like a person: point at the feed, read for a moment (it holds still), then click.
-        ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
-        time.sleep(1.5)
-        driver.find_element(By.CSS_SELECTOR, "#feed .frame-btn").click()
+        # Like a person: point at the feed, and click once it holds still.
+        hold_still(driver, "#feed", "feed")
+        click(driver, "#feed .frame-btn")
         wait(driver).until(lambda d: text(d, "#card-context-view").startswith("Framing @"))
         title = f"Dunk in the dark {time.time():.0f}"
         driver.find_element(By.ID, "card-title").send_keys(title)
         driver.find_element(By.ID, "card-summary").send_keys("Lights are out; we answer with a cookie in the dark.")
         driver.find_element(By.ID, "card-owner").send_keys("Sam")
+        wait(driver).until(lambda d: d.find_element(By.ID, "card-title").get_attribute("value") == title)
         driver.find_element(By.ID, "card-save").click()
-        wait(driver).until(EC.text_to_be_present_in_element((By.ID, "card-saved"), "Saved"))
+        wait(driver, 60).until(EC.text_to_be_present_in_element((By.ID, "card-saved"), "Saved"))
         saved_at = time.monotonic()
-        wait(other, 10).until(lambda d: title in text(d, "#cards"))
+        # Generous: this checks that it arrives; how fast (p95 under 1 s) is measured by `make bench`, not here.
+        wait(other, 30).until(lambda d: title in text(d, "#cards"))
         seen_after = time.monotonic() - saved_at
-        assert seen_after < 10, seen_after  # the 2 s figure is measured by `make bench`, not here
+        assert seen_after < 30, seen_after
         card = next(c for c in stack.get("/api/cards")["cards"] if c["title"] == title)
         assert card["post_id"] and card["owner"] == "Sam" and card["type"] == "opportunity"
     finally:
@@ -96,7 +108,7 @@ def test_hostile_post_renders_as_text_and_bad_links_do_not_open(stack, driver):
     }
     status, body = stack.post("/api/ingest", [hostile])
     assert status == 202, body
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     item = f'#feed .feed-item[data-post-id="{hostile["id"]}"]'
     # Read the item in one step (text and links together): the feed re-renders under us.
     read = "const e = document.querySelector(arguments[0]); return e && [e.innerText, e.querySelectorAll('a').length]"
@@ -109,7 +121,7 @@ def test_hostile_post_renders_as_text_and_bad_links_do_not_open(stack, driver):
 
 
 def test_stale_banner_when_the_pipeline_stops_and_clears_when_it_resumes(stack, driver):
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     wait(driver).until(lambda d: text(d, "#freshness").startswith("live"))
     aggregator = stack.child("aggregate")
     aggregator.suspend()
@@ -123,19 +135,18 @@ def test_stale_banner_when_the_pipeline_stops_and_clears_when_it_resumes(stack, 
 
 def test_wall_and_exec_pages_are_read_only(stack, driver):
     for page in ("/wall", "/exec"):
-        driver.get(stack.url + page)
+        open_page(driver, stack.url + page)
         wait(driver).until(lambda d: count(d, "#trending .trend-row") >= 1)
         wait(driver).until(lambda d: text(d, "#cards").strip() != "")  # the room's cards (or "No cards yet.")
         assert count(driver, "#card-save") == 0 and count(driver, ".frame-btn") == 0
 
 
 def test_feed_holds_still_while_the_pointer_is_on_it(stack, driver):
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 3)
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
-    time.sleep(1.5)  # let the hold reach the server
+    hold_still(driver, "#feed", "feed")  # the hold has reached the server
     driver.execute_script("document.querySelector('#feed .feed-item').warroomMarker = 1")
-    time.sleep(3)  # several snapshots go by
+    wait_fresh_answers(driver, 4, hold="feed")  # several new snapshots answered while it holds
     assert driver.execute_script("return document.querySelector('#feed .feed-item').warroomMarker") == 1
     ActionChains(driver).move_to_element(driver.find_element(By.ID, "volume-chart")).perform()
     wait(driver).until(

@@ -14,7 +14,6 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,7 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from store import cards
 from store.keys import Keys
 from store.server import connect, running_embedded_url
-from tests.web.stack import ROOT, Stack, browser, event_file, free_port
+from tests.web.stack import ROOT, Stack, browser, click, count, event_file, free_port, hold_still, open_page, text
 
 pytestmark = pytest.mark.browser
 
@@ -116,21 +115,18 @@ def test_ctrl_c_stops_every_child_and_the_embedded_server(stacks, tmp_path, how)
 def frame_card_in_the_browser(stack: Stack, title: str) -> None:
     driver = browser()
     try:
-        driver.get(stack.url)
-        wait = WebDriverWait(driver, 60, poll_frequency=0.1)
-        wait.until(lambda d: d.execute_script("return document.querySelectorAll('#feed .frame-btn').length") > 0)
-        ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#feed")).perform()
-        driver.find_element(By.CSS_SELECTOR, "#feed .frame-btn").click()
-        wait.until(
-            lambda d: d.execute_script(
-                "const e = document.querySelector('#card-context-view'); return e ? e.innerText : ''"
-            ).startswith("Framing @")
-        )
+        open_page(driver, stack.url)
+        until = WebDriverWait(driver, 60, poll_frequency=0.1).until
+        until(lambda d: count(d, "#feed .frame-btn") > 0)
+        hold_still(driver, "#feed", "feed")  # rows stop being replaced under the pointer
+        click(driver, "#feed .frame-btn")
+        until(lambda d: text(d, "#card-context-view").startswith("Framing @"))
         driver.find_element(By.ID, "card-title").send_keys(title)
         driver.find_element(By.ID, "card-summary").send_keys("Saved, then the power went out.")
         driver.find_element(By.ID, "card-owner").send_keys("Robin")
+        until(lambda d: d.find_element(By.ID, "card-title").get_attribute("value") == title)
         driver.find_element(By.ID, "card-save").click()
-        wait.until(EC.text_to_be_present_in_element((By.ID, "card-saved"), "Saved"))
+        until(EC.text_to_be_present_in_element((By.ID, "card-saved"), "Saved"))
     finally:
         driver.quit()
 

@@ -12,7 +12,19 @@ from selenium.webdriver.common.by import By
 from store import posts as post_store
 from store.keys import Keys
 from store.server import connect, running_embedded_url
-from tests.web.stack import Stack, count, event_file, text, wait
+from tests.web.stack import (
+    Stack,
+    answers_to,
+    click,
+    count,
+    event_file,
+    fresh_answers,
+    hold_still,
+    open_page,
+    text,
+    wait,
+    wait_fresh_answers,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,24 +37,6 @@ def stack(tmp_path_factory):
     s = Stack(tmp / "var", event_file(tmp, rate=120)).start()
     yield s
     s.stop()
-
-
-def point_at(driver, css: str) -> None:
-    """Like a person: point at a live panel and read for a moment; it holds still while pointed at."""
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, css)).perform()
-    time.sleep(1.5)
-
-
-def click(driver, css: str) -> str:
-    """A real click on the first match (call `point_at` its panel first, so it holds still); returns its row's id."""
-    button = driver.find_element(By.CSS_SELECTOR, css)
-    row_id = driver.execute_script(
-        "const row = arguments[0].closest('[data-alert-id],[data-post-id],[data-story-id]');"
-        "return row ? (row.dataset.alertId || row.dataset.postId || row.dataset.storyId) : '';",
-        button,
-    )
-    button.click()
-    return row_id
 
 
 def x_range_s(driver) -> list[float] | None:
@@ -59,10 +53,10 @@ def marks_in_learning_line(driver) -> int:
 
 
 def test_marking_a_post_relevant_teaches_the_ranking(stack, driver):
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#feed .feed-item .mark-btn") >= 2)
     wait(driver).until(lambda d: text(d, "#learning") != "")
-    point_at(driver, "#feed")
+    hold_still(driver, "#feed", "feed")
     post_id = click(driver, "#feed .feed-item .mark-btn.btn-outline-success")
     assert post_id, "a ✓ relevant button was clicked"
     wait(driver, 30).until(lambda d: marks_in_learning_line(d) >= 1)
@@ -76,14 +70,20 @@ def width(driver) -> float:
     return lo_hi[1] - lo_hi[0] if lo_hi else 0.0
 
 
-def narrow_for(driver, limit_s: float, hold_s: float) -> bool:
-    """True when the chart's range is at most `limit_s` wide throughout `hold_s` seconds."""
-    end = time.monotonic() + hold_s
-    while time.monotonic() < end:
-        if not 0 < width(driver) <= limit_s:
+class StaysNarrow:
+    """True once the chart's range has been at most `limit_s` wide on every read across `answers` new
+    snapshots (a read that is not narrow starts the count again)."""
+
+    def __init__(self, limit_s: float, answers: int = 2):
+        self.limit_s, self.answers, self.since = limit_s, answers, None
+
+    def __call__(self, driver) -> bool:
+        if not 0 < width(driver) <= self.limit_s:
+            self.since = None
             return False
-        time.sleep(0.25)
-    return 0 < width(driver) <= limit_s
+        if self.since is None:
+            self.since = fresh_answers(driver)
+        return fresh_answers(driver) >= self.since + self.answers and 0 < width(driver) <= self.limit_s
 
 
 def test_an_alerts_chart_link_zooms_the_volume_chart_to_its_moment(stack, driver):
@@ -109,17 +109,17 @@ def test_an_alerts_chart_link_zooms_the_volume_chart_to_its_moment(stack, driver
         )
     finally:
         r.close()
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#alerts .alert-row .focus-btn") >= 1)
     wait(driver).until(lambda d: width(d) > 400)
     before = width(driver)
-    point_at(driver, "#alerts")
+    hold_still(driver, "#alerts", "alerts")
     alert_id = click(driver, "#alerts .alert-row .focus-btn")
     assert alert_id
     alert = next(a for a in stack.get("/api/snapshot")["alerts"] if a["id"] == alert_id)
     # A tick answered before the click can land just after it and redraw the full window once; the zoom holds
     # from the next snapshot on (for a minute), so wait for it to be narrow on consecutive reads.
-    wait(driver, 30).until(lambda d: narrow_for(d, 240, 1.5))
+    wait(driver, 60).until(StaysNarrow(240))
     lo, hi = x_range_s(driver)
     others = [(a["id"], a["kind"], a["moment"]) for a in stack.get("/api/snapshot")["alerts"]]
     assert lo <= alert["moment"] <= hi, (lo, alert["moment"], hi, alert_id, others)
@@ -127,20 +127,29 @@ def test_an_alerts_chart_link_zooms_the_volume_chart_to_its_moment(stack, driver
 
 
 def test_framing_a_storyline_saves_a_card_that_names_it(stack, driver):
-    driver.get(stack.url)
+    open_page(driver, stack.url)
     # Storylines are re-clustered every 30 s once relevant posts have built up.
     wait(driver, 120).until(lambda d: count(d, "#storylines .story-item button") >= 1)
-    point_at(driver, "#storylines")
-    story_id = click(driver, "#storylines .story-item button")
-    assert story_id
-    wait(driver).until(lambda d: text(d, "#card-context-view").startswith("Framing the storyline"))
+    for _ in range(3):
+        hold_still(driver, "#storylines", "stories")
+        picked = answers_to(driver, "..card-context.data")
+        story_id = click(driver, "#storylines .story-item button")
+        assert story_id
+        wait(driver).until(lambda d, picked=picked: answers_to(d, "..card-context.data") > picked)
+        if wait(driver).until(lambda d: text(d, "#card-context-view")).startswith("Framing the storyline"):
+            break
+        # Storylines are re-clustered every 30 s: the held row was gone. Like a person: look away, pick again.
+        ActionChains(driver).move_to_element(driver.find_element(By.ID, "volume-chart")).perform()
+        wait_fresh_answers(driver, 1, hold=None)
+    assert text(driver, "#card-context-view").startswith("Framing the storyline"), text(driver, "#card-context-view")
     context = text(driver, "#card-context-view")
     title = f"Storyline card {time.time():.0f}"
     driver.find_element(By.ID, "card-title").send_keys(title)
     driver.find_element(By.ID, "card-summary").send_keys("The room is talking about this; we join in.")
+    wait(driver).until(lambda d: d.find_element(By.ID, "card-title").get_attribute("value") == title)
     driver.find_element(By.ID, "card-save").click()
-    wait(driver).until(lambda d: "Saved" in text(d, "#card-saved"))
+    wait(driver, 60).until(lambda d: "Saved" in text(d, "#card-saved"))
     card = next(c for c in stack.get("/api/cards")["cards"] if c["title"] == title)
     assert card["storyline"] and f"“{card['storyline']}”" in context, (card, context)
     assert card["post_ids"], "the card keeps the storyline's posts"
-    wait(driver, 10).until(lambda d: title in text(d, "#cards"))
+    wait(driver, 30).until(lambda d: title in text(d, "#cards"))
