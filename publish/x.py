@@ -24,6 +24,18 @@ DEFAULT_BASE = "https://api.x.com"
 FIND_SLACK_S = 120  # clocks differ: look this much before the intent's start
 
 
+# tweepy logs request headers and oauthlib the signed parameters at DEBUG: one filter on each of those loggers
+# (a logger's filter does not apply to its children, so the modules that log are named).
+_REDACT = _Redact([])
+for _name in (
+    "tweepy.client",
+    "requests_oauthlib.oauth1_auth",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+):
+    logging.getLogger(_name).addFilter(_REDACT)
+
+
 class _Rehost(HTTPAdapter):
     def __init__(self, base: str):
         super().__init__()
@@ -45,9 +57,7 @@ class XPublisher(Publisher):
         self.base = (self.environ.get("X_API_BASE_URL") or DEFAULT_BASE).rstrip("/")
         self._client: tweepy.Client | None = None
         self._me: str | None = None
-        redact = _Redact(self.secrets())
-        for name in ("tweepy.client", "requests_oauthlib", "oauthlib"):
-            logging.getLogger(name).addFilter(redact)
+        _REDACT.add(self.secrets())
 
     @property
     def client(self) -> tweepy.Client:
