@@ -50,6 +50,12 @@ def publish(
     st = approvals.status(draft, now)
     if st.state != "approved":
         raise PublishError("not_approved", f"Not approved yet: {st.message}", network=draft["network"])
+    if draft.get("image"):
+        raise PublishError(
+            errors.INVALID,
+            "Images are not uploaded yet: remove the image from the draft, or post this one by hand.",
+            network=draft["network"],
+        )
     publisher.require_configured()
     key = idempotency_key(draft)
     request = publisher.render_request(draft, key=key, at=now, refs=publisher.lookup(draft)).as_dict()

@@ -132,3 +132,10 @@ def test_wrong_network_publisher_is_refused(r, keys, pub):
     d = approved_draft("bluesky", "hello", time.time())
     with pytest.raises(ValueError, match="cannot go through"):
         outbox.publish(r, keys, d, pub, by="alice", live=False)
+
+
+def test_a_draft_with_an_image_is_refused_rather_than_posted_without_it(r, keys, pub, x_server):
+    d = {**approved_draft("x", "look", time.time()), "image": {"url": "https://www.oreo.com/a.png", "alt": "cookie"}}
+    with pytest.raises(PublishError, match="Images are not uploaded yet"):
+        outbox.publish(r, keys, d, pub, by="alice", live=True)
+    assert x_server.requests == [] and publishing.pending(r, keys) == []
