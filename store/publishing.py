@@ -69,14 +69,12 @@ def pause(r: redis.Redis, keys: Keys, reason: str, by: str, now: float | None = 
     state = {"reason": reason[:300], "by": by, "at": time.time() if now is None else now}
     r.set(keys.publish_paused, orjson.dumps(state))
     _fsync(r)
-    r.publish(keys.changed, b"publishing")
     return state
 
 
 def resume(r: redis.Redis, keys: Keys) -> None:
     r.delete(keys.publish_paused)
     _fsync(r)
-    r.publish(keys.changed, b"publishing")
 
 
 def paused(r: redis.Redis, keys: Keys) -> dict | None:
@@ -161,7 +159,6 @@ def finish(
         pipe.hset(keys.drafts, found["draft_id"], orjson.dumps(draft))
     pipe.execute()
     _fsync(r)
-    r.publish(keys.changed, b"publishing")
     return done
 
 
