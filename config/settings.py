@@ -182,6 +182,104 @@ class Audit(_Strict):
     budget_mb: float = Field(default=256.0, gt=0, description="warn at 80 %; the trail is never trimmed")
 
 
+# Publishing (issue 10): response templates, the approval chain and where posts may go. All optional.
+NETWORKS = ("x", "bluesky", "mastodon")
+Network = Literal["x", "bluesky", "mastodon"]
+PLACEHOLDERS = ("brand", "handle", "moment")
+
+
+class Template(_Strict):
+    """A reusable response: `text` may use {brand}, {handle} (the framed post's author) and {moment}."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+    name: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    networks: list[Network] = list(NETWORKS)
+    tags: list[str] = []
+    card_type: Literal["opportunity", "threat"] | None = Field(default=None, description="None: offered on both")
+    pre_approved: bool = False
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _lower(cls, v: list[str]) -> list[str]:
+        return [t.strip().lower() for t in v if t.strip()]
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Template:
+        import string
+
+        names = {f for _, f, _, _ in string.Formatter().parse(self.text) if f is not None}
+        unknown = names - set(PLACEHOLDERS)
+        if unknown:
+            raise ValueError(
+                f"template {self.id!r}: unknown placeholder(s) {sorted(unknown)}; use {list(PLACEHOLDERS)}"
+            )
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError(f"template {self.id!r}: valid_until must be after valid_from")
+        return self
+
+
+class ApprovalStep(_Strict):
+    """One step of the chain: `any` member of `group` approves, or `all` of its listed members do."""
+
+    name: str = Field(min_length=1)
+    group: str = Field(min_length=1)
+    mode: Literal["any", "all"] = "any"
+
+
+class Approvals(_Strict):
+    steps: list[ApprovalStep] = Field(default=[ApprovalStep(name="Brand lead", group="brand")], min_length=1)
+    # Members per group, needed for `all` steps and for saying who can approve; sign-in supplies a user's groups.
+    groups: dict[str, list[str]] = {}
+    expire_minutes: float = Field(default=15.0, gt=0, description="an approval older than this no longer counts")
+    fast_lane: bool = Field(default=True, description="a pre-approved template used unchanged needs one approver")
+    sensitive_group: str = Field(default="legal", description="approves playful drafts during a sensitive moment")
+
+    @model_validator(mode="after")
+    def _all_steps_have_members(self) -> Approvals:
+        for step in self.steps:
+            if step.mode == "all" and not self.groups.get(step.group):
+                raise ValueError(f"approval step {step.name!r} needs all of {step.group!r}: list its members in groups")
+        return self
+
+
+class Publishing(_Strict):
+    mode: Literal["dry-run", "live"] = Field(default="dry-run", description="live also needs the network's credentials")
+    networks: list[Network] = list(NETWORKS)
+    topics_to_avoid: list[str] = []
+    allowed_domains: list[str] = Field(default=[], description="links may only point here (and subdomains)")
+    sensitive_words: list[str] = [
+        "injury",
+        "injured",
+        "hurt",
+        "safety",
+        "tragedy",
+        "emergency",
+        "evacuation",
+        "collapsed",
+    ]
+    all_caps_words: int = Field(default=3, ge=1, description="this many ALL CAPS words draw a warning")
+    negative_tone: float = Field(default=-0.05, le=0, description="VADER compound at or below this warns")
+    templates: list[Template] = []
+    templates_file: str | None = Field(default=None, description="YAML list of templates, relative to the event file")
+    approvals: Approvals = Approvals()
+
+    @field_validator("topics_to_avoid", "sensitive_words", "allowed_domains")
+    @classmethod
+    def _lower(cls, v: list[str]) -> list[str]:
+        return [t.strip().lower() for t in v if t.strip()]
+
+    @model_validator(mode="after")
+    def _unique_templates(self) -> Publishing:
+        ids = [t.id for t in self.templates]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"template ids must be unique; repeated: {sorted(dupes)}")
+        return self
+
+
 class EventConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="short slug used in Redis keys")
     name: str
@@ -197,6 +295,7 @@ class EventConfig(_Strict):
     alerts: Alerts = Alerts()
     auth: Auth = Auth()
     audit: Audit = Audit()
+    publishing: Publishing = Publishing()
 
     @field_validator("hashtags")
     @classmethod

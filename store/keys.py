@@ -238,3 +238,24 @@ class Keys:
     def audit(self) -> str:
         """Stream of every write: who, roles, action, object, before, after. Never trimmed."""
         return self._k("audit")
+
+    # Publishing (issue 10): drafts, publish intents and results, the room-wide pause. Append-only section.
+    @property
+    def drafts(self) -> str:
+        """Hash draft id -> draft JSON (text, network, approval chain state)."""
+        return self._k("pub:drafts")
+
+    @property
+    def publish_intents(self) -> str:
+        """Hash idempotency key -> intent JSON: the exact request, written before the network call; then its result."""
+        return self._k("pub:intents")
+
+    @property
+    def publish_pending(self) -> str:
+        """Zset idempotency key -> started_at, for intents without a result (what `reconcile` looks at)."""
+        return self._k("pub:pending")
+
+    @property
+    def publish_paused(self) -> str:
+        """JSON {reason, by, at} while the room has paused publishing; absent otherwise."""
+        return self._k("pub:paused")

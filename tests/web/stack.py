@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import yaml
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -196,19 +196,45 @@ def open_page(driver, url: str, timeout: float = 60) -> None:
     )
 
 
-def fresh_answers(driver, hold: str | None = None) -> int:
-    """Screen answers that brought a new snapshot (and carried `hold`, when given) so far."""
+ANY = "*"
+
+
+def fresh_answers(driver, hold: str | None = ANY) -> int:
+    """Screen answers that brought a new snapshot so far; only those asked with `hold` unless it is ANY
+    (None: asked with no panel held)."""
     return driver.execute_script(
         "const t = window.__warroom; return t.answers.filter(a => a.screen && a.fresh &&"
-        " (arguments[0] === null || a.hold === arguments[0])).length",
+        " (arguments[0] === '*' || a.hold === arguments[0])).length",
         hold,
     )
+
+
+def answers_to(driver, output: str) -> int:
+    """Answers so far to callbacks whose output starts with `output` (e.g. '..card-context.data')."""
+    return driver.execute_script(
+        "return window.__warroom.answers.filter(a => a.output.startsWith(arguments[0])).length", output
+    )
+
+
+# A point of the panel that is really under the pointer there (not under the alert toast, which floats over
+# the top right), as an offset from the panel's centre; null while the panel has no such point.
+UNCOVERED_POINT = """
+const panel = document.querySelector(arguments[0]); if (!panel) return null;
+const r = panel.getBoundingClientRect();
+for (let fy = 0.5; fy < 0.96; fy += 0.05) for (const fy2 of [fy, 1 - fy]) for (let fx = 0.5; fx < 0.96; fx += 0.1)
+  for (const fx2 of [fx, 1 - fx]) {
+    const x = r.left + r.width * fx2, y = r.top + r.height * fy2, hit = document.elementFromPoint(x, y);
+    if (hit && panel.contains(hit)) return [Math.round(x - r.left - r.width / 2), Math.round(y - r.top - r.height / 2)];
+  }
+return null;"""
 
 
 def hold_still(driver, css: str, hold: str, timeout: float = 60) -> None:
     """Point at a live panel like a person and wait until it is held still: every screen request still out
     carries the hold, and a new snapshot has been answered with it after the last one answered without it."""
-    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, css)).perform()
+    panel = f'[data-hold="{hold}"]'
+    offset = wait(driver, timeout).until(lambda d: d.execute_script(UNCOVERED_POINT, panel))
+    ActionChains(driver).move_to_element_with_offset(driver.find_element(By.CSS_SELECTOR, panel), *offset).perform()
     wait(driver, timeout).until(
         lambda d: d.execute_script(
             """const t = window.__warroom, hold = arguments[0];
@@ -221,18 +247,29 @@ def hold_still(driver, css: str, hold: str, timeout: float = 60) -> None:
     )
 
 
-def wait_fresh_answers(driver, n: int, hold: str | None = None, timeout: float = 60) -> None:
-    """Wait until `n` more new snapshots have been answered (with `hold`, when given)."""
+def wait_fresh_answers(driver, n: int, hold: str | None = ANY, timeout: float = 60) -> None:
+    """Wait until `n` more new snapshots have been answered (asked with `hold`, unless ANY)."""
     start = fresh_answers(driver, hold)
     wait(driver, timeout).until(lambda d: fresh_answers(d, hold) >= start + n)
 
 
-def click(driver, css: str, attempts: int = 5) -> str:
-    """A real click on the first match; returns the id of its row (alert, post or storyline). The element is
-    found again if it was replaced between finding and clicking (hold its panel first with `hold_still`)."""
+# The first match whose centre is not covered by something else (the alert toast), scrolled into view.
+FIRST_UNCOVERED = """
+const all = [...document.querySelectorAll(arguments[0])];
+for (const el of all) {
+  el.scrollIntoView({block: 'nearest'});
+  const r = el.getBoundingClientRect(), hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (hit && el.contains(hit)) return el;
+}
+return null;"""
+
+
+def click(driver, css: str, attempts: int = 10) -> str:
+    """A real click on the first match a person could click; returns the id of its row (alert, post or
+    storyline). Found again if it was replaced or covered meanwhile (hold its panel first: `hold_still`)."""
     for attempt in range(attempts):
         try:
-            button = driver.find_element(By.CSS_SELECTOR, css)
+            button = wait(driver).until(lambda d: d.execute_script(FIRST_UNCOVERED, css))
             row_id = driver.execute_script(
                 "const row = arguments[0].closest('[data-alert-id],[data-post-id],[data-story-id]');"
                 "return row ? (row.dataset.alertId || row.dataset.postId || row.dataset.storyId) : '';",
@@ -240,7 +277,7 @@ def click(driver, css: str, attempts: int = 5) -> str:
             )
             button.click()
             return row_id
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementClickInterceptedException):
             if attempt == attempts - 1:
                 raise
     return ""
