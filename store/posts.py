@@ -128,7 +128,10 @@ def safe_trim_id(r: redis.Redis, keys: Keys) -> str | None:
     pipe.xinfo_groups(keys.stream)
     for name in names:
         pipe.xpending(keys.stream, name)
-    groups, *pending = pipe.execute()
+    try:
+        groups, *pending = pipe.execute()
+    except redis.ResponseError:  # the stream or a group was deleted in between: nothing to decide now
+        return None
     if sorted(_text(g["name"]) for g in groups) != sorted(names):
         return None  # a group came or went between the two reads: try again next time
     by_name = {_text(g["name"]): g for g in groups}
