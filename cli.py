@@ -144,7 +144,9 @@ def cmd_record(settings: Settings, args) -> None:
 def cmd_replay(settings: Settings, args) -> None:
     from streams.sources import replay
 
-    replay.replay(client(settings), Keys(settings.event.id), args.path, args.speed, stop_event())
+    replay.replay(
+        client(settings), Keys(settings.event.id), args.path, args.speed, stop_event(), backlog=settings.event.backlog
+    )
 
 
 def cmd_detect(settings: Settings | None, args) -> None:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CTX = mp.get_context("spawn")
 
 # Sizes, overridable from the environment for quick runs (the test uses tiny ones).
-THROUGHPUT_POSTS = int(os.environ.get("BENCH_THROUGHPUT_POSTS", "150000"))  # < STREAM_MAXLEN: nothing trimmed unread
+THROUGHPUT_POSTS = int(os.environ.get("BENCH_THROUGHPUT_POSTS", "150000"))
 THROUGHPUT_RUNS = int(os.environ.get("BENCH_THROUGHPUT_RUNS", "3"))
 FRESHNESS_WARMUP_S = float(os.environ.get("BENCH_FRESHNESS_WARMUP_S", "8"))
 FRESHNESS_MEASURE_S = float(os.environ.get("BENCH_FRESHNESS_MEASURE_S", "25"))
@@ -385,7 +385,7 @@ def _key_families(r, keys) -> dict:
 
 
 def memory_figures(
-    rate: int, mem0, mem1, families: dict, achieved: float, stream_maxlen: int, settings, traffic_s: float
+    rate: int, mem0, mem1, families: dict, achieved: float, stream_entries: int, settings, traffic_s: float
 ) -> list[dict]:
     from store.keys import MINUTE_TTL_S, SEEN_TTL_S, TAGS_TTL_S, VOLUME_TTL_S
 
@@ -413,8 +413,9 @@ def memory_figures(
     # seen:<minute>: one set per minute holding every id; lives from the minute's start to SEEN_TTL_S after its
     # last write, so (60 + SEEN_TTL_S) seconds of ids at the peak.
     proj["seen"] = per_item(fam("seen")) * rate * (60 + SEEN_TTL_S)
-    # posts:in: trimmed to STREAM_MAXLEN entries (approximately: whole radix-tree nodes, allow 10%).
-    proj["posts:in"] = per_item(fam("posts:in")) * stream_maxlen * 1.1
+    # posts:in: at most the backlog budget's entries (trimmed once acknowledged; whole radix-tree nodes, allow 10%).
+    budget_bytes = settings.event.backlog.max_memory_mb * 1e6
+    proj["posts:in"] = min(per_item(fam("posts:in")) * stream_entries * 1.1, budget_bytes)
     # vol:<minute>: fields per second depend on the watched series, not on the rate; kept VOLUME_TTL_S.
     vol = fam("vol")
     proj["vol"] = per_item(vol) * (vol["items"] / max(1, vol["units"])) * (VOLUME_TTL_S + 60)
@@ -477,7 +478,7 @@ def memory_figures(
 
 
 def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = False) -> list[dict]:
-    from store.keys import STREAM_MAXLEN, Keys
+    from store.keys import Keys
     from store.server import connect
 
     pool = scenario_posts(20_000, seed=11)
@@ -588,7 +589,9 @@ def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = F
         ),
     ]
     if memory:
-        out += memory_figures(rate, mem0, mem1, families, achieved, STREAM_MAXLEN, settings, time.time() - t_go)
+        out += memory_figures(
+            rate, mem0, mem1, families, achieved, settings.event.backlog.max_entries, settings, time.time() - t_go
+        )
     return out
 
 

@@ -116,6 +116,14 @@ class Thresholds(_Strict):
     window_minutes: int = Field(default=15, ge=1, le=120)
 
 
+class Backlog(_Strict):
+    """The budget of posts waiting in the stream for the workers. Over it, ingest is held back (sources wait or
+    buffer, POST /api/ingest answers 503 with Retry-After); nothing is trimmed before it is processed."""
+
+    max_entries: int = Field(default=500_000, ge=1000, description="entries in posts:in (about 50 s at 10k/s)")
+    max_memory_mb: float = Field(default=256.0, gt=0, description="memory of posts:in as the server measures it")
+
+
 class ScheduleItem(_Strict):
     """An expected surge: at a wall-clock time (`at`, real events) or a game minute (the simulator's clock)."""
 
@@ -281,6 +289,7 @@ class EventConfig(_Strict):
     hashtags: list[str] = []
     sources: Sources = Sources()
     thresholds: Thresholds = Thresholds()
+    backlog: Backlog = Backlog()
     schedule: list[ScheduleItem] = []
     guardrails: Guardrails = Guardrails()
     alerts: Alerts = Alerts()

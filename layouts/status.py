@@ -37,9 +37,15 @@ def freshness(snap: dict, stale_after: float) -> dict:
 
 def pipeline_line(snap: dict) -> str:
     p = snap.get("pipeline") or {}
+    by_source = p.get("dropped_by_source") or {}
+    dropped = (
+        f" · ⚠ {compact(p['dropped'])} DROPPED ({', '.join(f'{s} {compact(n)}' for s, n in sorted(by_source.items()))})"
+        if p.get("dropped")
+        else ""
+    )
     return (
         f"{compact(p.get('rate_per_s', 0))} posts/s · {compact(p.get('processed', 0))} processed · "
-        f"{compact(p.get('dead', 0))} dead-lettered · lag {compact(p.get('lag', 0))}"
+        f"{compact(p.get('dead', 0))} dead-lettered · lag {compact(p.get('lag', 0))}{dropped}"
     )
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Trims and lifetimes: what keeps a six-hour event at 10,000 posts/s inside 1 GB.
-STREAM_MAXLEN = 200_000  # posts:in backlog (about 20 s at 10k/s); approximate trim
+# posts:in is never capped at XADD: an entry is trimmed only once every consumer group has acknowledged it
+# (posts.trim_acknowledged); its size is bounded by the event file's `backlog` budget, which makes ingest wait.
+STREAM_TRIM_LIMIT = 100_000  # entries one XTRIM may free (approximate trim; bounds the server's pause)
 DEAD_MAXLEN = 10_000  # dead letters kept for inspection
 VOLUME_TTL_S = 2 * 3600  # per-second volume buckets (the chart shows 15 min)
 MINUTE_TTL_S = 24 * 3600  # per-minute volume for the whole event
@@ -54,6 +56,11 @@ class Keys:
     def stats(self) -> str:
         """Hash of pipeline counters: received, processed, dead, duplicates."""
         return self._k("stats")
+
+    @property
+    def dropped(self) -> str:
+        """Hash source name -> posts a source had to drop (its bounded buffer was full while ingest was held back)."""
+        return self._k("dropped")
 
     def seen(self, minute: int) -> str:
         return self._k(f"seen:{minute}")

@@ -10,7 +10,7 @@ import orjson
 import redis
 
 from model.post import Post
-from store.keys import DEAD_MAXLEN, GROUP, STREAM_MAXLEN, Keys
+from store.keys import DEAD_MAXLEN, GROUP, STREAM_TRIM_LIMIT, Keys
 
 logger = logging.getLogger(__name__)
 
@@ -18,14 +18,16 @@ FIELD = b"p"  # stream entries carry one field: the post as JSON
 
 
 def append(r: redis.Redis, keys: Keys, posts: Iterable[Post], now: float | None = None) -> list[str]:
-    """XADD valid posts, stamping `received_at`; returns the stream ids. Nothing is lost on return."""
+    """XADD valid posts, stamping `received_at`; returns the stream ids. Nothing is lost on return.
+
+    No MAXLEN: a cap at XADD would trim entries no worker has processed yet (see `trim_acknowledged`)."""
     now = time.time() if now is None else now
     pipe = r.pipeline(transaction=False)
     n = 0
     for post in posts:
         if post.received_at is None:
             post.received_at = now
-        pipe.xadd(keys.stream, {FIELD: post.to_json()}, maxlen=STREAM_MAXLEN, approximate=True)
+        pipe.xadd(keys.stream, {FIELD: post.to_json()})
         n += 1
     if not n:
         return []
@@ -39,7 +41,7 @@ def append_dicts(r: redis.Redis, keys: Keys, posts: list[dict], now: float | Non
     pipe = r.pipeline(transaction=False)
     for post in posts:
         post.setdefault("received_at", now)
-        pipe.xadd(keys.stream, {FIELD: orjson.dumps(post)}, maxlen=STREAM_MAXLEN, approximate=True)
+        pipe.xadd(keys.stream, {FIELD: orjson.dumps(post)})
     if posts:
         pipe.hincrby(keys.stats, "received", len(posts))
         pipe.execute()
@@ -99,17 +101,126 @@ def _entries(raw: list) -> list[tuple[bytes, bytes | None]]:
     return [(entry_id, (fields or {}).get(FIELD)) for entry_id, fields in raw]
 
 
-def lag(r: redis.Redis, keys: Keys) -> dict:
-    """Consumer-group lag and pending count (0s when the group does not exist yet)."""
+def _id(raw: bytes | str) -> tuple[int, int]:
+    ms, _, seq = (raw.decode() if isinstance(raw, bytes) else raw).partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def safe_trim_id(r: redis.Redis, keys: Keys) -> str | None:
+    """The oldest entry some consumer group may still need, or None when nothing may be trimmed.
+
+    For each group that is the oldest entry it has read but not acknowledged (XPENDING), or else its
+    last-delivered id; every entry before the minimum over groups has been acknowledged by all of them.
+    Both are read in one MULTI, so a read that delivers entries in between cannot move the point past them.
+    No group (or a group that has read nothing): None, nothing is acknowledged.
+    """
     try:
-        groups = r.xinfo_groups(keys.stream)
+        names = [_text(g["name"]) for g in r.xinfo_groups(keys.stream)]
+    except redis.ResponseError:  # no stream yet
+        return None
+    if not names:
+        return None
+    pipe = r.pipeline(transaction=True)
+    pipe.xinfo_groups(keys.stream)
+    for name in names:
+        pipe.xpending(keys.stream, name)
+    try:
+        groups, *pending = pipe.execute()
+    except redis.ResponseError:  # the stream or a group was deleted in between: nothing to decide now
+        return None
+    if sorted(_text(g["name"]) for g in groups) != sorted(names):
+        return None  # a group came or went between the two reads: try again next time
+    by_name = {_text(g["name"]): g for g in groups}
+    points = []
+    for name, summary in zip(names, pending, strict=True):
+        delivered = _id(by_name[name]["last-delivered-id"])
+        if delivered == (0, 0):
+            return None
+        oldest = _id(summary["min"]) if summary.get("pending") else delivered
+        points.append(min(oldest, delivered))
+    ms, seq = min(points)
+    return f"{ms}-{seq}"
+
+
+def trim_acknowledged(r: redis.Redis, keys: Keys) -> int:
+    """XTRIM MINID to `safe_trim_id`: free entries every group has acknowledged, never one still needed.
+
+    Approximate (whole radix-tree nodes, so it is cheap and may keep up to a node of acknowledged entries) and
+    at most STREAM_TRIM_LIMIT entries per call. Returns the entries removed.
+    """
+    point = safe_trim_id(r, keys)
+    if point is None:
+        return 0
+    return int(r.xtrim(keys.stream, minid=point, approximate=True, limit=STREAM_TRIM_LIMIT) or 0)
+
+
+def backlog(r: redis.Redis, keys: Keys) -> tuple[int, int]:
+    """(entries, bytes) the posts stream holds now: one round trip (XLEN, MEMORY USAGE with its default sampling)."""
+    pipe = r.pipeline(transaction=False)
+    pipe.xlen(keys.stream)
+    pipe.memory_usage(keys.stream)
+    entries, used = pipe.execute()
+    return int(entries or 0), int(used or 0)
+
+
+LAG_COUNT_MAX = 10_000  # entries counted one by one when the server's own lag figure is not valid
+
+
+def lag(r: redis.Redis, keys: Keys) -> dict:
+    """The group's true lag (entries after its last-delivered id) and pending count; 0s when there is no group.
+
+    XINFO GROUPS' `lag` is entries-added minus entries-read: it is null once an entry after the group's
+    position was deleted, and it counts entries a trim removed. So: all of XLEN when the group's position is
+    before the first entry; else the server's figure when valid (never more than XLEN); else counted with
+    XRANGE up to LAG_COUNT_MAX and estimated beyond.
+    """
+    pipe = r.pipeline(transaction=True)
+    pipe.xinfo_groups(keys.stream)
+    pipe.xlen(keys.stream)
+    pipe.xrange(keys.stream, count=1)
+    try:
+        groups, length, first = pipe.execute()
     except redis.ResponseError:
         return {"lag": 0, "pending": 0}
-    for g in groups:
-        name = g.get("name", g.get(b"name"))
-        if name in (GROUP, GROUP.encode()):
-            return {"lag": int(g.get("lag") or 0), "pending": int(g.get("pending") or 0)}
-    return {"lag": 0, "pending": 0}
+    group = next((g for g in groups if _text(g.get("name")) == GROUP), None)
+    if group is None:
+        return {"lag": 0, "pending": 0}
+    pending, delivered = int(group.get("pending") or 0), _text(group.get("last-delivered-id") or "0-0")
+    server_lag = group.get("lag")
+    if not length:
+        behind = 0
+    elif _id(first[0][0]) > _id(delivered):
+        behind = length
+    elif isinstance(server_lag, int):
+        behind = min(server_lag, length)
+    else:
+        counted = len(r.xrange(keys.stream, min=f"({delivered}", count=LAG_COUNT_MAX + 1))
+        read = group.get("entries-read")
+        estimate = int(r.xinfo_stream(keys.stream)["entries-added"]) - read if isinstance(read, int) else length
+        behind = counted if counted <= LAG_COUNT_MAX else min(length, max(counted, estimate))
+    return {"lag": int(behind), "pending": pending}
+
+
+def consumers_active(r: redis.Redis, keys: Keys, within_ms: int) -> int:
+    """Consumers of the group that asked for entries within `within_ms` (a live worker asks every second)."""
+    try:
+        consumers = r.xinfo_consumers(keys.stream, GROUP)
+    except redis.ResponseError:  # no stream or no group yet
+        return 0
+    return sum(1 for c in consumers if int(c.get("idle", within_ms + 1)) <= within_ms)
+
+
+def count_dropped(r: redis.Redis, keys: Keys, source: str, n: int) -> None:
+    """Count posts a source could not keep (never silent: /api/health and the header show them)."""
+    r.hincrby(keys.dropped, source, n)
+
+
+def dropped(r: redis.Redis, keys: Keys) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in r.hgetall(keys.dropped).items()}
 
 
 def stats(r: redis.Redis, keys: Keys) -> dict[str, float]:

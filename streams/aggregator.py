@@ -25,7 +25,7 @@ from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
 from streams.notify import Notifier
-from streams.sources.backoff import Backoff
+from streams.sources.base import REDIS_ERRORS, redis_backoff
 from streams.tick import ALERTS_SHOWN, Built, TickInputs, TickState, build
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ FEED_TOP = 100
 FEED_PER_SOURCE = 30
 SAVE_STATE_EVERY = 20
 TRIM_ALERTS_EVERY = 60
-BACKOFF_CEILING_S = 30.0
 
 
 class Aggregator:
@@ -108,6 +107,7 @@ class Aggregator:
             marks_cursor=marks_cursor,
             story_posts=story,
             cards_version=cards.version(r, keys),
+            dropped=post_store.dropped(r, keys),
         )
 
     def write(self, inputs: TickInputs, built: Built) -> None:
@@ -135,14 +135,14 @@ class Aggregator:
             r.set(keys.trend_state, self.state.trends.to_bytes())
 
     def run(self, stop: threading.Event) -> None:
-        backoff = Backoff(start=0.5, maximum=BACKOFF_CEILING_S)
+        backoff = redis_backoff()  # a restarted Redis is used again within a second
         logger.info("aggregator started, tick %.2fs", self.settings.tick_s)
         next_tick = time.time()
         while not stop.is_set():
             try:
                 self.tick()
                 backoff.reset()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except REDIS_ERRORS as exc:
                 delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 stop.wait(delay)

@@ -20,7 +20,7 @@ from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
 from streams.enrichment import Enricher, lookups, parse_all
-from streams.sources.backoff import Backoff
+from streams.sources.base import REDIS_ERRORS, redis_backoff
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ BLOCK_MS = 1000
 CLAIM_EVERY_S = 5.0
 CLAIM_IDLE_MS = 30_000
 MODEL_CHECK_S = 2.0
-BACKOFF_CEILING_S = 30.0
+TRIM_EVERY_S = 1.0  # free what every group has acknowledged (posts.trim_acknowledged): one MULTI and one XTRIM
 
 
 class Processor:
@@ -124,7 +124,7 @@ class Processor:
 
     def run(self, stop: threading.Event) -> None:
         post_store.ensure_group(self.r, self.keys)
-        last_claim, backoff = 0.0, Backoff(start=0.5, maximum=BACKOFF_CEILING_S)
+        last_claim, last_trim, backoff = 0.0, 0.0, redis_backoff()
         logger.info("processor %s started", self.consumer)
         while not stop.is_set():
             try:
@@ -136,8 +136,11 @@ class Processor:
                 entries = post_store.read_batch(self.r, self.keys, self.consumer, BATCH, BLOCK_MS)
                 if entries:
                     self.handle(entries)
+                if time.monotonic() - last_trim > TRIM_EVERY_S:
+                    last_trim = time.monotonic()
+                    post_store.trim_acknowledged(self.r, self.keys)
                 backoff.reset()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except REDIS_ERRORS as exc:
                 delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 stop.wait(delay)

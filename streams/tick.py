@@ -48,6 +48,7 @@ class TickInputs:
     marks_cursor: str = "0-0"  # the stream id of the last mark read
     story_posts: list[dict] | None = None  # storyline material, read only when storylines are due
     cards_version: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)  # source -> posts it had to drop (never silently)
 
 
 @dataclass
@@ -92,7 +93,7 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
         "storylines": _storylines(state, inputs.story_posts, now),
         "learning": {"marks": state.model.marks, "ready": state.model.ready},
         "cards_version": inputs.cards_version,
-        "pipeline": pipeline(inputs.stats, inputs.lag, inputs.window, inputs.end, now),
+        "pipeline": pipeline(inputs.stats, inputs.lag, inputs.window, inputs.end, now, inputs.dropped),
         "sources": inputs.sources,
         "gaps": [g for h in inputs.sources.values() for g in h.get("gaps", []) if (g[1] or now) >= inputs.start],
         "clock": clock.as_dict(),
@@ -130,7 +131,7 @@ def latest_alerts(stored: list[dict], new: list[dict]) -> list[dict]:
     return sorted(by_id.values(), key=lambda a: a["at"], reverse=True)[:ALERTS_SHOWN]
 
 
-def pipeline(stats: dict, lag: dict, window: dict, end: int, now: float) -> dict:
+def pipeline(stats: dict, lag: dict, window: dict, end: int, now: float, dropped: dict | None = None) -> dict:
     all_counts = window.get(ALL, {})
     rate = sum(all_counts.get(s, 0) for s in range(end - RATE_OVER_S, end)) / RATE_OVER_S
     last_at = stats.get("last_at")
@@ -140,6 +141,8 @@ def pipeline(stats: dict, lag: dict, window: dict, end: int, now: float) -> dict
         "rate_per_s": rate,
         "last_at": last_at,
         "data_age_s": round(now - last_at, 2) if last_at else None,
+        "dropped": sum((dropped or {}).values()),
+        "dropped_by_source": dict(dropped or {}),
     }
 
 

@@ -12,6 +12,7 @@ from store import cards, snapshot
 from store import health as health_store
 from store import posts as post_store
 from streams.sources import webhook
+from streams.sources.base import over_budget
 from web.services import Services
 
 INGEST_MAX_BYTES = 1_000_000
@@ -52,21 +53,52 @@ def add_api(server: flask.Flask, s: Services) -> None:
         return _json({"error": f"body too large: at most {INGEST_MAX_BYTES} bytes"}, 413)
 
 
+WORKER_SILENT_MS = 5000  # a live worker asks for entries every second (XREADGROUP BLOCK 1000)
+
+
 def health(s: Services) -> tuple[dict, bool]:
-    """Redis reachable, pipeline counters and lag, per-source status, snapshot age. Never a secret."""
+    """Redis reachable, pipeline counters, true lag, backlog against its budget, drops, what is down, per-source
+    status, snapshot age. "ok" only when nothing is down, nothing was ever dropped and ingest is not held back.
+    Never a secret."""
     now = time.time()
     try:
         stats = post_store.stats(s.r, s.keys)
         lag = post_store.lag(s.r, s.keys)
+        entries, used = post_store.backlog(s.r, s.keys)
+        dropped = post_store.dropped(s.r, s.keys)
+        workers = post_store.consumers_active(s.r, s.keys, WORKER_SILENT_MS)
         sources = health_store.read_all(s.r, s.keys)
         snap = snapshot.read(s.r, s.keys)
     except redis.RedisError as exc:
-        return {"status": "down", "redis": {"reachable": False, "error": type(exc).__name__}, "time": now}, False
+        return {
+            "status": "down",
+            "down": ["redis"],
+            "problems": [f"Redis is unreachable ({type(exc).__name__})"],
+            "redis": {"reachable": False, "error": type(exc).__name__},
+            "time": now,
+        }, False
     snap_age = round(now - snap["built_at"], 3) if snap else None
     stale_after = s.settings.event.thresholds.stale_after_s
-    ok = snap_age is not None and snap_age <= stale_after
+    budget = s.settings.event.backlog
+    held_back = over_budget(entries, used, budget)
+    down, problems = [], []
+    if snap_age is None or snap_age > stale_after:
+        down.append("aggregator")
+        problems.append("no snapshot yet" if snap_age is None else f"the snapshot is {snap_age:.0f} s old")
+    if not workers:
+        down.append("workers")
+        problems.append(f"no worker has read the stream for {WORKER_SILENT_MS / 1000:g} s")
+    if held_back:
+        problems.append(f"ingest is held back: {held_back}")
+    if dropped:
+        problems.append(
+            f"{sum(dropped.values())} posts were dropped: " + ", ".join(f"{k} {v}" for k, v in dropped.items())
+        )
+    ok = not problems
     return {
         "status": "ok" if ok else "degraded",
+        "down": down,
+        "problems": problems,
         "time": now,
         "event": s.settings.event.id,
         "redis": {"reachable": True},
@@ -75,8 +107,18 @@ def health(s: Services) -> tuple[dict, bool]:
             "processed": stats.get("processed", 0),
             "dead_lettered": stats.get("dead", 0),
             "duplicates": stats.get("duplicates", 0),
+            "dropped": sum(dropped.values()),
+            "dropped_by_source": dropped,
             "consumer_lag": lag["lag"],
             "pending": lag["pending"],
+            "workers_active": workers,
+            "backlog": {
+                "entries": entries,
+                "memory_mb": round(used / 1e6, 1),
+                "max_entries": budget.max_entries,
+                "max_memory_mb": budget.max_memory_mb,
+                "held_back": bool(held_back),
+            },
             "last_processed_at": stats.get("last_at"),
         },
         "sources": {

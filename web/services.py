@@ -12,7 +12,7 @@ from layouts import ids
 from store.keys import Keys
 from store.server import connect
 from store.snapshot import SnapshotReader
-from streams.sources.base import Sink
+from streams.sources.base import Pressure, Sink
 
 
 @dataclass
@@ -29,7 +29,8 @@ def build_services(settings: Settings, r: redis.Redis | None = None) -> Services
     r = r or connect(settings.get("REDIS_URL"))
     keys = Keys(settings.event.id)
     snapshots = SnapshotReader(r, keys)
-    return Services(settings, r, keys, snapshots, screen_cache(snapshots), Sink(r, keys, "webhook"))
+    ingest = Sink(r, keys, "webhook", pressure=Pressure(r, keys, settings.event.backlog))  # 503 over budget
+    return Services(settings, r, keys, snapshots, screen_cache(snapshots), ingest)
 
 
 def screen_cache(snapshots: SnapshotReader) -> ResponseCache:

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -17,9 +17,10 @@ from model.post import Post
 from store import health as health_store
 from store import posts as post_store
 from store.keys import SOURCE_GAPS_MAX, Keys
+from streams.sources.backoff import Backoff
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from config.settings import Backlog, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -90,14 +91,81 @@ class Health:
             }
 
 
-class Sink:
-    """Where a source puts its output: posts into the stream, bad payloads into dead letters, health into Redis."""
+STREAM_BUFFER = 20_000  # posts a streaming source holds while ingest is held back (then it drops, counted)
+PRESSURE_CHECK_S = 0.25  # how often the backlog's size is asked (one round trip), however many posts pass
+REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)  # the server is away (restarting, loading its AOF)
 
-    def __init__(self, r: redis.Redis, keys: Keys, name: str, health_every_s: float = 1.0):
+
+def redis_backoff() -> Backoff:
+    """Waits while the local Redis is unreachable: reconnecting is cheap, so never more than 1 s between tries."""
+    return Backoff(start=0.1, maximum=1.0)
+
+
+def over_budget(entries: int, used_bytes: int, budget: Backlog) -> str | None:
+    """Why the backlog is over its budget, or None."""
+    mb = used_bytes / 1e6
+    if entries >= budget.max_entries:
+        return f"the backlog is over its budget: {entries} posts waiting for the workers (at most {budget.max_entries})"
+    if mb >= budget.max_memory_mb:
+        return (
+            f"the backlog is over its budget: {mb:.0f} MB waiting for the workers (at most {budget.max_memory_mb:g} MB)"
+        )
+    return None
+
+
+class Pressure:
+    """Whether ingest must wait: the posts backlog measured against the event's `backlog` budget.
+
+    Asked at most every `every_s` (one round trip), so checking it per post costs nothing. Thread-safe.
+    """
+
+    def __init__(self, r: redis.Redis, keys: Keys, budget: Backlog, every_s: float = PRESSURE_CHECK_S):
+        self.r, self.keys, self.budget, self.every_s = r, keys, budget, every_s
+        self._reason: str | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def over(self) -> str | None:
+        """Why ingest must wait now, or None. Raises redis errors (the caller decides what waiting means)."""
+        if time.monotonic() - self._checked < self.every_s:
+            return self._reason
+        with self._lock:
+            if time.monotonic() - self._checked >= self.every_s:
+                entries, used = post_store.backlog(self.r, self.keys)
+                reason = over_budget(entries, used, self.budget)
+                if (reason is None) != (self._reason is None):
+                    logger.warning("ingest held back: %s", reason) if reason else logger.info("ingest resumes")
+                self._reason, self._checked = reason, time.monotonic()
+        return self._reason
+
+
+class Sink:
+    """Where a source puts its output: posts into the stream, bad payloads into dead letters, health into Redis.
+
+    With a `pressure` (the backlog budget), `emit` never lets a post go: a polling source's emit waits while
+    the backlog is over budget or Redis is unreachable (so the source slows down); a streaming source's sink
+    (`buffer` > 0) keeps up to `buffer` posts in memory meanwhile and returns at once, so the stream is still
+    read; only when that buffer is full are the oldest posts dropped, and they are counted (`posts.dropped`).
+    """
+
+    def __init__(
+        self,
+        r: redis.Redis,
+        keys: Keys,
+        name: str,
+        health_every_s: float = 1.0,
+        *,
+        pressure: Pressure | None = None,
+        buffer: int = 0,
+        stop: threading.Event | None = None,
+    ):
         self.r, self.keys, self.name = r, keys, name
         self.health = Health(name)
         self._every = health_every_s
         self._last_flush = 0.0
+        self.pressure, self.buffer_max, self.stop = pressure, buffer, stop or threading.Event()
+        self._held: deque[Post] = deque()
+        self._drops = 0  # dropped and not yet counted in Redis
 
     @classmethod
     def open(
@@ -112,14 +180,17 @@ class Sink:
         missing: str = "",
         enabled: bool | None = None,
         disabled: str = "",
+        stop: threading.Event | None = None,
+        buffer: int = 0,
     ) -> Sink | None:
         """The opening every source's run() shares: its sink, or None when it has nothing to do (state written).
 
         NOT_CONFIGURED when a setting in `needs` (credentials, endpoint) is empty or `configured` is false, with
         `missing` as the detail (default: "set A and B"); then STOPPED when `enabled` (default: the event's
-        `sources.<name>.enabled`) is false, with `disabled` as the detail.
+        `sources.<name>.enabled`) is false, with `disabled` as the detail. The sink holds ingest back by the
+        event's backlog budget: waiting in `emit` (until `stop`), or, for a streaming source, in a `buffer`.
         """
-        sink = cls(r, keys, name)
+        sink = cls(r, keys, name, pressure=Pressure(r, keys, settings.event.backlog), buffer=buffer, stop=stop)
         absent = [n for n in needs if not settings.get(n)]
         if absent or not configured:
             sink.state(NOT_CONFIGURED, missing or "set " + " and ".join(absent))
@@ -135,15 +206,74 @@ class Sink:
         try:
             yield self
         finally:
+            if self._held:  # stopping: what the buffer holds goes in, over the budget rather than lost
+                self._drain(force=True)
+                if self._held:
+                    logger.warning("source %s: %d held posts lost at stop (Redis unavailable)", self.name, self.held)
             self.state(STOPPED, detail)
 
     def emit(self, posts: Iterable[Post]) -> int:
+        """Put posts in the stream; returns how many were taken (in the stream, or held in the buffer)."""
         posts = list(posts)
+        if self.buffer_max:
+            return self._offer(posts)
         if posts:
-            post_store.append(self.r, self.keys, posts)
+            self.write_waiting(lambda: post_store.append(self.r, self.keys, posts), len(posts))
             self.health.count(len(posts), time.time())
         self.flush()
         return len(posts)
+
+    def write_waiting(self, write: Callable[[], object], n: int) -> None:
+        """Run `write` (an append of `n` posts) once the backlog is within budget and Redis answers.
+
+        On `stop` an over-budget wait ends and the batch is written anyway (one batch over the budget rather
+        than a post lost). The simulator and replay slow down this way; so does every polling source.
+        """
+        backoff = redis_backoff()
+        while True:
+            try:
+                if self.pressure is None or self.stop.is_set() or self.pressure.over() is None:
+                    write()
+                    return
+                self.stop.wait(self.pressure.every_s)
+            except REDIS_ERRORS as exc:
+                if self.stop.is_set():
+                    logger.warning("source %s: %d posts not stored, Redis is unavailable at stop", self.name, n)
+                    raise
+                delay = backoff.next()
+                logger.warning(
+                    "source %s: Redis unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
+                )
+                self.stop.wait(delay)
+
+    def _offer(self, posts: list[Post]) -> int:
+        """Streaming: hold the posts, drop (and count) the oldest beyond the buffer, write what the budget allows."""
+        self._held.extend(posts)
+        if (over := len(self._held) - self.buffer_max) > 0:
+            for _ in range(over):
+                self._held.popleft()
+            self._drops += over
+        self.health.count(len(posts), time.time())
+        self._drain()
+        self.flush()
+        return len(posts)
+
+    def _drain(self, force: bool = False) -> None:
+        try:
+            while self._held and (force or self.pressure is None or self.pressure.over() is None):
+                batch = [self._held.popleft() for _ in range(min(len(self._held), 1000))]
+                try:
+                    post_store.append(self.r, self.keys, batch)
+                except REDIS_ERRORS:
+                    self._held.extendleft(reversed(batch))  # kept, in order, for the next try
+                    raise
+        except REDIS_ERRORS:
+            pass  # the buffer keeps them; the next emit or flush tries again
+
+    @property
+    def held(self) -> int:
+        """Posts a streaming sink holds in memory, waiting for the backlog to shrink or Redis to return."""
+        return len(self._held)
 
     def invalid(self, payload: bytes | str | dict, reason: str) -> None:
         post_store.dead_letter(self.r, self.keys, payload, reason, self.name)
@@ -155,9 +285,25 @@ class Sink:
         self.flush(force=True)
 
     def flush(self, force: bool = False) -> None:
+        """Write the health row (at most every `health_every_s`); a streaming sink also drains and counts drops."""
         now = time.time()
+        if self._held:
+            self._drain()
         if force or now - self._last_flush >= self._every:
-            health_store.write(self.r, self.keys, self.name, self.health.as_dict(now))
+            if self.buffer_max:
+                self.health.extra["held"] = len(self._held)
+            try:
+                if self._drops:
+                    post_store.count_dropped(self.r, self.keys, self.name, self._drops)
+                    logger.warning(
+                        "source %s: dropped %d posts (buffer of %d full)", self.name, self._drops, self.buffer_max
+                    )
+                    self._drops = 0
+                health_store.write(self.r, self.keys, self.name, self.health.as_dict(now))
+            except REDIS_ERRORS:
+                if not self.buffer_max:
+                    raise
+                return  # a streaming sink rides out the outage: drops and health are written once Redis is back
             self._last_flush = now
 
 

@@ -19,7 +19,7 @@ from model.post import InvalidPost, Post, parse_post
 from store import health as health_store
 from store.keys import Keys
 from streams.sources.backoff import Backoff, until_stopped
-from streams.sources.base import CONNECTED, RECONNECTING, Sink
+from streams.sources.base import CONNECTED, RECONNECTING, STREAM_BUFFER, Sink
 from streams.sources.terms import TermFilter
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def run(
     backoff_scale: float = 1.0,
 ) -> None:
     """Follow Jetstream until `stop` is set (no credentials needed; BLUESKY_JETSTREAM_URL overrides)."""
-    sink = Sink.open(settings, r, keys, NAME)
+    sink = Sink.open(settings, r, keys, NAME, stop=stop, buffer=STREAM_BUFFER)
     if sink is None:
         return
     base = settings.get("BLUESKY_JETSTREAM_URL") or DEFAULT_URL

@@ -18,7 +18,7 @@ from config.settings import Settings
 from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
 from streams.sources.backoff import Backoff, closing_on_stop, until_stopped
-from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
+from streams.sources.base import CONNECTED, FAILING, RECONNECTING, STREAM_BUFFER, Recent, Sink
 from streams.sources.terms import TermFilter
 
 logger = logging.getLogger(__name__)
@@ -252,7 +252,9 @@ def run(
     """Follow the event's hashtag timelines (and the public one if asked) until `stop` is set."""
     base, token = settings.get("MASTODON_BASE_URL").rstrip("/"), settings.get("MASTODON_ACCESS_TOKEN")
     cfg = settings.event.sources.mastodon
-    sink = Sink.open(settings, r, keys, NAME, needs=("MASTODON_BASE_URL", "MASTODON_ACCESS_TOKEN"))
+    sink = Sink.open(
+        settings, r, keys, NAME, needs=("MASTODON_BASE_URL", "MASTODON_ACCESS_TOKEN"), stop=stop, buffer=STREAM_BUFFER
+    )
     if sink is None:
         return
     session = requests.Session()

@@ -137,6 +137,7 @@ def run(
         needs=("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"),
         enabled=cfg.enabled and bool(cfg.subreddits),
         disabled="enable sources.reddit and list subreddits in the event file",
+        stop=stop,
     )
     if sink is None:
         return

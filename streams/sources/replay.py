@@ -13,11 +13,12 @@ from pathlib import Path
 import orjson
 import redis
 
+from config.settings import Backlog
 from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
 from store.posts import FIELD
 from streams.sources.backoff import sleep
-from streams.sources.base import CONNECTED, STOPPED, Sink
+from streams.sources.base import CONNECTED, STOPPED, Pressure, Sink
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +93,15 @@ def replay(
     *,
     tag: str | None = None,
     keep_source: bool = False,
+    backlog: Backlog | None = None,
 ) -> int:
     """Append the JSONL posts at `path` to the stream keeping their relative timing at `speed` x (0: at once).
 
     Each post is re-stamped to the moment it is replayed (so the live chart shows it) and gets the id
     "replay:<tag>:<original id>" with a fresh tag per replay. Bad lines are dead-lettered. Returns the count.
+    With `backlog` (the event's budget) the replay waits while the backlog is over it.
     """
-    sink = Sink(r, keys, NAME)
+    sink = Sink(r, keys, NAME, pressure=Pressure(r, keys, backlog) if backlog else None, stop=stop)
     tag = tag or secrets.token_hex(3)
     sink.state(CONNECTED, f"replaying {Path(path).name} at {speed:g}x" if speed else f"replaying {Path(path).name}")
     start, first_ts, batch, sent = time.time(), None, [], 0

@@ -156,6 +156,7 @@ def run(
         NAME,
         configured=bool(cfg.feeds),
         missing="add feed URLs under sources.rss.feeds in the event file",
+        stop=stop,
     )
     if sink is None:
         return

@@ -16,7 +16,7 @@ from config.settings import Settings, SimulatorSource
 from store import posts as post_store
 from store.keys import Keys
 from streams.scenario import GAME_MINUTES, STEP_S, Scenario
-from streams.sources.base import CONNECTED, Sink
+from streams.sources.base import CONNECTED, Pressure, Sink
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def run(
     """Emit the scenario's posts in real time until `stop` (or `duration_s`); optionally write the truth as JSONL."""
     start = time.time()
     scenario = make_scenario(settings.event.sources.simulator, start, rate, speedup)
-    sink = Sink(r, keys, "simulator")
+    sink = Sink(r, keys, "simulator", pressure=Pressure(r, keys, settings.event.backlog), stop=stop)
     sink.health.extra["clock"] = {
         "start_wall": start,
         "start_minute": scenario.start_minute,
@@ -72,7 +72,9 @@ def run(
             batch = scenario.step(step)
             step += 1
             now = time.time()
-            post_store.append_dicts(r, keys, [p for p, _ in batch], now)
+            posts = [p for p, _ in batch]
+            # Waits while the backlog is over budget (the simulated event slows down); stamped when written.
+            sink.write_waiting(lambda posts=posts: post_store.append_dicts(r, keys, posts), len(posts))
             sink.health.count(len(batch), now)
             minute = scenario.game_minute(step * STEP_S)
             sink.health.detail = f"{scenario.phase(minute)} · game minute {minute:.0f}"

@@ -18,13 +18,14 @@ import redis
 from model.post import InvalidPost, Post, parse_post
 from store import posts as post_store
 from store.keys import Keys
-from streams.sources.base import CONNECTED, Sink
+from streams.sources.base import CONNECTED, Pressure, Sink
 
 logger = logging.getLogger(__name__)
 
 NAME = "webhook"
 MAX_ERRORS_LISTED = 100
-RETRY_AFTER_S = 5  # what a sender is told to wait while the store is unavailable
+RETRY_AFTER_S = 2  # what a sender is told to wait while the store is unavailable (`up` restarts it at once)
+BACKLOG_RETRY_AFTER_S = 1  # ... and while the backlog is over its budget (the budget is checked 4 times a second)
 DEAD_DEPTH = 32  # a payload nested deeper is dead-lettered cut at this depth (orjson writes at most 254 levels)
 CUT = "…(cut: nested too deep to store)"
 
@@ -124,6 +125,15 @@ def _unavailable(exc: redis.RedisError) -> tuple[int, dict]:
     }
 
 
+def _held_back(reason: str) -> tuple[int, dict]:
+    return 503, {
+        "error": f"{reason}: the batch was not accepted (nothing is dropped here); "
+        f"send it again in {BACKLOG_RETRY_AFTER_S} s",
+        "reason": "backlog over budget",
+        "retry_after_s": BACKLOG_RETRY_AFTER_S,
+    }
+
+
 def ingest(
     r: redis.Redis,
     keys: Keys,
@@ -133,13 +143,15 @@ def ingest(
     *,
     max_bytes: int = 1_000_000,
     max_posts: int = 1000,
+    pressure: Pressure | None = None,
 ) -> tuple[int, dict]:
     """Check and append a batch; returns (HTTP status, JSON body) for POST /api/ingest. Never raises for input.
 
     503 ingest disabled (no token configured), 401 missing or wrong bearer token, 413 body too large,
     400 not JSON / not an array / too many posts, 202 when the batch was taken (accepted posts are in the
     stream before this returns; invalid ones are dead-lettered and listed by index), 422 when every post
-    in the batch was invalid, 503 with `retry_after_s` when the store cannot be written (nothing accepted).
+    in the batch was invalid, 503 with `retry_after_s` when the store cannot be written or the backlog is over
+    its budget (`pressure`; nothing accepted, nothing dropped: the sender keeps the batch and sends it again).
     """
     if not token:
         return _error(503, "ingest is disabled: set WARROOM_INGEST_TOKEN to enable it")
@@ -159,6 +171,8 @@ def ingest(
         else:
             good.append(checked)
     try:
+        if pressure is not None and (why := pressure.over()):
+            return _held_back(why)
         # Dead letters first: if the store goes away in between, nothing was accepted and a 503 is the truth.
         for _, item, reason in dead:
             post_store.dead_letter(r, keys, storable(item), reason, NAME)
@@ -178,7 +192,7 @@ def receive(sink: Sink, body: bytes, authorization: str | None, token: str, **li
     A 503 for an unavailable store carries `Retry-After`. Once posts are accepted nothing may fail the
     request: a health write that fails is logged, not raised.
     """
-    status, reply = ingest(sink.r, sink.keys, body, authorization, token, **limits)
+    status, reply = ingest(sink.r, sink.keys, body, authorization, token, pressure=sink.pressure, **limits)
     if reply.get("accepted"):
         _account(sink, reply["accepted"])
     headers = {"Content-Type": "application/json"}

@@ -18,7 +18,7 @@ from config.settings import Settings, redact
 from model.post import InvalidPost, Post, parse_post
 from store.keys import Keys
 from streams.sources.backoff import Backoff, closing_on_stop, sleep, until_stopped
-from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
+from streams.sources.base import CONNECTED, FAILING, RECONNECTING, STREAM_BUFFER, Recent, Sink
 from streams.sources.terms import HASHTAGS_TERM
 
 logger = logging.getLogger(__name__)
@@ -423,7 +423,9 @@ def run(
     backoff_scale: float = 1.0,
 ) -> None:
     """Stream (or poll) X until `stop` is set. Without X_BEARER_TOKEN: NOT_CONFIGURED and return."""
-    sink = Sink.open(settings, r, keys, NAME, needs=("X_BEARER_TOKEN",))
+    streaming = settings.event.sources.x.mode == "stream"
+    buffer = STREAM_BUFFER if streaming else 0  # the filtered stream must be read on, or X disconnects us
+    sink = Sink.open(settings, r, keys, NAME, needs=("X_BEARER_TOKEN",), stop=stop, buffer=buffer)
     if sink is None:
         return
     _guard_tweepy_logs(settings)

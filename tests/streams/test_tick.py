@@ -49,6 +49,7 @@ def inputs(**extra) -> TickInputs:
         signals=[],
         signal_cursor="0-0",
         alerts=[],
+        dropped={"x": 4},
     )
     return TickInputs(**(base | extra))
 
@@ -73,6 +74,8 @@ def test_panels_come_from_the_inputs_alone(event):
         "rate_per_s": 1.0,  # 10 posts in the last 10 seconds
         "last_at": NOW - 2,
         "data_age_s": 2.0,
+        "dropped": 4,  # counted by the source whose buffer overflowed, shown on every screen
+        "dropped_by_source": {"x": 4},
     }
     assert snap["gaps"] == [[END - 30, None]], "only gaps inside the chart window"
     assert snap["feed"] == inputs().feed and snap["trending"] == [] and snap["storylines"] == []
