@@ -13,7 +13,7 @@ import pytest
 import supervisor as sup
 from config.settings import load_settings
 from store import cards
-from store.keys import Keys
+from store.keys import GROUP, Keys
 from store.server import connect, running_embedded_url
 from supervisor import Child, Supervisor
 from tests.web.stack import ROOT, Stack, event_file
@@ -138,8 +138,12 @@ def test_embedded_valkey_killed_is_restarted_with_its_data_and_the_stack_carries
         keys = Keys("superbowl")
         r = connect(running_embedded_url(stack.var / "redis"))
         try:
-            beats = lambda: [json.loads(v)["at"] for v in r.hvals(keys.workers())]  # noqa: E731
-            worker_s = wait_for(lambda: max(beats()) > back_wall, 30)
+            # A worker is back once its consumer has read from the group since the server returned.
+            def last_read() -> float:
+                consumers = r.xinfo_consumers(keys.stream, GROUP)
+                return time.time() - min(c["idle"] for c in consumers) / 1000 if consumers else 0.0
+
+            worker_s = wait_for(lambda: last_read() > back_wall, 30)
         finally:
             r.close()
         aggregator_s = wait_for(lambda: (health().get("snapshot") or {}).get("version", 0) > seen + 1, 30)
