@@ -34,6 +34,7 @@ THRESHOLD = 1.0  # rule points a kind needs
 JOKE_FACTOR = 0.5  # a joke marker halves the complaint points: "I hate how good this ad is lol"
 ADDRESSED_QUESTION = 0.5  # "?" in a post that @-mentions the brand's account (with a question phrase: enough)
 LEARN_SCALE = 2.5  # learned points = LEARN_SCALE * (p(kind) - 1/classes): a confident model moves a kind by ~2
+LEARN_CONFIDENT = 0.8  # below this the model's pick adds nothing (a few corrections are mostly "none")
 
 NEW, ASSIGNED, REPLIED, ESCALATED, RESOLVED = "new", "assigned", "replied", "escalated", "resolved"
 STATES = (NEW, ASSIGNED, REPLIED, ESCALATED, RESOLVED)
@@ -93,11 +94,9 @@ def decide(scores: dict[str, float], reasons: list[str], safety: tuple[str, ...]
     reasons = list(reasons)
     if learned:
         probs, why = learned["p"], learned.get("why", {})
-        base = 1.0 / max(1, len(probs))
-        for k, p in probs.items():
-            if k in total:
-                total[k] += LEARN_SCALE * (p - base)
         top = max(probs, key=probs.get)
+        if probs[top] >= LEARN_CONFIDENT:  # only a confident model moves a kind, and only its own pick
+            total[top] += LEARN_SCALE * (probs[top] - 1.0 / max(1, len(probs)))
         reasons.append(f"learned: {top} p={probs[top]:.2f}" + (f" ({why[top]})" if why.get(top) else ""))
     kind = max(total, key=lambda k: (total[k], -RANK[k]))
     if kind == NONE or total[kind] < THRESHOLD:
