@@ -6,6 +6,7 @@ import dash
 import redis
 
 from callbacks import alerts as alert_callbacks
+from callbacks import care as care_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
 from config.settings import Settings
@@ -29,6 +30,7 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     live_callbacks.register(app, services)
     framing_callbacks.register(app, services)
     alert_callbacks.register(app, services)
+    care_callbacks.register(app, services)
     add_api(app.server, services)
     services.cache.install(app.server)
     app.services = services  # for tests and the CLI

@@ -37,6 +37,14 @@ POST_FRAME = "post.frame"
 ALERT_ACK = "alert.ack"
 ALERT_TRIAGE = "alert.triage"
 
+# Customer care (issue 12): the care lane's writes
+CARE_ASSIGN = "care.assign"
+CARE_REPLY = "care.reply"  # draft, submit and publish a reply to a case
+CARE_ESCALATE = "care.escalate"
+CARE_RESOLVE = "care.resolve"
+CARE_CORRECT = "care.correct"  # correct a triage (teaches the care model)
+CARE_ACTIONS = frozenset({CARE_ASSIGN, CARE_REPLY, CARE_ESCALATE, CARE_RESOLVE, CARE_CORRECT})
+
 # Approvals (per group)
 CARD_APPROVE = "card.approve"
 CARD_REJECT = "card.reject"
@@ -55,7 +63,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     WALL: frozenset({VIEW_WALL}),
     VIEWER: frozenset({VIEW_WALL, VIEW_EXEC, VIEW_API}),
     STRATEGIST: frozenset(
-        _READ_ALL | {CARD_CREATE, CARD_EDIT, CARD_MOVE, CARD_DRAFT, POST_MARK, POST_FRAME, ALERT_ACK, ALERT_TRIAGE}
+        _READ_ALL
+        | {CARD_CREATE, CARD_EDIT, CARD_MOVE, CARD_DRAFT, POST_MARK, POST_FRAME, ALERT_ACK, ALERT_TRIAGE}
+        | CARE_ACTIONS
     ),
     APPROVER: frozenset(_READ_ALL | {CARD_APPROVE, CARD_REJECT}),
     ADMIN: frozenset(

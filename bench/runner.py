@@ -24,6 +24,7 @@ GROUPS = {
     "analytics": "bench.analytics_bench",
     "learning": "bench.learning_bench",
     "detection": "bench.detection_bench",
+    "care": "bench.care_bench",
 }
 
 

@@ -280,6 +280,57 @@ class Publishing(_Strict):
         return self
 
 
+# Customer care (issue 12): what the care lane triages, its first-response targets and where misses escalate.
+CARE_KINDS = ("safety", "complaint", "question", "praise")
+
+
+class Care(_Strict):
+    """Rules for triaging brand posts into care cases; phrases are lower-case, weights add up per kind."""
+
+    enabled: bool = True
+    safety: list[str] = ["injury", "injured", "allergic reaction", "food poisoning", "sharp", "recall"]
+    complaint: dict[str, float] = {"broken": 2.0, "stale": 2.0, "refund": 2.0, "worst": 1.0, "hate": 1.0}
+    question: dict[str, float] = {"where can i": 2.0, "how do i": 2.0, "does anyone know": 1.5}
+    praise: dict[str, float] = {"love": 1.0, "best": 1.0, "thank you": 1.5}
+    # A joke marker halves the complaint score: "I hate you for this ad lol" is not a complaint.
+    joke_markers: list[str] = ["lol", "lmao", "jk", "not really", "😂", "🤣"]
+    first_response_minutes: dict[str, float] = {"safety": 5.0, "complaint": 15.0, "question": 30.0}
+    warn_fraction: float = Field(default=0.7, gt=0, lt=1, description="warn when this much of the target is gone")
+    # Escalate to a named person or group, per kind ("default" for the rest).
+    escalate_to: dict[str, str] = {"safety": "legal", "default": "care-lead"}
+    # Replies: templates tagged "care" (and these), and a lighter approval chain (None: publishing.approvals).
+    templates: list[Template] = []
+    approvals: Approvals | None = None
+    safety_approvals: Approvals | None = Field(default=None, description="None: publishing.approvals")
+
+    @field_validator("safety", "joke_markers")
+    @classmethod
+    def _lower_list(cls, v: list[str]) -> list[str]:
+        return [t.strip().lower() for t in v if t.strip()]
+
+    @field_validator("complaint", "question", "praise")
+    @classmethod
+    def _lower_map(cls, v: dict[str, float]) -> dict[str, float]:
+        return {k.strip().lower(): w for k, w in v.items() if k.strip()}
+
+    @field_validator("first_response_minutes")
+    @classmethod
+    def _targets(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(CARE_KINDS)
+        if unknown:
+            raise ValueError(f"first_response_minutes: unknown kind(s) {sorted(unknown)}; kinds are {CARE_KINDS}")
+        if any(m <= 0 for m in v.values()):
+            raise ValueError("first_response_minutes must be positive")
+        return v
+
+    def target_s(self, kind: str) -> float | None:
+        m = self.first_response_minutes.get(kind)
+        return m * 60.0 if m else None
+
+    def escalation_target(self, kind: str) -> str:
+        return self.escalate_to.get(kind) or self.escalate_to.get("default") or "care-lead"
+
+
 class EventConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="short slug used in Redis keys")
     name: str
@@ -296,6 +347,7 @@ class EventConfig(_Strict):
     auth: Auth = Auth()
     audit: Audit = Audit()
     publishing: Publishing = Publishing()
+    care: Care = Care()
 
     @field_validator("hashtags")
     @classmethod

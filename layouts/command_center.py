@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from config.settings import Settings
 from layouts import ids
+from layouts.care import make_care_panel
 from layouts.feed import make_feed_panel
 from layouts.framing import make_framing_form
 from layouts.render import panel
@@ -75,9 +76,10 @@ def make_page(settings: Settings, role: str) -> html.Div:
         dcc.Graph(id=ids.SENTIMENT_CHART, config={"displayModeBar": False}, style={"height": "100%"}),
         class_name="p-sentiment",
     )
-    grid = html.Div(
-        [volume, trending, feed, stories, framing, alerts, sentiment, sources], className=f"cc-grid role-{role}"
-    )
+    panels = [volume, trending, feed, stories, framing, alerts, sentiment, sources]
+    if strategist:  # customer care (issue 12): the care lane, separate from the marketing feed
+        panels.append(panel("Customer care · by urgency", make_care_panel(strategist), class_name="p-care"))
+    grid = html.Div(panels, className=f"cc-grid role-{role}")
     return html.Div(
         [
             # What this page has rendered: a new page (another role) starts from nothing and gets everything.

@@ -30,6 +30,7 @@ class Context:
     folds_low: dict[str, int] = field(default_factory=dict)  # fold key -> of which by low-follower authors
     in_feed: set[str] = field(default_factory=set)  # fold keys whose first post is in the feed
     model: RelevanceModel | None = None
+    care_authors: set[str] = field(default_factory=set)  # lower-case handles with an open care case
 
 
 class Enriched:

@@ -11,6 +11,7 @@ import orjson
 import redis
 
 from model.enriched import FEED_ALL, Aggregates, Context, FeedWrite
+from store import care as care_store
 from store.keys import (
     DEAD_MAXLEN,
     FOLD_BUCKET_S,
@@ -63,6 +64,7 @@ def prepare(
         pipe.hmget(keys.folds(b), fold_keys or [""])
         pipe.hmget(keys.folds_low(b), fold_keys or [""])
     pipe.hmget(keys.similar, fold_keys or [""])
+    pipe.hmget(keys.care_authors, handles or [""])  # care: authors with an open case
     feeds = _feeds(keys, sources, feed_size)
     for _, key, n in feeds:
         pipe.zrange(key, -n, -n, withscores=True)
@@ -75,8 +77,9 @@ def prepare(
         folds=_sum_fields(fold_keys, res[7], res[9]),
         folds_low=_sum_fields(fold_keys, res[8], res[10]),
         in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None},
+        care_authors={h for h, v in zip(handles, res[12], strict=True) if v is not None},
     )
-    return unseen, ctx, _floors([name for name, _, _ in feeds], res[12:])
+    return unseen, ctx, _floors([name for name, _, _ in feeds], res[13:])
 
 
 def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
@@ -136,6 +139,7 @@ def write_batch(
     duplicates: int = 0,
     dead: list[tuple[bytes, str]] = (),
     signals: list[dict] = (),
+    care: list[dict] = (),
     now: float,
 ) -> int:
     """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice.
@@ -164,6 +168,8 @@ def write_batch(
         pipe.hincrby(keys.stats, "dead", len(dead))
     for sig in signals:
         pipe.xadd(keys.signals, {"s": orjson.dumps(sig)}, maxlen=SIGNALS_MAXLEN, approximate=True)
+    if care:
+        care_store.queue(pipe, keys, care)  # triaged brand posts, exactly once with the XACK
     if last_at is not None:
         pipe.hset(keys.stats, "last_at", last_at)
     if entry_ids:

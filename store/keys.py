@@ -26,6 +26,9 @@ SNAPSHOT_TTL_S = 3600
 SOURCE_GAPS_MAX = 50
 ALERTS_MAX = 500
 SIGNALS_MAXLEN = 10_000
+CARE_IN_MAXLEN = 10_000  # triaged posts waiting for the aggregator (it reads them every tick)
+CARE_CASES_MAX = 5000  # resolved cases beyond this are dropped, oldest first
+CARE_RESPONSES = 2000  # first-response times kept for p50/p95
 
 GROUP = "processors"
 
@@ -259,3 +262,51 @@ class Keys:
     def publish_paused(self) -> str:
         """JSON {reason, by, at} while the room has paused publishing; absent otherwise."""
         return self._k("pub:paused")
+
+    # Customer care (issue 12): triaged posts, cases, corrections and the care model. Append-only section.
+    @property
+    def care_in(self) -> str:
+        """Stream of triaged brand posts (and open cases' authors' other posts), written with the batch's XACK."""
+        return self._k("care:in")
+
+    @property
+    def care_cases(self) -> str:
+        """Hash case id -> case JSON (posts, state, owner, timers' inputs, escalation, history)."""
+        return self._k("care:cases")
+
+    @property
+    def care_open(self) -> str:
+        """Zset case id -> opened_at of cases not resolved."""
+        return self._k("care:open")
+
+    @property
+    def care_authors(self) -> str:
+        """Hash author handle (lower-case) -> their open case id: the processor reads it in the batch's context."""
+        return self._k("care:authors")
+
+    @property
+    def care_version(self) -> str:
+        return self._k("care:ver")
+
+    @property
+    def care_state(self) -> str:
+        """Hash: the aggregator's cursors (care:in, corrections) and counters (breaches, escalations, resolved)."""
+        return self._k("care:state")
+
+    @property
+    def care_response_times(self) -> str:
+        """List of first-response times in seconds, newest first (CARE_RESPONSES)."""
+        return self._k("care:frt")
+
+    @property
+    def care_corrections(self) -> str:
+        """Stream of the team's triage corrections (text, kind, by) the care model learns from."""
+        return self._k("care:corrections")
+
+    @property
+    def care_model(self) -> str:
+        return self._k("care:model")
+
+    @property
+    def care_model_version(self) -> str:
+        return self._k("care:model:ver")

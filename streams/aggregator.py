@@ -14,12 +14,14 @@ import orjson
 import redis
 
 from analytics.alerts import AlertBook, AlertEngine
+from analytics.care import CareModel
 from analytics.learning import RelevanceModel
 from analytics.trends import TrendDetector
 from config.settings import Settings
 from model.post import SOURCES
 from store import aggregates, cards, snapshot
 from store import alerts as alert_store
+from store import care as care_store
 from store import health as health_store
 from store import learning as learning_store
 from store import posts as post_store
@@ -48,6 +50,7 @@ class Aggregator:
             trends=self._load_trends(),
             alerts=AlertEngine(self.event, AlertBook(self.event.alerts.cooldown_s, state.get("last", {}))),
             model=learning_store.load_model(r, keys) or RelevanceModel(),
+            care_model=care_store.load_model(r, keys) or CareModel(),
         )
         self.signal_cursor = state.get("cursor", "0-0")
         self.marks_cursor = learning_store.load_cursor(r, keys)
@@ -108,12 +111,14 @@ class Aggregator:
             story_posts=story,
             cards_version=cards.version(r, keys),
             dropped=post_store.dropped(r, keys),
+            care=care_store.read_tick(r, keys),
         )
 
     def write(self, inputs: TickInputs, built: Built) -> None:
         """Keep what the tick changed (alerts, cool-downs, the model, trend state), then publish the snapshot."""
         r, keys = self.r, self.keys
         self.signal_cursor = inputs.signal_cursor
+        self._write_care(inputs, built)
         alert_store.add(r, keys, built.new_alerts)
         for alert in built.new_alerts:
             logger.info("alert %s: %s", alert["severity"], alert["title"])
@@ -133,6 +138,28 @@ class Aggregator:
         self.ticks += 1
         if self.ticks % SAVE_STATE_EVERY == 0:
             r.set(keys.trend_state, self.state.trends.to_bytes())
+
+    def _write_care(self, inputs: TickInputs, built: Built) -> None:
+        """Care: save what the model learned, fold the tick's posts into cases and escalate (re-checked on the
+        cases as they are now); an escalation that no longer applies drops its alert."""
+        care = built.care
+        if care is None:
+            return
+        if care.learned:
+            care_store.save_model(self.r, self.keys, self.state.care_model)
+        applied = care_store.apply_tick(
+            self.r, self.keys, self.event.care, inputs.care, care.escalations, built.snap["built_at"]
+        )
+        dropped = {f"{c}:{w}" for c, w, _ in care.escalations} - {f"{c}:{w}" for c, w, _ in applied}
+        if dropped:
+
+            def keep(a: dict) -> bool:
+                return f"{a.get('case_id')}:{a.get('kind', '').removeprefix('care_')}" not in dropped
+
+            built.new_alerts[:] = [a for a in built.new_alerts if keep(a)]
+            built.snap["alerts"] = [a for a in built.snap["alerts"] if keep(a)]
+        for case_id, reason, to in applied:
+            logger.warning("care case %s escalated to %s (%s)", case_id, to, reason)
 
     def run(self, stop: threading.Event) -> None:
         backoff = redis_backoff()  # a restarted Redis is used again within a second

@@ -12,10 +12,12 @@ import time
 import redis
 
 from analytics import feed
+from analytics.care import CareModel, Triager
 from analytics.learning import RelevanceModel
 from config.settings import Settings
 from model.post import Post
 from store import aggregates
+from store import care as care_store
 from store import learning as learning_store
 from store import posts as post_store
 from store.keys import Keys
@@ -50,6 +52,9 @@ class Processor:
         self.processed = 0
         self.model: RelevanceModel | None = None
         self._model_version, self._model_checked = 0, 0.0
+        self.triager = Triager(settings.event)
+        self.care_model: CareModel | None = None
+        self._care_version, self._care_checked = 0, 0.0
 
     def handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None = None) -> int:
         """Process one batch of stream entries; returns how many new posts it counted."""
@@ -82,6 +87,7 @@ class Processor:
         fresh_posts = [p for p in unique if p.id in unseen]
         ctx.model = self._model(now)
         enriched, agg = self.enricher.batch(fresh_posts, now, ctx)
+        care = self.triager.batch(enriched, ctx.care_authors, self._care_model(now))  # brand posts only
         aggregates.write_batch(
             self.r,
             self.keys,
@@ -93,6 +99,7 @@ class Processor:
             duplicates=len(posts) - len(fresh_posts),
             dead=invalid,
             signals=self._signals(enriched),
+            care=care,
             now=now,
         )
         for _, reason in invalid:
@@ -108,6 +115,15 @@ class Processor:
             if version != self._model_version:
                 self._model_version, self.model = version, learning_store.load_model(self.r, self.keys)
         return self.model
+
+    def _care_model(self, now: float) -> CareModel | None:
+        """The care triage model learned from the team's corrections, re-read when the aggregator saves a new one."""
+        if now - self._care_checked >= MODEL_CHECK_S:
+            self._care_checked = now
+            version = care_store.model_version(self.r, self.keys)
+            if version != self._care_version:
+                self._care_version, self.care_model = version, care_store.load_model(self.r, self.keys)
+        return self.care_model
 
     def _signals(self, enriched: list) -> list[dict]:
         """Posts that may deserve an alert: watch-words with the brand, influencers naming the brand."""

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 
 from analytics import entities
+from streams.care_sim import CareStream, care_of
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ class Truth:
     grade: int
     spam: bool
     at: float  # seconds since the simulation's start
+    care: str = "none"  # customer care truth: safety, complaint, question, praise or none (streams/care_sim.py)
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ class Scenario:
         self.fans, self.stars, self.bots = _make_authors(random.Random(seed))
         self._recent: list[tuple[str, str, str, int, str]] = []  # (id, handle, text, grade, topic) worth reposting
         self._seq = 0
+        self.care = CareStream(self)  # care posts ride on their own random stream and ids
 
     # The clock -------------------------------------------------------------------------------------------
     def game_minute(self, offset_s: float) -> float:
@@ -279,7 +282,8 @@ class Scenario:
         mult, topics = self.mix(minute)
         n = _poisson(rng, self.rate * mult * STEP_S)
         names, weights = zip(*topics.items(), strict=True)
-        return [self._post(rng, offset + rng.random() * STEP_S, rng.choices(names, weights)[0]) for _ in range(n)]
+        posts = [self._post(rng, offset + rng.random() * STEP_S, rng.choices(names, weights)[0]) for _ in range(n)]
+        return posts + self.care.step(i, offset, mult, Truth)  # customer care (issue 12)
 
     def _post(self, rng: random.Random, offset: float, topic: str) -> tuple[dict, Truth]:
         self._seq += 1
@@ -303,7 +307,7 @@ class Scenario:
         post = self._dict(pid, author, text, lang, offset, rng)
         if rng.random() < 0.08 and self._recent:
             post["reply_to"] = rng.choice(self._recent)[0]
-        return post, Truth(pid, topic, grade, author.bot, offset)
+        return post, Truth(pid, topic, grade, author.bot, offset, care_of(template))
 
     @staticmethod
     def _personal(rng: random.Random, text: str) -> str:

@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass, field
 
 from analytics.alerts import AlertEngine
+from analytics.care import CareBuilt, CareInputs, CareModel
+from analytics.care import tick as care_tick
 from analytics.learning import RelevanceModel
 from analytics.sentiment_shift import SENTIMENT_BIN_S, bin_totals
 from analytics.storylines import storylines
@@ -49,6 +51,7 @@ class TickInputs:
     story_posts: list[dict] | None = None  # storyline material, read only when storylines are due
     cards_version: int = 0
     dropped: dict[str, int] = field(default_factory=dict)  # source -> posts it had to drop (never silently)
+    care: CareInputs = field(default_factory=CareInputs)  # customer care: new triaged posts, open cases
 
 
 @dataclass
@@ -60,6 +63,7 @@ class TickState:
     model: RelevanceModel
     storylines: list[dict] = field(default_factory=list)
     storylines_at: float = 0.0
+    care_model: CareModel = field(default_factory=CareModel)
 
     def storylines_due(self, now: float) -> bool:
         return now - self.storylines_at >= STORYLINE_EVERY_S
@@ -73,6 +77,7 @@ class Built:
     new_alerts: list[dict]
     alerts_changed: bool  # signals were read or alerts raised: save the cursor and cool-downs
     learned: int  # marks folded into the model (0: nothing to save)
+    care: CareBuilt | None = None  # customer care: escalations to apply, corrections learned
 
 
 def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) -> Built:
@@ -81,6 +86,8 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
     clock = EventClock.build(event, inputs.sources.get("simulator"))
     new = _raise_alerts(state.alerts, clock, inputs, now)
     learned = _learn(state.model, inputs)
+    care = care_tick(event.care, inputs.care, state.care_model, now)  # timers, escalations (their alerts)
+    new += care.alerts
     snap = {
         "built_at": now,
         "event": {"id": event.id, "name": event.name, "brand": event.brand.name},
@@ -97,8 +104,9 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
         "sources": inputs.sources,
         "gaps": [g for h in inputs.sources.values() for g in h.get("gaps", []) if (g[1] or now) >= inputs.start],
         "clock": clock.as_dict(),
+        "care": care.snap,
     }
-    return Built(snap, new, bool(new or inputs.signals), learned)
+    return Built(snap, new, bool(new or inputs.signals), learned, care)
 
 
 def volume(series: list[tuple[str, str]], window: dict, start: int, end: int) -> dict:

@@ -1,0 +1,138 @@
+"""The care lane's writes, called directly with real Services on the real embedded Valkey: the permission check,
+the audit entry with each change, and a reply through drafts, guardrails, approvals and the (dry-run) outbox."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from analytics import care
+from callbacks import care as care_callbacks
+from config.settings import load_settings
+from layouts.care import case_detail
+from store import audit
+from store import care as care_store
+from store import publishing as pub_store
+from streams.aggregator import Aggregator
+from web.services import build_services
+
+NOW = time.time()
+
+
+@pytest.fixture
+def s(r):
+    return build_services(load_settings({}), r)
+
+
+def seed_case(s, text="@oreo my pack arrived crushed", kind="complaint", source="bluesky", safety=()) -> dict:
+    item = {
+        "post": {
+            "id": f"{source}:at://did:plc:ann/app.bsky.feed.post/3k1",
+            "source": source,
+            "url": "javascript:alert(1)",
+            "text": text,
+            "reply_to": None,
+            "author": {"handle": "ann.bsky.social", "name": "Ann", "followers": 500, "verified": False},
+        },
+        "kind": kind,
+        "reasons": [f"{kind}: test"],
+        "safety": list(safety),
+        "sentiment": -0.6,
+        "at": NOW - 120,
+    }
+    pipe = s.r.pipeline(transaction=True)
+    care_store.queue(pipe, s.keys, [item])
+    pipe.execute()
+    Aggregator(s.settings, s.r, s.keys).tick(NOW)
+    return care_store.open_cases(s.r, s.keys)[0]
+
+
+@pytest.mark.parametrize("path", ["/wall", "/exec"])
+def test_writes_from_other_pages_are_refused_and_change_nothing(s, path):
+    case = seed_case(s)
+    for action in ("assign", "escalate", "correct", "resolve", "draft", "publish"):
+        msg = care_callbacks.act(s, action, case["id"], {"owner": "x", "to": "y", "kind": "none"}, path)
+        assert msg.startswith("Only strategists can care.")
+    assert care_store.get(s.r, s.keys, case["id"]) == case
+    assert audit.timeline(s.r, s.keys, "care", case["id"]) == []
+
+
+def test_assign_correct_and_resolve_are_audited_with_the_change(s):
+    case = seed_case(s)
+    msg = care_callbacks.act(s, "assign", case["id"], {"user": "dana", "owner": "dana"}, "/")
+    assert "assigned" in msg
+    after = care_store.get(s.r, s.keys, case["id"])
+    assert after["owner"] == "dana" and after["state"] == "assigned"
+    msg = care_callbacks.act(s, "correct", case["id"], {"user": "dana", "kind": "question"}, "/")
+    corrections = care_store.read_corrections(s.r, s.keys, "0-0")[1]
+    assert corrections == [{"text": "@oreo my pack arrived crushed", "kind": "question"}]
+    care_callbacks.act(s, "resolve", case["id"], {"user": "dana"}, "/")
+    trail = audit.timeline(s.r, s.keys, "care", case["id"])
+    assert [(e["action"], e["who"]) for e in trail] == [
+        ("care.assign", "dana"),
+        ("care.correct", "dana"),
+        ("care.resolve", "dana"),
+    ]
+    assert trail[0]["before"]["state"] == "new" and trail[0]["after"]["owner"] == "dana"
+    assert care_store.open_cases(s.r, s.keys) == []
+    assert not s.r.hexists(s.keys.care_authors, "ann.bsky.social")
+
+
+def test_a_reply_goes_through_the_chain_threaded_to_the_customers_post(s):
+    case = seed_case(s)
+    msg = care_callbacks.act(s, "draft", case["id"], {"user": "dana", "template": "care-sorry"}, "/")
+    assert "submitted" in msg, msg
+    draft_id = care_store.get(s.r, s.keys, case["id"])["drafts"][-1]
+    draft = pub_store.get_draft(s.r, s.keys, draft_id)
+    assert draft["reply_to"] == "at://did:plc:ann/app.bsky.feed.post/3k1" and draft["network"] == "bluesky"
+    assert draft["text"].startswith("@ann.bsky.social we're sorry")
+    assert [st["name"] for st in draft["approval"]["steps"]] == ["Care lead (fast lane)"]
+    msg = care_callbacks.act(s, "publish", case["id"], {"user": "dana", "draft": draft_id}, "/")
+    assert msg.startswith("Not published: Waiting for Care lead")
+    assert "someone else" in care_callbacks.act(s, "approve", case["id"], {"user": "dana", "draft": draft_id}, "/")
+    assert "needs someone in brand" in care_callbacks.act(
+        s, "approve", case["id"], {"user": "carol", "draft": draft_id}, "/"
+    )
+    assert "Approved" in care_callbacks.act(s, "approve", case["id"], {"user": "alice", "draft": draft_id}, "/")
+    msg = care_callbacks.act(s, "publish", case["id"], {"user": "dana", "draft": draft_id}, "/")
+    assert msg.startswith("Reply dry-run") and "replied" in msg
+    after = care_store.get(s.r, s.keys, case["id"])
+    assert after["state"] == "replied" and after["first_response_at"] and after["responded_by"] == "dana"
+    assert [float(x) for x in s.r.lrange(s.keys.care_response_times, 0, -1)] == [pytest.approx(120, abs=5)]
+    assert [e["action"] for e in audit.timeline(s.r, s.keys, "care", case["id"])] == ["care.reply", "care.reply"]
+    snap = Aggregator(s.settings, s.r, s.keys).tick(time.time())
+    assert snap["care"]["metrics"]["first_response_p50_s"] == pytest.approx(120, abs=5)
+    assert snap["care"]["metrics"]["backlog"] == 0
+
+
+def test_safety_replies_need_the_full_chain(s):
+    case = seed_case(s, "found something sharp in my Oreo", "safety", safety=["sharp"])
+    care_callbacks.act(s, "draft", case["id"], {"user": "dana", "template": "care-safety"}, "/")
+    draft = pub_store.get_draft(s.r, s.keys, care_store.get(s.r, s.keys, case["id"])["drafts"][-1])
+    assert [st["group"] for st in draft["approval"]["steps"]] == ["brand", "legal"]
+
+
+def test_post_text_is_rendered_as_text_and_unsafe_links_are_dropped(s):
+    case = seed_case(s, "<script>alert(1)</script> @oreo my pack arrived crushed")
+    rendered = str(case_detail(care_store.get(s.r, s.keys, case["id"])))
+    assert "<script>alert(1)</script>" in rendered  # a plain string child: Dash escapes it in the browser
+    assert "javascript:" not in rendered
+    assert "dangerously" not in rendered.lower()
+
+
+def test_the_lane_renders_from_the_snapshot(s):
+    seed_case(s)
+    metrics, rows = care_callbacks.lane(s, None, None)
+    assert "backlog 1" in str(metrics) and "ann.bsky.social" in str(rows)
+    assert care.timer(care_store.open_cases(s.r, s.keys)[0], s.settings.event.care, NOW)["status"] == "ok"
+
+
+def test_the_care_panel_is_wired_on_the_strategists_page_only(r):
+    from app import create_app
+    from layouts.command_center import make_page
+
+    settings = load_settings({})
+    app = create_app(settings, r)
+    assert any("care-lane.children" in k for k in app.callback_map)
+    assert "care-lane" in str(make_page(settings, "strategist")) and "care-lane" not in str(make_page(settings, "wall"))
