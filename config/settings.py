@@ -114,6 +114,16 @@ class Thresholds(_Strict):
     spike_cooldown_s: float = Field(default=180.0, ge=0)
     sentiment_drop: float = Field(default=0.25, gt=0)
     window_minutes: int = Field(default=15, ge=1, le=120)
+    # Floors relative to the stream, so one event file works from 1 to 50,000 posts/s (docs/analytics.md).
+    trend_min_count: float = Field(default=3, ge=1, description="a trending term is in at least this many posts")
+    trend_min_share: float = Field(default=0.002, ge=0, le=1, description="... and this share of the window's posts")
+    trend_min_z: float = Field(default=2.0, ge=0, description="significance below this is the term's own noise")
+    spike_min_count: float = Field(default=5, ge=0, description="a spike bin holds at least this many posts")
+    dip_z: float = Field(default=4.0, gt=0, description="a dip: counts per bin this many std below the baseline")
+    dip_confirm: int = Field(default=2, ge=1, description="bins in a row below it (a pause is not a dip)")
+    sentiment_min_posts: int = Field(default=8, ge=1, description="posts behind a sentiment drop and its baseline")
+    sentiment_bin_min_posts: int = Field(default=3, ge=1, description="posts a sentiment bin needs to be charted")
+    near_duplicate_words: int = Field(default=8, ge=1, description="content words from which near-copies fold")
 
 
 class ScheduleItem(_Strict):
