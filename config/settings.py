@@ -148,10 +148,32 @@ class Guardrails(_Strict):
     notes: str = ""
 
 
+class AlertRule(_Strict):
+    """Sensitivity of one alert rule; anything left out falls back to `thresholds` and `alerts.cooldown_s`."""
+
+    enabled: bool = True
+    threshold: float | None = Field(
+        default=None,
+        gt=0,
+        description="spike/dip: z on counts per bin; sentiment_drop: the drop; influencer: followers",
+    )
+    cooldown_s: float | None = Field(default=None, ge=0)
+    group_s: float | None = Field(
+        default=None, ge=0, description="influencer/watch_word: signals this close join one alert that grows"
+    )
+
+
+ALERT_RULES = ("spike", "dip", "sentiment_drop", "influencer", "watch_word")
+
+
 class Alerts(_Strict):
     watch_words: list[str] = ["outage", "recall", "lawsuit", "boycott"]
     webhook_url_env: str = DEFAULT_WEBHOOK_ENV
     cooldown_s: float = Field(default=120.0, ge=0)
+    rules: dict[Literal["spike", "dip", "sentiment_drop", "influencer", "watch_word"], AlertRule] = {}
+
+    def rule(self, kind: str) -> AlertRule:
+        return self.rules.get(kind) or AlertRule()
 
 
 class Oidc(_Strict):

@@ -78,7 +78,8 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
     """The snapshot for `now` from `inputs`, stepping the trend detector, the alert engine and the model."""
     series = [(kind, w.name) for kind, w in event.watches()]
     clock = EventClock.build(event, inputs.sources.get("simulator"))
-    new = _raise_alerts(state.alerts, clock, inputs, now)
+    trending = _trending(state.trends, inputs.tag_counts, now, event, _posts_in(inputs.window, now, state))
+    new = _raise_alerts(state.alerts, clock, inputs, now, trending)
     learned = _learn(state.model, inputs)
     snap = {
         "built_at": now,
@@ -87,7 +88,7 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
         "sentiment": sentiment(
             series, inputs.window, inputs.start, inputs.end, event.thresholds.sentiment_bin_min_posts
         ),
-        "trending": _trending(state.trends, inputs.tag_counts, now, event, _posts_in(inputs.window, now, state)),
+        "trending": trending,
         "feed": inputs.feed,
         "feed_by_source": inputs.feed_by_source,
         "alerts": latest_alerts(inputs.alerts, new),
@@ -174,10 +175,16 @@ def _trending(
     ]
 
 
-def _raise_alerts(engine: AlertEngine, clock: EventClock, inputs: TickInputs, now: float) -> list[dict]:
+def _raise_alerts(
+    engine: AlertEngine, clock: EventClock, inputs: TickInputs, now: float, trending: list[dict]
+) -> list[dict]:
     engine.set_schedule(clock.surge_windows())
-    window = inputs.window
-    new = engine.signals(inputs.signals) + engine.volume(window, now) + engine.sentiment(window, now)
+    window, feed = inputs.window, inputs.feed
+    new = (
+        engine.signals(inputs.signals)
+        + engine.volume(window, now, trending, feed)
+        + engine.sentiment(window, now, feed)
+    )
     for alert in new:
         alert["raised_at"] = now
     if new or inputs.signals:
