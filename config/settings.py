@@ -123,7 +123,6 @@ class Thresholds(_Strict):
     dip_confirm: int = Field(default=2, ge=1, description="bins in a row below it (a pause is not a dip)")
     sentiment_min_posts: int = Field(default=8, ge=1, description="posts behind a sentiment drop and its baseline")
     sentiment_bin_min_posts: int = Field(default=3, ge=1, description="posts a sentiment bin needs to be charted")
-    near_duplicate_words: int = Field(default=8, ge=1, description="content words from which near-copies fold")
 
 
 class ScheduleItem(_Strict):
