@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 ALL = "all"
 LOW_FOLLOWERS = 50  # authors below this look like throwaway accounts when they repeat a text
-STORYLINE_MIN_SCORE = 2.0  # posts at least this relevant feed the storylines
+STORYLINE_MIN_SCORE = 2.0  # posts at least this relevant feed the storylines ...
+STORYLINE_SERIES_SCORE = 1.0  # ... and posts naming a competitor or a tracked term from this relevance on
 TEXT_CACHE = 65_536  # distinct texts whose matches and topical relevance are remembered
 
 
@@ -204,7 +205,11 @@ class Enricher:
             agg.reposted[handle.lower()] += 1
         for m in e.post.mentions:
             agg.mentioned[m] += 1
-        if e.first and not e.spam and e.score >= STORYLINE_MIN_SCORE:
+        if (
+            e.first
+            and not e.spam
+            and (e.score >= STORYLINE_MIN_SCORE or (e.series and e.score >= STORYLINE_SERIES_SCORE))
+        ):
             agg.storyline.append(
                 orjson.dumps(
                     {
@@ -213,6 +218,7 @@ class Enricher:
                         "score": e.score,
                         "received_at": e.at,
                         "hashtags": e.post.hashtags,
+                        "series": e.series,
                         "author": {"handle": e.post.author.handle},
                     }
                 )
