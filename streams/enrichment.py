@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import orjson
 
-from analytics import relevance
+from analytics import entities, relevance
 from analytics.dedupe import fold_key, is_spammy_burst
 from analytics.influence import reposted_handle
 from analytics.matching import Matcher
@@ -104,7 +104,7 @@ class Enricher:
             relevance.looks_spammy(text),
             len(text) < 15,
             text.startswith("RT @"),
-            trend_terms(text, (), self.phrases.keywords(text)),
+            trend_terms(text, entities.hashtags(text), self.phrases.keywords(text)),
         )
 
     def _about_uncached(self, matched: str, text: str) -> tuple[list[str], list[tuple[float, str]], tuple]:
@@ -193,10 +193,11 @@ class Enricher:
                 agg.sentiment[(sec, s)] += e.sentiment
         if not e.junk:  # giveaway spam rides on hot tags; it must not make its own tags trend
             bucket = int(e.at // self.bucket_s)
-            words = self._text(e.post.text)[6]  # cached with the text's other features
-            tags = e.post.hashtags
-            for term in dict.fromkeys([*tags, *words]) if tags else words:
-                agg.tags[(bucket, term)] += 1
+            tags = agg.tags
+            # The text's hashtags, phrases and words, cached with its other features (sources put every hashtag
+            # in the text: model.post.source_post).
+            for term in self._text(e.post.text)[6]:
+                tags[(bucket, term)] += 1
         agg.folds[e.fold] += 1
         agg.folds_low[e.fold] += _low(e.post.author.followers)
         if not e.first and e.fold in ctx.in_feed:
