@@ -1,4 +1,5 @@
-"""War Room's one entry point: up, collect, process, aggregate, serve, record, replay, simulate, bench, detect.
+"""War Room's one entry point: up, collect, process, aggregate, serve, record, replay, simulate, bench, detect,
+sentiment.
 
 Only this module turns errors into exit codes.
 """
@@ -156,6 +157,18 @@ def cmd_detect(settings: Settings | None, args) -> None:
         sys.stdout.write(orjson.dumps(alert).decode() + "\n")
 
 
+def cmd_sentiment(settings: Settings | None, args) -> None:
+    """One text per line on stdin -> one JSON line per text: {"label": positive|neutral|negative, "score"}."""
+    from analytics.sentiment import Sentiment, label
+
+    scorer = Sentiment()
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        score = scorer.compound(text)
+        sys.stdout.write(orjson.dumps({"label": label(score), "score": score}).decode() + "\n")
+        sys.stdout.flush()
+
+
 def cmd_bench(settings: Settings, args) -> None:
     from bench.runner import main as bench_main
 
@@ -229,6 +242,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--speed", type=float, default=1.0, help="N x real time; 0 = as fast as possible")
     d = sub.add_parser("detect", help="spike/dip detector over a timestamp,value CSV; one JSON line per alert")
     d.add_argument("csv", type=Path)
+    sub.add_parser("sentiment", help="one text per line on stdin; one JSON line (label, score) per text")
     b = sub.add_parser("bench", help="benchmarks, one JSON line per figure")
     b.add_argument("--only", nargs="*", help="run only these benchmark groups")
     from auth.admin import add_parsers
@@ -247,6 +261,7 @@ COMMANDS = {
     "record": cmd_record,
     "replay": cmd_replay,
     "detect": cmd_detect,
+    "sentiment": cmd_sentiment,
     "bench": cmd_bench,
     "users": cmd_users,
     "tokens": cmd_tokens,
@@ -256,6 +271,10 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "sentiment":  # pure, like detect
+        logging.basicConfig(level=logging.WARNING)
+        cmd_sentiment(None, args)
+        return 0
     if args.command == "detect":  # pure: needs no event file and no Redis
         logging.basicConfig(level=logging.WARNING)
         try:

@@ -11,6 +11,7 @@ from functools import lru_cache
 from datasketch import MinHash
 
 from analytics.entities import URL_LIKE
+from analytics.trends import STOP_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +19,10 @@ logger = logging.getLogger(__name__)
 SEED = 20130203  # the Super Bowl XLVII blackout
 ROWS = 3
 SCHEME = "affine32"
-# Texts with fewer normalised words than this are keyed exactly: a one-word change there is a new text.
-MIN_FUZZY_WORDS = 8
+# Texts with fewer content words (normalised, function words left out) than this are keyed exactly: a one-word
+# change there is a new text. Function words are left out of the MinHash too: two unrelated tweets share "the",
+# "a", "i", "to", and with them in the set a band of 3 collided for texts with 4-25 % word overlap.
+MIN_FUZZY_WORDS = 6
 KEY_BYTES = 8
 CACHE_SIZE = 65_536
 # Spam bursts: identical text pushed by accounts nobody follows, or by a handful of accounts over and over.
@@ -57,12 +60,13 @@ def fold_key(text: str) -> str:
     """16 hex characters; equal for a text, its retweets, its spam variants and (usually) its near-copies.
 
     Short texts are keyed by their exact normalised words. Longer ones by one LSH band of `ROWS` MinHash
-    values over the set of words: two texts collide with probability ~ Jaccard(words) ** ROWS.
+    values over the set of content words: two texts collide with probability ~ Jaccard(content words) ** ROWS.
     """
     words = normalise(text)
-    if len(words) < MIN_FUZZY_WORDS:
+    content = [w for w in words if w not in STOP_WORDS]
+    if len(content) < MIN_FUZZY_WORDS:
         return "x" + _digest(" ".join(words).encode())[1:]
-    return _minhash_key(words)
+    return _minhash_key(content)
 
 
 def is_spammy_burst(distinct_authors: int, posts: int, median_followers: float) -> bool:

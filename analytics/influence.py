@@ -26,11 +26,14 @@ def _decades(n: float, weight: float, cap: float) -> float:
     return min(cap, weight * math.log10(1.0 + max(n, 0.0)))
 
 
-def influence_points(followers: int, reposted: int, mentioned: int) -> tuple[float, str]:
-    """(points 0 .. MAX_POINTS, reason like "2.1M followers, reposted 340x") for an author."""
+def influence_points(followers: int | None, reposted: int, mentioned: int) -> tuple[float, str]:
+    """(points 0 .. MAX_POINTS, reason like "2.1M followers, reposted 340x") for an author.
+
+    `followers=None` (unknown: Bluesky, Reddit, webhooks) scores on resonance alone, never as "0 followers".
+    """
     parts: list[str] = []
     points = 0.0
-    if followers > FOLLOWERS_FROM:
+    if followers is not None and followers > FOLLOWERS_FROM:
         points += min(FOLLOWER_CAP, FOLLOWER_WEIGHT * math.log10(followers / FOLLOWERS_FROM))
         parts.append(f"{compact(followers)} followers")
     if reposted > 0:

@@ -14,6 +14,12 @@ from functools import lru_cache
 from analytics.influence import FOLLOWERS_FROM, influence_points
 from analytics.numbers import compact
 
+# Hashtag stuffing: more than this many tags on a post that also pushes a link, or more than MAX_TAGS on any.
+# Fans tag generously (#SB49 #Seahawks #GoHawks #12s #NFL); a giveaway stuffs tags *and* a link.
+MAX_TAGS_WITH_LINK = 4
+MAX_TAGS = 10
+# A watch-word says something only next to the brand or its context: profile phrases worth this much.
+WATCH_CONTEXT = 1.0
 SPAM_PHRASES = re.compile(r"\b(click here|free \w+|giveaway|dm me|follow back|promo code|crypto|airdrop)\b", re.I)
 
 
@@ -26,7 +32,7 @@ class Signals:
     competitors: tuple[str, ...] = ()
     profile_hits: tuple[tuple[str, float], ...] = ()
     watch_words: tuple[str, ...] = ()
-    followers: int = 0
+    followers: int | None = None  # None: unknown (the network does not say)
     reposted: int = 0  # times this author was reposted recently (resonance, not just reach)
     mentioned: int = 0  # times this author was @-mentioned recently
     verified: bool = False
@@ -56,12 +62,13 @@ def contributions(s: Signals, brand_name: str) -> list[tuple[float, str]]:
         s.hashtags,
         looks_spammy(s.text),
         len(s.text) < 15,
+        links=s.links,
     )
 
 
 def rules(
     text_parts: list[tuple[float, str]],
-    followers: int,
+    followers: int | None,
     reposted: int,
     mentioned: int,
     verified: bool,
@@ -70,14 +77,20 @@ def rules(
     hashtags: int,
     spam_phrase: bool,
     short: bool,
+    links: int = 0,
 ) -> list[tuple[float, str]]:
     """The one composition of the rules. The enricher calls it with `text_parts` (and the text's features)
     cached per distinct text; `contributions` computes them from a Signals."""
     return (
         text_parts
         + author_contributions(followers, reposted, mentioned, verified, engagement)
-        + form_contributions(is_repost, hashtags > 4 or spam_phrase, short)
+        + form_contributions(is_repost, tag_stuffed(hashtags, links) or spam_phrase, short)
     )
+
+
+def tag_stuffed(hashtags: int, links: int) -> bool:
+    """Hashtags piled on to ride every hot tag: many of them with a link, or very many."""
+    return hashtags > MAX_TAGS or (hashtags > MAX_TAGS_WITH_LINK and links > 0)
 
 
 def engagement(likes: int, reposts: int, replies: int, quotes: int) -> int:
@@ -92,7 +105,11 @@ def text_contributions(
     profile_hits: tuple[tuple[str, float], ...],
     watch_words: tuple[str, ...],
 ) -> list[tuple[float, str]]:
-    """What the post talks about: the brand, competitors, the brand's profile, watch-words (same for a repeated text)."""
+    """What the post talks about: the brand, competitors, the brand's profile, watch-words (same for a repeated text).
+
+    A watch-word counts only with the brand or its context (profile phrases worth WATCH_CONTEXT): "kill the
+    patriots" or "offensive pass interference" is football, not a threat to the brand.
+    """
     out: list[tuple[float, str]] = []
     if brand:
         out.append((3.0, f"mentions {brand_name}"))
@@ -101,17 +118,18 @@ def text_contributions(
     if profile_hits:
         pts = min(3.0, sum(w for _, w in profile_hits))
         out.append((pts, "about " + ", ".join(p for p, _ in profile_hits[:3])))
-    if watch_words:
+    if watch_words and (brand or sum(w for _, w in profile_hits) >= WATCH_CONTEXT):
         out.append((1.5, f"watch-word '{watch_words[0]}'"))
     return out
 
 
 def author_contributions(
-    followers: int, reposted: int, mentioned: int, verified: bool, engagement: int
+    followers: int | None, reposted: int, mentioned: int, verified: bool, engagement: int
 ) -> list[tuple[float, str]]:
-    """Who wrote it and how far it went: influence, verification, engagement."""
+    """Who wrote it and how far it went: influence, verification, engagement. Unknown followers add nothing
+    (and take nothing away): reach is then judged by resonance alone."""
     out: list[tuple[float, str]] = []
-    if followers > FOLLOWERS_FROM or reposted > 0 or mentioned > 0:
+    if (followers or 0) > FOLLOWERS_FROM or reposted > 0 or mentioned > 0:
         points, reason = _influence(followers, reposted, mentioned)
         if points > 0:
             out.append((points, reason))
@@ -139,7 +157,7 @@ def looks_spammy(text: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _influence(followers: int, reposted: int, mentioned: int) -> tuple[float, str]:
+def _influence(followers: int | None, reposted: int, mentioned: int) -> tuple[float, str]:
     return influence_points(followers, reposted, mentioned)
 
 

@@ -103,8 +103,13 @@ class SpikeDetector:
         confirm: int = DEFAULT_CONFIRM,
         transform: str = "anscombe",
         schedule: Sequence[Window] = (),
+        min_value: float = 0.0,
+        dip_confirm: int | None = None,
     ) -> None:
+        """`min_value`: a spike needs at least this value (e.g. posts per bin), whatever its z. `dip_confirm`:
+        points in a row for a dip (default `confirm`): a feed that pauses for one bin is not a dip."""
         self.half_life_s = half_life_s
+        self.min_value = min_value
         self.threshold = threshold
         self.dip_threshold = dip_threshold
         self.warmup_s = warmup_s
@@ -113,7 +118,7 @@ class SpikeDetector:
         self.forward, self.inverse = TRANSFORMS[transform]
         self.schedule = list(schedule)
         self._spikes = _Gate(cooldown_s, rearm=threshold / 2, confirm=confirm)
-        self._dips = _Gate(cooldown_s, rearm=(dip_threshold or threshold) / 2, confirm=confirm)
+        self._dips = _Gate(cooldown_s, rearm=(dip_threshold or threshold) / 2, confirm=dip_confirm or confirm)
         self._start: float | None = None
         self._last: float | None = None
         self._mean = 0.0
@@ -143,7 +148,8 @@ class SpikeDetector:
     def _judge(self, timestamp: float, z: float, value: float) -> Alert | None:
         if timestamp - self._start < self.warmup_s:
             return None
-        if not in_schedule(timestamp, self.schedule) and self._spikes.fire(timestamp, z, self.threshold):
+        spike_z = z if value >= self.min_value else min(z, 0.0)
+        if not in_schedule(timestamp, self.schedule) and self._spikes.fire(timestamp, spike_z, self.threshold):
             return Alert(timestamp, "spike", z, value, self.expected)
         if self.dip_threshold is not None and self._dips.fire(timestamp, -z, self.dip_threshold):
             return Alert(timestamp, "dip", z, value, self.expected)

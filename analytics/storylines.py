@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 import numpy as np
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 DISTANCE_THRESHOLD = 0.95
 MAX_TEXTS = 1500  # distinct texts clustered (the most repeated); the rest join their nearest storyline
 HASHTAG_WEIGHT = 3
+COMMON_TAG_SHARE = 0.9  # a hashtag on more than this share of the texts is left out
+MIN_COMMON_TEXTS = 8
 LABEL_TERMS = 3
 REPRESENTATIVES = 3
 STOP_WORDS = sorted(
@@ -82,9 +84,12 @@ def post_time(post: dict) -> float:
     return datetime.fromisoformat(at).timestamp() if isinstance(at, str) else float(at)
 
 
-def _clean(text: str) -> str:
-    """Text for TF-IDF: no links; hashtags count HASHTAG_WEIGHT times, as people's own topic labels."""
+def _clean(text: str, common: frozenset[str] = frozenset()) -> str:
+    """Text for TF-IDF: no links; hashtags count HASHTAG_WEIGHT times, as people's own topic labels, except the
+    `common` ones (on most texts, like the event's own tag): those are in every storyline and tell none apart."""
     text = URL_LIKE.sub(" ", text)
+    if common:
+        text = _HASHTAG.sub(lambda m: " " if m.group(1).lower() in common else m.group(0), text)
     tags = " ".join(m.group(1) for m in _HASHTAG.finditer(text))
     return " ".join([text.replace("#", " ").replace("@", " ")] + [tags] * (HASHTAG_WEIGHT - 1))
 
@@ -115,13 +120,29 @@ def _assign_rest(x_rest, x_top, labels: np.ndarray) -> np.ndarray:
     return labels[np.asarray((x_rest @ x_top.T).argmax(axis=1)).ravel()]
 
 
-def _label(x, rows: np.ndarray, weights: np.ndarray, vocab: np.ndarray) -> list[str]:
+def _label(x, rows: np.ndarray, weights: np.ndarray, vocab: np.ndarray, overall: np.ndarray) -> list[str]:
+    """The terms that set this storyline apart: its share of a term minus the share among all posts, so the
+    event's own hashtag (in every storyline) does not label them all the same."""
     centroid = np.asarray(x[rows].T @ weights[rows]).ravel()
-    return [str(vocab[j]) for j in np.argsort(-centroid)[:LABEL_TERMS] if centroid[j] > 0]
+    share = centroid / max(centroid.sum(), 1e-12)
+    distinct = share - overall
+    order = [j for j in np.argsort(-distinct) if distinct[j] > 0 and centroid[j] > 0]
+    if not order:
+        order = [j for j in np.argsort(-centroid) if centroid[j] > 0]
+    return [str(vocab[j]) for j in order[:LABEL_TERMS]]
 
 
-def _storyline(posts, groups, x, rows, weights, vocab, now, window) -> dict:
-    label = _label(x, rows, weights, vocab)
+def _series(posts: list[dict], members: list[int]) -> str | None:
+    """The watched series (brand, competitor, tracked term) most of the storyline's posts name, if any."""
+    counts = Counter(s for i in members for s in posts[i].get("series") or ())
+    if not counts:
+        return None
+    name, n = counts.most_common(1)[0]
+    return name if n >= 0.5 * len(members) else None
+
+
+def _storyline(posts, groups, x, rows, weights, vocab, now, window, overall) -> dict:
+    label = _label(x, rows, weights, vocab, overall)
     members = [i for r in rows for i in groups[r]]
     centroid = np.asarray(x[rows].T @ weights[rows]).ravel()
     centrality = x[rows] @ centroid
@@ -130,6 +151,7 @@ def _storyline(posts, groups, x, rows, weights, vocab, now, window) -> dict:
     return {
         "id": hashlib.blake2b("|".join(sorted(label[:2])).encode(), digest_size=6).hexdigest(),
         "label": label,
+        "series": _series(posts, members),
         "size": len(members),
         "growth": round(recent / (len(members) / 3.0), 3),
         "posts": [posts[i] for i in reps[:REPRESENTATIVES]],
@@ -145,7 +167,16 @@ def storylines(posts: list[dict], now: float, *, k_max: int = 8, min_size: int =
     if len(posts) < min_size:
         return []
     folded = sorted(_fold(posts).values(), key=len, reverse=True)
-    texts = [_clean(posts[g[0]].get("text") or "") for g in folded]
+    firsts = [posts[g[0]].get("text") or "" for g in folded]
+    tag_df = Counter(t for text in firsts for t in {m.group(1).lower() for m in _HASHTAG.finditer(text)})
+    # A hashtag on (nearly) every text, like the event's own, is in every storyline and tells none apart: it is
+    # left out of the vectors (at least MIN_COMMON_TEXTS texts, so a small set keeps its words).
+    common = (
+        frozenset(t for t, n in tag_df.items() if n > COMMON_TAG_SHARE * len(firsts))
+        if len(firsts) >= MIN_COMMON_TEXTS
+        else frozenset()
+    )
+    texts = [_clean(text, common) for text in firsts]
     try:
         x = TfidfVectorizer(token_pattern=_TOKEN, stop_words=STOP_WORDS, sublinear_tf=True).fit(texts)
     except ValueError:  # nothing but stop words and emoji
@@ -159,4 +190,6 @@ def storylines(posts: list[dict], now: float, *, k_max: int = 8, min_size: int =
     clusters = [np.flatnonzero(labels == c) for c in np.unique(labels)]
     clusters = [rows for rows in clusters if weights[rows].sum() >= min_size and x[rows].nnz]
     clusters.sort(key=lambda rows: weights[rows].sum(), reverse=True)
-    return [_storyline(posts, folded, x, rows, weights, vocab, now, window) for rows in clusters[:k_max]]
+    total = np.asarray(x.T @ weights).ravel()
+    overall = total / max(total.sum(), 1e-12)
+    return [_storyline(posts, folded, x, rows, weights, vocab, now, window, overall) for rows in clusters[:k_max]]

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,9 +16,73 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: words and phrases as well as hashtags, Poisson noise floor
 MAX_GAP_HALF_LIVES = 30  # after this many half-lives of silence a cell has decayed to nothing
 HASH_CACHE_SIZE = 1 << 15
+# Floors that scale with the stream (the event file's thresholds override them, see `top`): a term listed must
+# be in at least MIN_COUNT posts of the window *and* in MIN_SHARE of all its posts. 3 posts is a real cluster at
+# 3 posts/s (15 per 5 s bucket); 0.2 % is 100 posts at 10,000/s, where 3 posts of one word are chance.
+MIN_COUNT = 3
+MIN_SHARE = 0.002
+# ... and at least MIN_LIFT times its own baseline: relative to the term's level, so a busy word's ordinary
+# wobble (+1 % of 40,000 is z 2) is not "rising" while a word going from 2 to 6 posts is.
+MIN_LIFT = 1.5
+NOISE_FLOOR = 1.0  # one post: the scale never drops below it (with sqrt(baseline), the Poisson std)
+
+
+# -- what is counted -------------------------------------------------------------------------------------
+
+MAX_TERMS = 16  # per post: hashtags first, then tracked phrases, words, word pairs
+# Function words of the languages the feeds carry (and tweet filler); they are never "what is rising".
+_STOP_TEXT = """a about above after again against all also am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could did didn't do does doesn't doing don't down during each
+    few for from further get got had has have having he her here hers him his how i i'm if in into is isn't it
+    it's its itself just let's me more most my no nor not now of off on once only or other our ours out over own
+    same she should so some such than that that's the their theirs them then there these they this those through
+    to too under until up very was wasn't we were what when where which while who whom why will with won't would
+    you you're your yours yet rt amp via lol omg lmao tbh smh ngl im u ur gonna wanna yeah yes ok okay like
+    el la los las en de del y que se un una es por para con al lo su sus mi qué muy más pero como
+    o a e um uma do da dos das na no em os as é não com para mais
+    le les au aux du des et est un une pour pas sur dans qui ce il elle je tu
+    der die das den dem ein eine und ist im beim mit von zu auf nicht ich es sie wir"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+_BREAK = re.compile(r"[.!?;:,()\[\]{}\"“”…|/\n。、！？「」]+")
+# Particles that end a word in Chinese and Japanese text: a cheap split where there are no spaces.
+_PARTICLES = re.compile(r"[的了是在和与也都很就吗呢吧啊のはがをにでともへやからまでよね]+")
+_SKIP = re.compile(r"(?:https?://|www\.)\S+|[@#][\w.\-]+", re.IGNORECASE)
+
+
+def terms(text: str, hashtags: tuple[str, ...] | list[str] = (), phrases: tuple[str, ...] | list[str] = ()) -> tuple:
+    """What a post adds to trending: its hashtags, the event's tracked phrases it contains, its content words
+    and adjacent content-word pairs ("power outage"), each once, lower-case; a hashtag and the same word count
+    once ("#blackout" and "blackout" are one term). Links, @mentions and function words are left out; a run of
+    a script written without spaces (Chinese, Japanese, Thai) counts whole when it is short (2-8 characters).
+    """
+    out: dict[str, None] = dict.fromkeys(t.lower().lstrip("#") for t in hashtags if t)
+    out.update(dict.fromkeys(phrases))
+    for chunk in _BREAK.split(_SKIP.sub("|", text).lower()):
+        previous = None
+        spaced = chunk.isascii()
+        for word in _WORD.findall(chunk):
+            word = word.strip("'’-")
+            if word.endswith(("'s", "’s")):
+                word = word[:-2]
+            if not spaced and _NO_SPACES.search(word):
+                out.update(dict.fromkeys(w for w in _PARTICLES.split(word) if 2 <= len(w) <= 8))
+                previous = None
+                continue
+            if len(word) < 3 or word in STOP_WORDS or ("'" in word and word.split("'")[0] in STOP_WORDS):
+                previous = None
+                continue
+            out[word] = None
+            if previous:
+                out[f"{previous} {word}"] = None
+            previous = word
+        if len(out) >= MAX_TERMS:
+            break
+    return tuple(out)[:MAX_TERMS]
 
 
 @dataclass(frozen=True)
@@ -54,7 +119,7 @@ class TrendDetector:
         half_life_s: float = 300.0,
         width: int = 2**14,
         depth: int = 3,
-        noise_floor: float = 5.0,
+        noise_floor: float = NOISE_FLOOR,
         threshold: float = 4.0,
         clip: float | None = 3.0,
         seed: int = 0,
@@ -199,11 +264,25 @@ class TrendDetector:
         start = self._bucket * self.bucket_s
         return min(max((now - start) / self.bucket_s, 0.0), 1.0)
 
-    def top(self, now: float, n: int = 10) -> list[Trend]:
-        """Most significant terms right now, highest first; only terms above the noise floor.
+    def top(
+        self,
+        now: float,
+        n: int = 10,
+        *,
+        posts: float | None = None,
+        min_count: float = MIN_COUNT,
+        min_share: float = MIN_SHARE,
+        min_lift: float = MIN_LIFT,
+    ) -> list[Trend]:
+        """Most significant terms right now, highest first; only terms clear of the noise.
 
         The count is a sliding window of bucket_s seconds: the partial current bucket plus the
         not-yet-elapsed tail of the previous one, so an early bucket is not read as a quiet one.
+        A term is listed when its count beats its baseline, is at least `min_count` and (given `posts`,
+        the stream's posts in the same window) at least `min_share` of them, and at least `min_lift` times
+        its baseline: floors relative to the stream and to the term's own level, so the same defaults hold at
+        1 and at 50,000 posts/s. The significance is the EW z-score (scale: the term's own EW std, never
+        below sqrt(baseline) nor `noise_floor`) capped by the Poisson z-score of the count on the baseline.
         Also records when each term first crossed the threshold (`rising_since`).
         """
         if self._bucket is None or self._folded < self.warmup_buckets:
@@ -217,11 +296,17 @@ class TrendDetector:
         index = self._cells(terms)
         cell_counts = (self._current_cells + tail * self._previous_cells)[index]
         mean = self._mean[index]
-        scale = np.maximum(np.sqrt(self._var[index]), self.noise_floor)
-        significance = ((cell_counts - mean) / scale).min(axis=1)
+        scale = np.maximum(np.maximum(np.sqrt(self._var[index]), np.sqrt(np.maximum(mean, 0.0))), self.noise_floor)
+        # The EW z-score, never above the Poisson one (variance-stabilised counts, as in analytics/spikes.py): at
+        # a few posts per bucket a term's EW variance is mostly luck, and 3 posts of a word seen 0.5 times a
+        # bucket is chance, not a trend.
+        poisson = 2.0 * (np.sqrt(np.maximum(cell_counts, 0.0) + 0.375) - np.sqrt(np.maximum(mean, 0.0) + 0.375))
+        significance = np.minimum((cell_counts - mean) / scale, poisson).min(axis=1)
         baseline = mean.min(axis=1)
         self._track_rising(now, terms, significance)
-        keep = np.flatnonzero((significance > 0) & (counts - baseline > self.noise_floor))
+        floor = max(float(min_count), float(min_share) * float(posts or 0.0))
+        lifted = counts >= float(min_lift) * np.maximum(baseline, 0.0)
+        keep = np.flatnonzero((significance > 0) & (counts > baseline) & (counts >= floor) & lifted)
         order = keep[np.argsort(-significance[keep], kind="stable")][:n]
         return [self._trend(terms[i], counts[i], baseline[i], significance[i]) for i in order]
 

@@ -114,6 +114,15 @@ class Thresholds(_Strict):
     spike_cooldown_s: float = Field(default=180.0, ge=0)
     sentiment_drop: float = Field(default=0.25, gt=0)
     window_minutes: int = Field(default=15, ge=1, le=120)
+    # Floors relative to the stream, so one event file works from 1 to 50,000 posts/s (docs/analytics.md).
+    trend_min_count: float = Field(default=3, ge=1, description="a trending term is in at least this many posts")
+    trend_min_share: float = Field(default=0.002, ge=0, le=1, description="... and this share of the window's posts")
+    trend_min_z: float = Field(default=2.0, ge=0, description="significance below this is the term's own noise")
+    spike_min_count: float = Field(default=5, ge=0, description="a spike bin holds at least this many posts")
+    dip_z: float = Field(default=4.0, gt=0, description="a dip: counts per bin this many std below the baseline")
+    dip_confirm: int = Field(default=2, ge=1, description="bins in a row below it (a pause is not a dip)")
+    sentiment_min_posts: int = Field(default=8, ge=1, description="posts behind a sentiment drop and its baseline")
+    sentiment_bin_min_posts: int = Field(default=3, ge=1, description="posts a sentiment bin needs to be charted")
 
 
 class Backlog(_Strict):
@@ -146,10 +155,32 @@ class Guardrails(_Strict):
     notes: str = ""
 
 
+class AlertRule(_Strict):
+    """Sensitivity of one alert rule; anything left out falls back to `thresholds` and `alerts.cooldown_s`."""
+
+    enabled: bool = True
+    threshold: float | None = Field(
+        default=None,
+        gt=0,
+        description="spike/dip: z on counts per bin; sentiment_drop: the drop; influencer: followers",
+    )
+    cooldown_s: float | None = Field(default=None, ge=0)
+    group_s: float | None = Field(
+        default=None, ge=0, description="influencer/watch_word: signals this close join one alert that grows"
+    )
+
+
+ALERT_RULES = ("spike", "dip", "sentiment_drop", "influencer", "watch_word")
+
+
 class Alerts(_Strict):
     watch_words: list[str] = ["outage", "recall", "lawsuit", "boycott"]
     webhook_url_env: str = DEFAULT_WEBHOOK_ENV
     cooldown_s: float = Field(default=120.0, ge=0)
+    rules: dict[Literal["spike", "dip", "sentiment_drop", "influencer", "watch_word"], AlertRule] = {}
+
+    def rule(self, kind: str) -> AlertRule:
+        return self.rules.get(kind) or AlertRule()
 
 
 class Oidc(_Strict):

@@ -63,7 +63,7 @@ def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
         x
         for x in (
             f"@{author.get('handle', '?')}" + (" ✔" if author.get("verified") else ""),
-            f"{compact(author.get('followers', 0))} followers",
+            f"{compact(author['followers'])} followers" if author.get("followers") is not None else "",
             age(now - p.get("received_at", now)),
         )
         if x

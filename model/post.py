@@ -9,6 +9,8 @@ from typing import Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from model.text import hashtags, links, mentions, merged, plain
+
 SOURCES = ("x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay")
 Source = Literal["x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay"]
 
@@ -29,7 +31,8 @@ class Author(BaseModel):
 
     handle: str = Field(min_length=1, max_length=200)
     name: str = Field(default="", max_length=200)
-    followers: int = Field(default=0, ge=0)
+    # None: the network does not say (Bluesky, Reddit, most webhooks). Unknown is not "nobody follows them".
+    followers: int | None = Field(default=None, ge=0)
     verified: bool = False
 
 
@@ -53,7 +56,8 @@ class Post(BaseModel):
     author: Author
     text: str = Field(max_length=MAX_TEXT)
     created_at: datetime
-    lang: str | None = Field(default=None, max_length=16)
+    lang: str | None = Field(default=None, max_length=16)  # the first (main) language
+    langs: list[str] = []  # every language the network declared, `lang` first
     hashtags: list[str] = []
     mentions: list[str] = []
     links: list[str] = []
@@ -81,6 +85,8 @@ class Post(BaseModel):
             d["links"] = [u for u in links if _SAFE_URL.match(u)][:20]
         if tags := d["hashtags"]:
             d["hashtags"] = list(dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")))[:30]
+        if langs := d["langs"]:
+            d["langs"] = [x[:16] for x in dict.fromkeys(x for x in langs if isinstance(x, str) and x)][:8]
         if mentions := d["mentions"]:
             d["mentions"] = list(dict.fromkeys(m.lower().lstrip("@") for m in mentions if m.strip("@")))[:30]
         return self
@@ -91,6 +97,30 @@ class Post(BaseModel):
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+def source_post(data: dict, *, entities: bool = True, find_mentions: bool = True) -> Post:
+    """A source's dict as a Post, normalised at the boundary the same way for every network.
+
+    The text is made plain (`model.text.plain`: HTML entities decoded unless `entities=False`, NFC, no zero-width
+    characters); hashtags, mentions and links found in the text join the ones the network declared (so a
+    webhook post gets its hashtags; `find_mentions=False` where "@" is not a handle, e.g. RSS); `langs` keeps every declared language and `lang` is its first.
+    """
+    data = dict(data)
+    text = data.get("text")
+    if isinstance(text, str):
+        text = data["text"] = plain(text, entities=entities)
+        data["hashtags"] = merged(data.get("hashtags"), hashtags(text))
+        if find_mentions:
+            data["mentions"] = merged(data.get("mentions"), mentions(text))
+        if not data.get("links"):  # a network's own links win (X's are expanded, the text's are t.co)
+            data["links"] = links(text)
+    langs = [x for x in (data.get("langs") or []) if isinstance(x, str) and x]
+    if data.get("lang") and data["lang"] not in langs:
+        langs.insert(0, data["lang"])
+    if langs:
+        data["langs"], data["lang"] = langs, langs[0]
+    return parse_post(data)
 
 
 def parse_post(data: bytes | str | dict) -> Post:

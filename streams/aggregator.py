@@ -48,7 +48,9 @@ class Aggregator:
         state = alert_store.load_state(r, keys)
         self.state = TickState(
             trends=self._load_trends(),
-            alerts=AlertEngine(self.event, AlertBook(self.event.alerts.cooldown_s, state.get("last", {}))),
+            alerts=AlertEngine(
+                self.event, AlertBook(self.event.alerts.cooldown_s, state.get("last", {}), state.get("groups", {}))
+            ),
             model=learning_store.load_model(r, keys) or RelevanceModel(),
             care_model=care_store.load_model(r, keys) or CareModel(),
         )
@@ -122,10 +124,11 @@ class Aggregator:
         alert_store.add(r, keys, built.new_alerts)
         for alert in built.new_alerts:
             logger.info("alert %s: %s", alert["severity"], alert["title"])
-            if self.notifier:
+            if self.notifier and not alert.get("update"):  # a grouped alert that grew was sent when it opened
                 self.notifier.submit(alert)
         if built.alerts_changed:
-            alert_store.save_state(r, keys, {"cursor": self.signal_cursor, "last": self.state.alerts.book.last})
+            book = self.state.alerts.book
+            alert_store.save_state(r, keys, {"cursor": self.signal_cursor, "last": book.last, "groups": book.groups})
         if self.ticks % TRIM_ALERTS_EVERY == 0:
             alert_store.trim(r, keys)
         if built.learned:

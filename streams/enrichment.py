@@ -7,11 +7,12 @@ from functools import lru_cache
 
 import orjson
 
-from analytics import relevance
+from analytics import entities, relevance
 from analytics.dedupe import fold_key, is_spammy_burst
 from analytics.influence import reposted_handle
 from analytics.matching import Matcher
 from analytics.sentiment import Sentiment
+from analytics.trends import terms as trend_terms
 from config.settings import EventConfig
 from model.enriched import Aggregates, Context, Enriched
 from model.post import InvalidPost, Post, parse_post
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 ALL = "all"
 LOW_FOLLOWERS = 50  # authors below this look like throwaway accounts when they repeat a text
-STORYLINE_MIN_SCORE = 2.0  # posts at least this relevant feed the storylines
+STORYLINE_MIN_SCORE = 2.0  # posts at least this relevant feed the storylines ...
+STORYLINE_SERIES_SCORE = 1.0  # ... and posts naming a competitor or a tracked term from this relevance on
 TEXT_CACHE = 65_536  # distinct texts whose matches and topical relevance are remembered
 
 
@@ -61,6 +63,10 @@ class Enricher:
         )
         self.profile = Matcher([(p, [p]) for p in event.brand.profile])
         self.watch = Matcher([(w, [w]) for w in event.alerts.watch_words])
+        # The event's own multi-word phrases ("lights out", "halftime show") trend as phrases.
+        self.phrases = Matcher(
+            [(k, [k]) for _, w in event.watches() for k in w.keywords if " " in k.strip() and k[:1] not in "#@"]
+        )
         # The sentiment series worth charting: the brand and each competitor.
         self.sentiment_series = {self.brand, *self.competitors}
         # Repeated texts (reposts, copy-paste) and repeated text+mentions are matched and scored once.
@@ -88,7 +94,8 @@ class Enricher:
         )
 
     def _text_uncached(self, text: str) -> tuple:
-        """What a text alone says: (profile hits, watch-words, fold key, spam phrase, very short, RT prefix)."""
+        """What a text alone says: (profile hits, watch-words, fold key, spam phrase, very short, RT prefix,
+        trending terms)."""
         profile = self.event.brand.profile
         return (
             tuple((p, profile[p]) for p in self.profile.match(text)),
@@ -97,6 +104,7 @@ class Enricher:
             relevance.looks_spammy(text),
             len(text) < 15,
             text.startswith("RT @"),
+            trend_terms(text, entities.hashtags(text), self.phrases.keywords(text)),
         )
 
     def _about_uncached(self, matched: str, text: str) -> tuple[list[str], list[tuple[float, str]], tuple]:
@@ -119,7 +127,7 @@ class Enricher:
         text, author = post.text, post.author
         mentions = post.mentions
         matched = text + " " + " ".join("@" + m for m in mentions) if mentions else text + " "
-        series, text_parts, (_, watch_words, key, spam_phrase, short, rt) = self._about(matched, text)
+        series, text_parts, (_, watch_words, key, spam_phrase, short, rt, _) = self._about(matched, text)
         series = list(series)  # each post owns its list (it becomes post.matched_terms)
         handle = author.handle.lower()
         e = post.engagement
@@ -134,9 +142,10 @@ class Enricher:
             len(post.hashtags),
             spam_phrase,
             short,
+            len(post.links),
         )
         seen_before = ctx.folds.get(key, 0) + agg.folds[key]
-        low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + (author.followers < LOW_FOLLOWERS)
+        low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + _low(author.followers)
         spam = is_spammy_burst(seen_before + 1, seen_before + 1, 0 if low * 2 > seen_before + 1 else 1000)
         if learned[1]:
             parts.append(learned)
@@ -157,7 +166,7 @@ class Enricher:
             spam,
             scorer=self.sentiment.compound,
         )
-        enriched.junk = spam or spam_phrase or len(post.hashtags) > 4
+        enriched.junk = spam or spam_phrase or relevance.tag_stuffed(len(post.hashtags), len(post.links))
         return enriched
 
     def batch(self, posts: list[Post], now: float, ctx: Context | None = None) -> tuple[list[Enriched], Aggregates]:
@@ -184,17 +193,24 @@ class Enricher:
                 agg.sentiment[(sec, s)] += e.sentiment
         if not e.junk:  # giveaway spam rides on hot tags; it must not make its own tags trend
             bucket = int(e.at // self.bucket_s)
-            for tag in e.post.hashtags:
-                agg.tags[(bucket, tag)] += 1
+            tags = agg.tags
+            # The text's hashtags, phrases and words, cached with its other features (sources put every hashtag
+            # in the text: model.post.source_post).
+            for term in self._text(e.post.text)[6]:
+                tags[(bucket, term)] += 1
         agg.folds[e.fold] += 1
-        agg.folds_low[e.fold] += e.post.author.followers < LOW_FOLLOWERS
+        agg.folds_low[e.fold] += _low(e.post.author.followers)
         if not e.first and e.fold in ctx.in_feed:
             agg.similar[e.fold] += 1
         if handle := reposted_handle(e.post.text, e.post.repost_of):
             agg.reposted[handle.lower()] += 1
         for m in e.post.mentions:
             agg.mentioned[m] += 1
-        if e.first and not e.spam and e.score >= STORYLINE_MIN_SCORE:
+        if (
+            e.first
+            and not e.spam
+            and (e.score >= STORYLINE_MIN_SCORE or (e.series and e.score >= STORYLINE_SERIES_SCORE))
+        ):
             agg.storyline.append(
                 orjson.dumps(
                     {
@@ -203,10 +219,16 @@ class Enricher:
                         "score": e.score,
                         "received_at": e.at,
                         "hashtags": e.post.hashtags,
+                        "series": e.series,
                         "author": {"handle": e.post.author.handle},
                     }
                 )
             )
+
+
+def _low(followers: int | None) -> bool:
+    """A throwaway-looking account: few followers *known*. Unknown (None: Bluesky, webhooks) is not low."""
+    return followers is not None and followers < LOW_FOLLOWERS
 
 
 def _model_view(p: Post) -> dict:

@@ -134,7 +134,7 @@ class Processor:
                 continue
             if e.watch_words:
                 out.append(_signal("watch_word", e.post, e.watch_words[0], e.at))
-            if e.post.author.followers >= self.thresholds.influencer_followers:
+            if (e.post.author.followers or 0) >= self.thresholds.influencer_followers:  # unknown: not an influencer
                 out.append(_signal("influencer", e.post, e.post.author.handle, e.at))
         return out
 

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 ALERTS_SHOWN = 30
 TRENDS_SHOWN = 10
 # Below this a term is within its own normal noise: listing it would put busy tags on top by volume.
-TREND_MIN_Z = 2.0
+TREND_MIN_Z = 2.0  # the default of thresholds.trend_min_z
 STORYLINE_EVERY_S = 30.0
 STORYLINE_WINDOW_S = 600.0
 RATE_OVER_S = 10  # the pipeline's posts/s is the mean over the last seconds
@@ -84,7 +84,8 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
     """The snapshot for `now` from `inputs`, stepping the trend detector, the alert engine and the model."""
     series = [(kind, w.name) for kind, w in event.watches()]
     clock = EventClock.build(event, inputs.sources.get("simulator"))
-    new = _raise_alerts(state.alerts, clock, inputs, now)
+    trending = _trending(state.trends, inputs.tag_counts, now, event, _posts_in(inputs.window, now, state))
+    new = _raise_alerts(state.alerts, clock, inputs, now, trending)
     learned = _learn(state.model, inputs)
     care = care_tick(event.care, inputs.care, state.care_model, now)  # timers, escalations (their alerts)
     new += care.alerts
@@ -92,8 +93,10 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
         "built_at": now,
         "event": {"id": event.id, "name": event.name, "brand": event.brand.name},
         "volume": volume(series, inputs.window, inputs.start, inputs.end),
-        "sentiment": sentiment(series, inputs.window, inputs.start, inputs.end),
-        "trending": _trending(state.trends, inputs.tag_counts, now),
+        "sentiment": sentiment(
+            series, inputs.window, inputs.start, inputs.end, event.thresholds.sentiment_bin_min_posts
+        ),
+        "trending": trending,
         "feed": inputs.feed,
         "feed_by_source": inputs.feed_by_source,
         "alerts": latest_alerts(inputs.alerts, new),
@@ -117,8 +120,8 @@ def volume(series: list[tuple[str, str]], window: dict, start: int, end: int) ->
     return {"t": t, "series": out, "kinds": dict((n, k) for k, n in series) | {ALL: "all"}}
 
 
-def sentiment(series: list[tuple[str, str]], window: dict, start: int, end: int) -> dict:
-    """Mean VADER compound per bin for the brand and each competitor (None where too few posts)."""
+def sentiment(series: list[tuple[str, str]], window: dict, start: int, end: int, min_posts: int = 3) -> dict:
+    """Mean sentiment per bin for the brand and each competitor (None where fewer than `min_posts` posts)."""
     bins = list(range(start - start % SENTIMENT_BIN_S, end + 1, SENTIMENT_BIN_S))
     out = {}
     for kind, name in series:
@@ -128,7 +131,7 @@ def sentiment(series: list[tuple[str, str]], window: dict, start: int, end: int)
         means = []
         for b in bins:
             n, total = bin_totals(counts, sums, b)
-            means.append(round(total / n, 3) if n >= 3 else None)
+            means.append(round(total / n, 3) if n >= min_posts else None)
         out[name] = means
     return {"t": bins, "series": out, "bin_s": SENTIMENT_BIN_S}
 
@@ -154,9 +157,21 @@ def pipeline(stats: dict, lag: dict, window: dict, end: int, now: float, dropped
     }
 
 
-def _trending(trends: TrendDetector, tag_counts: dict[int, dict[str, int]], now: float) -> list[dict]:
+def _posts_in(window: dict, now: float, state: TickState) -> float:
+    """The stream's posts in the trend detector's sliding window (the last bucket_s seconds)."""
+    counts = window.get(ALL, {})
+    end = int(now)
+    return float(sum(counts.get(s, 0) for s in range(end - int(state.trends.bucket_s) + 1, end + 1)))
+
+
+def _trending(
+    trends: TrendDetector, tag_counts: dict[int, dict[str, int]], now: float, event: EventConfig, posts: float
+) -> list[dict]:
+    """The terms rising now: significance >= trend_min_z, in trend_min_count posts and trend_min_share of all."""
+    th = event.thresholds
     for b, counts in sorted(tag_counts.items()):
         trends.update(b, counts)
+    top = trends.top(now, TRENDS_SHOWN, posts=posts, min_count=th.trend_min_count, min_share=th.trend_min_share)
     return [
         {
             "term": t.term,
@@ -166,15 +181,21 @@ def _trending(trends: TrendDetector, tag_counts: dict[int, dict[str, int]], now:
             "significance": round(t.significance, 2),
             "rising_since": t.rising_since,
         }
-        for t in trends.top(now, TRENDS_SHOWN)
-        if t.significance >= TREND_MIN_Z
+        for t in top
+        if t.significance >= th.trend_min_z
     ]
 
 
-def _raise_alerts(engine: AlertEngine, clock: EventClock, inputs: TickInputs, now: float) -> list[dict]:
+def _raise_alerts(
+    engine: AlertEngine, clock: EventClock, inputs: TickInputs, now: float, trending: list[dict]
+) -> list[dict]:
     engine.set_schedule(clock.surge_windows())
-    window = inputs.window
-    new = engine.signals(inputs.signals) + engine.volume(window, now) + engine.sentiment(window, now)
+    window, feed = inputs.window, inputs.feed
+    new = (
+        engine.signals(inputs.signals)
+        + engine.volume(window, now, trending, feed)
+        + engine.sentiment(window, now, feed)
+    )
     for alert in new:
         alert["raised_at"] = now
     if new or inputs.signals:

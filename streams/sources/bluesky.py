@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 
 from analytics import entities
 from config.settings import Settings
-from model.post import InvalidPost, Post, parse_post
+from model.post import InvalidPost, Post, source_post
 from store import health as health_store
 from store.keys import Keys
 from streams.sources.backoff import Backoff, until_stopped
@@ -86,7 +86,8 @@ def normalize_event(event: dict) -> Post | None:
         raise InvalidPost("commit.record.text: missing or not a string")
     tags, links = _facets(record)
     parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-    return parse_post(
+    langs = [x for x in record.get("langs") or [] if isinstance(x, str)]
+    return source_post(
         {
             "id": f"bluesky:at://{did}/{POST}/{rkey}",
             "source": NAME,
@@ -94,13 +95,15 @@ def normalize_event(event: dict) -> Post | None:
             "author": {"handle": did},
             "text": text,
             "created_at": _created_at(record, event.get("time_us")),
-            "lang": (record.get("langs") or [None])[0],
+            "lang": langs[0] if langs else None,
+            "langs": langs,  # every language, not just the first
             "hashtags": tags + entities.hashtags(text),
             "mentions": entities.mentions(text),
             "links": list(dict.fromkeys(links + entities.links(text))),
             "reply_to": f"bluesky:{parent}" if parent else None,
             "quote_of": _quoted(record),
-        }
+        },
+        entities=False,  # Bluesky text is plain: a literal "&amp;" is what the person typed
     )
 
 

@@ -15,7 +15,7 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
-from model.post import InvalidPost, Post, parse_post
+from model.post import InvalidPost, Post, source_post
 from store.keys import Keys
 from streams.sources.backoff import Backoff, closing_on_stop, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, STREAM_BUFFER, Recent, Sink
@@ -114,7 +114,7 @@ def normalize_status(status: dict) -> Post:
     if shown.get("spoiler_text"):
         text = f"CW: {shown['spoiler_text']}\n\n{text}"
     account = status["account"]
-    return parse_post(
+    return source_post(
         {
             "id": f"mastodon:{status['id']}",
             "source": NAME,
@@ -122,7 +122,7 @@ def normalize_status(status: dict) -> Post:
             "author": {
                 "handle": _handle(account),
                 "name": account.get("display_name") or "",
-                "followers": max(0, account.get("followers_count") or 0),
+                "followers": max(0, n) if isinstance(n := account.get("followers_count"), int) else None,
             },
             "text": text,
             "created_at": status.get("created_at"),
@@ -141,7 +141,8 @@ def normalize_status(status: dict) -> Post:
                 "replies": shown.get("replies_count") or 0,
                 "quotes": shown.get("quotes_count") or 0,
             },
-        }
+        },
+        entities=False,  # html_to_text has decoded them already
     )
 
 

@@ -11,7 +11,7 @@ import redis
 
 from analytics import entities
 from config.settings import Settings
-from model.post import MAX_TEXT, InvalidPost, Post, parse_post
+from model.post import MAX_TEXT, InvalidPost, Post, source_post
 from store.keys import Keys
 from streams.sources.backoff import Backoff, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, Recent, Sink
@@ -52,7 +52,7 @@ def normalize_submission(d: dict) -> Post:
     post["engagement"] = {"likes": max(0, int(d.get("score") or 0)), "replies": int(d.get("num_comments") or 0)}
     if d.get("crosspost_parent"):
         post["repost_of"] = f"{NAME}:{d['crosspost_parent']}"
-    return parse_post(post)
+    return source_post(post, find_mentions=False)  # Reddit's JSON escapes & < > in titles and bodies
 
 
 def normalize_comment(d: dict) -> Post:
@@ -61,7 +61,7 @@ def normalize_comment(d: dict) -> Post:
     post["engagement"] = {"likes": max(0, int(d.get("score") or 0))}
     if d.get("parent_id"):
         post["reply_to"] = f"{NAME}:{d['parent_id']}"
-    return parse_post(post)
+    return source_post(post, find_mentions=False)
 
 
 def as_dict(thing) -> dict:

@@ -14,7 +14,7 @@ import orjson
 import redis
 
 from config.settings import Backlog
-from model.post import InvalidPost, Post, parse_post
+from model.post import InvalidPost, Post, parse_post, source_post
 from store.keys import Keys
 from store.posts import FIELD
 from streams.sources.backoff import sleep
@@ -84,6 +84,16 @@ def restamp(post: Post, tag: str, now: float, keep_source: bool = False) -> Post
     return post.model_copy(update=update)
 
 
+def _read(line: bytes) -> Post:
+    """A recorded line as a Post, normalised like a source's (a real-shaped recording may carry X's entities and
+    hashtags only in its text; a line recorded from our own stream is already plain and stays as it is)."""
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return parse_post(line)  # says why in the model's words
+    return source_post(data) if isinstance(data, dict) else parse_post(data)
+
+
 def replay(
     r: redis.Redis,
     keys: Keys,
@@ -113,7 +123,7 @@ def replay(
                 if not line.strip():
                     continue
                 try:
-                    post = parse_post(line)
+                    post = _read(line)
                 except InvalidPost as exc:
                     sink.invalid(line, f"{Path(path).name} line {lineno}: {exc.reason}")
                     continue

@@ -17,7 +17,7 @@ import requests
 
 from analytics import entities
 from config.settings import Settings
-from model.post import MAX_TEXT, InvalidPost, Post, parse_post
+from model.post import MAX_TEXT, InvalidPost, Post, source_post
 from store.keys import Keys
 from streams.sources.backoff import until_stopped
 from streams.sources.base import CONNECTED, RECONNECTING, Sink
@@ -64,7 +64,7 @@ def normalize_entry(entry: dict, feed: dict, url: str, now: float | None = None)
     host = urlsplit(url).hostname or "feed"
     feed_title, _ = html_to_text(feed.get("title") or "")
     created = _when(entry) or datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return parse_post(
+    return source_post(
         {
             "id": f"rss:{native}",
             "source": NAME,
@@ -76,7 +76,9 @@ def normalize_entry(entry: dict, feed: dict, url: str, now: float | None = None)
             "hashtags": entities.hashtags(text),
             "mentions": [],
             "links": list(dict.fromkeys(([entry["link"]] if entry.get("link") else []) + links + entities.links(text))),
-        }
+        },
+        entities=False,  # html_to_text has decoded them
+        find_mentions=False,
     )
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import orjson
 import redis
 
-from model.post import InvalidPost, Post, parse_post
+from model.post import InvalidPost, Post, source_post
 from store import posts as post_store
 from store.keys import Keys
 from streams.sources.base import CONNECTED, Pressure, Sink
@@ -71,7 +71,7 @@ def _validate(item) -> Post:
         raise InvalidPost(f"post is a JSON {type(item).__name__}, not an object")
     item = {"source": NAME, **item}
     item.pop("received_at", None)  # freshness is measured from our clock, not the sender's
-    post = parse_post(item)
+    post = source_post(item)  # entities decoded, hashtags and mentions found in the text
     try:
         post.to_json()  # what the stream will hold: a value the model takes but JSON cannot carry is refused here
     except orjson.JSONEncodeError as exc:

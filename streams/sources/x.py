@@ -15,7 +15,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from config.settings import Settings, redact
-from model.post import InvalidPost, Post, parse_post
+from model.post import InvalidPost, Post, source_post
 from store.keys import Keys
 from streams.sources.backoff import Backoff, closing_on_stop, sleep, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, STREAM_BUFFER, Recent, Sink
@@ -68,7 +68,7 @@ def normalize_tweet(payload: dict) -> Post:
         "author": {
             "handle": handle,
             "name": user.get("name", ""),
-            "followers": (user.get("public_metrics") or {}).get("followers_count", 0),
+            "followers": (user.get("public_metrics") or {}).get("followers_count"),  # None: not expanded
             "verified": bool(user.get("verified")) or user.get("verified_type") in ("blue", "business", "government"),
         },
         "text": text,
@@ -93,7 +93,7 @@ def normalize_tweet(payload: dict) -> Post:
             post[field] = f"x:{ref['id']}"
     if post["created_at"] is None:
         raise InvalidPost("data.created_at: missing (ask for tweet.fields=created_at)")
-    return parse_post(post)
+    return source_post(post)  # X sends &amp; &lt; &gt; in text: decoded here
 
 
 def disconnect_reason(payload: dict) -> str | None:

@@ -114,7 +114,9 @@ def test_short_texts_that_differ_by_one_word_do_not_fold(a, b):
     assert fold_key(a) != fold_key(b)
 
 
-@pytest.mark.parametrize(("changes", "at_least"), [(1, 0.65), (2, 0.45)])
+# Since function words left the MinHash (precision first, see test_dedupe_precision.py) a changed word weighs
+# more: one change folds ~65 % of the time (was ~76 %), two ~41 % (was ~54 %).
+@pytest.mark.parametrize(("changes", "at_least"), [(1, 0.6), (2, 0.35)])
 def test_near_copies_of_long_texts_usually_fold(changes, at_least):
     rng = random.Random(7)
     pairs = [(t, near_copy(t, changes, rng)) for t in TEXTS for _ in range(40)]
@@ -129,7 +131,7 @@ def test_different_texts_do_not_fold(texts, at_most):
 def test_key_is_short_hex_and_the_same_in_a_fresh_process():
     # Pinned value: a change of seed, scheme, hash or normalisation would split folds across processes.
     assert re.fullmatch(r"[mx][0-9a-f]{15}", fold_key(ORIGINAL))
-    assert fold_key(ORIGINAL) == "mdb93b8b874153cd"
+    assert fold_key(ORIGINAL) == "mc4c3b75259ea822"
 
 
 def test_normalise_keeps_words_only():

@@ -126,3 +126,44 @@ def test_iso_created_at_is_read_when_received_at_is_missing():
     ]
     (line,) = storylines(posts, 1_707_692_700.0)
     assert line["size"] == 6 and Counter(line["post_ids"]).most_common(1)[0][1] == 1
+
+
+def test_a_competitors_ad_is_its_own_storyline_labelled_by_what_sets_it_apart():
+    moods = ["again", "now", "honestly", "lol", "wow", "finally", "tbh", "yay"]
+    places = ["party", "couch", "bar", "office", "dorm"]
+    brand = [
+        dict(post(i, f"#SuperBowl dunking an Oreo in milk at the {p} {m} tonight", T0 + i), series=["Oreo"])
+        for i, (m, p) in enumerate((m, p) for m in moods for p in places)
+    ]
+    verdicts = ["hilarious", "genius", "weird", "great", "so good"]
+    rival = [
+        dict(
+            post(100 + i, f"#SuperBowl that Chips Ahoy ad with the cookie robot was {v} {m}", T0 + i),
+            series=["Chips Ahoy"],
+        )
+        for i, (v, m) in enumerate((v, m) for v in verdicts for m in moods[:4])
+    ]
+    lines = storylines(brand + rival, T0 + 60)
+    (chips,) = [s for s in lines if s["series"] == "Chips Ahoy"]
+    assert chips["size"] == 20
+    assert "superbowl" not in chips["label"] and {"chips", "ahoy", "robot", "cookie"} & set(chips["label"])
+    assert all("superbowl" not in s["label"] for s in lines)
+
+
+def test_posts_naming_a_competitor_feed_the_storylines(event=None):
+    from config.settings import ROOT, load_event
+    from model.post import parse_post
+    from streams.enrichment import Enricher
+
+    enricher = Enricher(load_event(ROOT / "config" / "superbowl.yaml"))
+    p = parse_post(
+        {
+            "id": "bluesky:1",
+            "source": "bluesky",
+            "author": {"handle": "did:plc:abc"},
+            "text": "That Chips Ahoy ad with the cookie robot was genius",
+            "created_at": T0,
+        }
+    )
+    _, agg = enricher.batch([p], T0)
+    assert len(agg.storyline) == 1 and b'"series":["Chips Ahoy"' in agg.storyline[0]

@@ -86,12 +86,17 @@ def test_new_burst_reports_its_rate_against_a_near_zero_baseline(warm_state):
     assert blackout.rate_per_min > 1000
 
 
-@pytest.mark.parametrize("count", [1, 2, 4])
-def test_term_seen_a_few_times_is_not_trending(warm_state, count):
+@pytest.mark.parametrize(
+    ("count", "posts", "shown"),
+    [(1, 15, False), (2, 15, False), (3, 15, True), (4, 5000, False), (12, 5000, True)],
+)
+def test_floors_scale_with_the_stream(warm_state, count, posts, shown):
+    """3 posts of 15 (3 posts/s) is a cluster; 4 of 5,000 (1,000 posts/s) is chance (MIN_SHARE 0.2 %)."""
     detector = TrendDetector.from_bytes(warm_state)
     bucket = int((T0 + 600) // BUCKET_S)
     detector.update(bucket, {"superbowl": 200, "hello": count})
-    assert "hello" not in [trend.term for trend in detector.top(bucket * BUCKET_S + 4.9, 50)]
+    listed = [trend.term for trend in detector.top(bucket * BUCKET_S + 4.9, 50, posts=posts)]
+    assert ("hello" in listed) is shown
 
 
 @pytest.mark.parametrize("elapsed", [0.0, 0.5, 1.0, 2.5, 4.5])

@@ -74,7 +74,8 @@ def test_watch_word_and_influencer_alert_once_per_cooldown(r, keys, settings):
     (ww,), (inf,) = of_kind(snap, "watch_word"), of_kind(snap, "influencer")
     assert ww["severity"] == "critical" and ww["subject"] == "recall" and "Oreo" in ww["title"]
     assert ww["post_id"] == "webhook:ww-a"
-    assert inf["subject"] == INFLUENCER and inf["post_id"] == "webhook:inf-a"
+    # Influencers are grouped per brand (one alert that grows); the first post and the author are kept.
+    assert inf["subject"] == "Oreo" and inf["members"] == [INFLUENCER] and inf["post_id"] == "webhook:inf-a"
 
     # The same kind of burst 30 s later is inside the cool-down: no new alerts.
     assert settings.event.alerts.cooldown_s > 40
@@ -214,3 +215,23 @@ def test_blackout_burst_is_a_spike_unless_the_schedule_expects_it(r, keys, setti
         assert tb - 5 <= spike["moment"] < tb + BURST_S, (spike, tb)
         assert spike["severity"] == "high" and "Blackout" in spike["title"]
     assert not [a for a in snap["alerts"] if a["kind"] == "dip" and a["subject"] == "Blackout"]
+
+
+def test_many_influencers_in_a_few_minutes_are_one_alert_that_grows(r, keys, settings):
+    now = time.time()
+    followers = settings.event.thresholds.influencer_followers + 1
+    agg = Aggregator(settings, r, keys)
+    seen = []
+    for i in range(5):
+        at = now + 30 * i
+        p = post(f"inf{i}", f"Oreo's ad is the talk of the night, take {i}", at, handle=f"star{i}", followers=followers)
+        process(r, keys, settings, [p], at + 1)
+        seen.append(of_kind(agg.tick(at + 1), "influencer"))
+    assert all(len(alerts) == 1 for alerts in seen), "one alert throughout"
+    assert len({alerts[0]["id"] for alerts in seen}) == 1, "that keeps its id while it grows"
+    (alert,) = seen[-1]
+    assert alert["title"].startswith("5 influencers mention Oreo") and alert["count"] == 5
+    assert [p["handle"] for p in alert["why"]["posts"]] == [f"star{i}" for i in range(5)]
+    assert alert["why"]["sources"] == {"webhook": 5} and alert["update"] is True
+    stored = {a["id"]: a for a in alert_store.recent(r, keys)}
+    assert stored[alert["id"]]["count"] == 5  # the store holds the grown alert, not five
