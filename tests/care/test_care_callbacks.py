@@ -17,7 +17,6 @@ from store import publishing as pub_store
 from streams.aggregator import Aggregator
 from web.services import build_services
 
-NOW = time.time()
 
 
 @pytest.fixture
@@ -26,6 +25,7 @@ def s(r):
 
 
 def seed_case(s, text="@oreo my pack arrived crushed", kind="complaint", source="bluesky", safety=()) -> dict:
+    now = time.time()  # per case: a module-level clock would age every case by the time the suite took
     item = {
         "post": {
             "id": f"{source}:at://did:plc:ann/app.bsky.feed.post/3k1",
@@ -39,12 +39,12 @@ def seed_case(s, text="@oreo my pack arrived crushed", kind="complaint", source=
         "reasons": [f"{kind}: test"],
         "safety": list(safety),
         "sentiment": -0.6,
-        "at": NOW - 120,
+        "at": now - 120,
     }
     pipe = s.r.pipeline(transaction=True)
     care_store.queue(pipe, s.keys, [item])
     pipe.execute()
-    Aggregator(s.settings, s.r, s.keys).tick(NOW)
+    Aggregator(s.settings, s.r, s.keys).tick(now)
     return care_store.open_cases(s.r, s.keys)[0]
 
 
@@ -125,7 +125,7 @@ def test_the_lane_renders_from_the_snapshot(s):
     seed_case(s)
     metrics, rows = care_callbacks.lane(s, None, None)
     assert "backlog 1" in str(metrics) and "ann.bsky.social" in str(rows)
-    assert care.timer(care_store.open_cases(s.r, s.keys)[0], s.settings.event.care, NOW)["status"] == "ok"
+    assert care.timer(care_store.open_cases(s.r, s.keys)[0], s.settings.event.care, time.time())["status"] == "ok"
 
 
 def test_the_care_panel_is_wired_on_the_strategists_page_only(r):
