@@ -18,7 +18,6 @@ from streams.aggregator import Aggregator
 from web.services import build_services
 
 
-
 @pytest.fixture
 def s(r):
     return build_services(load_settings({}), r)
