@@ -7,6 +7,7 @@ cases and decides escalations (`tick`); store/care.py keeps cases; web/care.py h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -18,12 +19,21 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.utils import murmurhash3_32
 
 from analytics.entities import URL_LIKE
 from analytics.matching import Matcher
+
+
+@functools.cache
+def _sklearn():
+    """scikit-learn, imported on first use: it costs a worker seconds at start-up, and a room without marks never
+    builds a model (a restarted worker is back in the group sooner)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.utils import murmurhash3_32
+
+    return HashingVectorizer, SGDClassifier, murmurhash3_32
+
 
 SAFETY, COMPLAINT, QUESTION, PRAISE, NONE = "safety", "complaint", "question", "praise", "none"
 KINDS = (SAFETY, COMPLAINT, QUESTION, PRAISE, NONE)
@@ -133,8 +143,8 @@ class CareModel:
 
     def __init__(self, n_features: int = 2**18, seed: int = 0):
         self.n_features, self.seed = n_features, seed
-        self.vectorizer = HashingVectorizer(n_features=n_features, analyzer=_analyze, alternate_sign=False)
-        self.classifier = SGDClassifier(loss="log_loss", alpha=ALPHA, random_state=seed)
+        self.vectorizer = _sklearn()[0](n_features=n_features, analyzer=_analyze, alternate_sign=False)
+        self.classifier = _sklearn()[1](loss="log_loss", alpha=ALPHA, random_state=seed)
         self._replay: dict[str, deque[list[str]]] = {k: deque(maxlen=REPLAY_PER_CLASS) for k in KINDS}
         self._seen = dict.fromkeys(KINDS, 0)
 
@@ -196,7 +206,7 @@ class CareModel:
 
     def _index(self, token: str) -> int:
         """The column HashingVectorizer puts `token` in (sklearn's murmurhash3 and folding)."""
-        h = murmurhash3_32(token, seed=0)
+        h = _sklearn()[2](token, seed=0)
         n = self.n_features
         return (2147483647 - (n - 1)) % n if h == -(2**31) else abs(h) % n
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -11,11 +12,20 @@ from collections import deque
 from itertools import pairwise
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.utils import murmurhash3_32
 
 from analytics.entities import URL_LIKE
+
+
+@functools.cache
+def _sklearn():
+    """scikit-learn, imported on first use: it costs a worker seconds at start-up, and a room without marks never
+    builds a model (a restarted worker is back in the group sooner)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.utils import murmurhash3_32
+
+    return HashingVectorizer, SGDClassifier, murmurhash3_32
+
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +67,8 @@ class RelevanceModel:
 
     def __init__(self, n_features: int = 2**18, seed: int = 0):
         self.n_features, self.seed = n_features, seed
-        self.vectorizer = HashingVectorizer(n_features=n_features, analyzer=_analyze, alternate_sign=False)
-        self.classifier = SGDClassifier(loss="log_loss", alpha=ALPHA, random_state=seed)
+        self.vectorizer = _sklearn()[0](n_features=n_features, analyzer=_analyze, alternate_sign=False)
+        self.classifier = _sklearn()[1](loss="log_loss", alpha=ALPHA, random_state=seed)
         self._replay: dict[int, deque[list[str]]] = {c: deque(maxlen=REPLAY_PER_CLASS) for c in (0, 1)}
         self._seen = {0: 0, 1: 0}
         self._index_cache: dict[str, int] = {}
@@ -113,7 +123,7 @@ class RelevanceModel:
         """The column HashingVectorizer puts `token` in (same murmurhash3 and folding as sklearn)."""
         cached = self._index_cache.get(token)
         if cached is None:
-            h = murmurhash3_32(token, seed=0)
+            h = _sklearn()[2](token, seed=0)
             cached = (
                 (2147483647 - (self.n_features - 1)) % self.n_features if h == -(2**31) else abs(h) % self.n_features
             )
