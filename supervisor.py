@@ -145,17 +145,21 @@ class Supervisor:
                 message = next((line for line in reversed(child.last_lines) if line), "see its log above")
                 child.proc = None
                 raise ChildConfigError(f"{child.name} stopped with a configuration error: {message}")
-            if now - child.started_at >= STABLE_S:
+            stable = now - child.started_at >= STABLE_S
+            if stable:
                 child.backoff = RESTART_FLOOR_S  # it had been running fine: this is a new failure
             child.restarts += 1
             outage = now - self.server_back_at < OUTAGE_GRACE_S  # it died of the server's restart, now over
-            child.next_start = now if outage else now + child.backoff
+            # A first failure after a good run restarts at once (the room is down until it is back); a child that
+            # keeps failing waits longer each time.
+            immediate = outage or stable
+            child.next_start = now if immediate else now + child.backoff
             logger.warning(
                 "%s exited with %s (restart %d); restarting in %.0fs",
                 child.name,
                 code,
                 child.restarts,
-                0 if outage else child.backoff,
+                0 if immediate else child.backoff,
             )
             if not outage:
                 child.backoff = min(child.backoff * 2, RESTART_CEILING_S)

@@ -64,7 +64,7 @@ def run_watching(s: Supervisor, until, timeout: float) -> None:
         s._shutdown()
 
 
-def test_back_off_doubles_for_a_crash_loop_and_starts_over_after_a_stable_run(settings, monkeypatch):
+def test_back_off_doubles_for_a_crash_loop_and_a_crash_after_a_stable_run_restarts_at_once(settings, monkeypatch):
     monkeypatch.setattr(sup, "STABLE_S", 1.0)
     s = Scripted(
         settings,
@@ -83,7 +83,7 @@ def test_back_off_doubles_for_a_crash_loop_and_starts_over_after_a_stable_run(se
     s._watch = watch
     run_watching(s, lambda: len(delays["flaky"]) >= 3 and len(delays["steady"]) >= 3, 30)
     assert delays["flaky"][:3] == [1.0, 2.0, 4.0], delays
-    assert delays["steady"][:3] == [1.0, 1.0, 1.0], delays  # ran 1.2 s > STABLE_S each time: never grows
+    assert delays["steady"][:3] == [0.0, 0.0, 0.0], delays  # ran 1.2 s > STABLE_S each time: back at once
 
 
 def test_embedded_valkey_killed_is_restarted_with_its_data_and_the_stack_carries_on(tmp_path):
