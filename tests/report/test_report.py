@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -91,6 +93,12 @@ def test_pdf_pages_render_and_say_what_the_tables_say(game, tmp_path):
     words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     total = int(csv(game, "volume_by_minute")["posts"].sum())
     assert f"{total:,}" in words  # the summary's posts figure is the archive's
+    if os.environ.get("WARROOM_SCREENSHOTS"):  # the README's picture of a report page
+        docs = Path(__file__).resolve().parents[2] / "docs"
+        subprocess.run(
+            ["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(docs / "report")],
+            check=True,
+        )
     for heading in (
         "Volume by minute",
         "Share of voice",
