@@ -6,6 +6,13 @@
   function fix() {
     if (!document.documentElement.lang) { document.documentElement.lang = "en"; }
     Object.keys(NAMES).forEach(function (id) { var el = document.getElementById(id); if (el) { name(el, NAMES[id]); } });
+    // Panels that scroll can be scrolled from the keyboard (WCAG 2.1.1): focusable, named after their title.
+    document.querySelectorAll(".panel-body:not([tabindex])").forEach(function (el) {
+      el.setAttribute("tabindex", "0");
+      var title = el.parentElement && el.parentElement.querySelector(".panel-title");
+      el.setAttribute("role", "region");
+      if (title) { el.setAttribute("aria-label", title.textContent); }
+    });
     document.querySelectorAll(".dash-slider-thumb").forEach(function (el) { name(el, "Minimum score"); });
     document.querySelectorAll(".dash-input-container, .dash-input-container input").forEach(function (el) {
       if (el.tagName === "INPUT") { name(el, "Minimum score value"); }

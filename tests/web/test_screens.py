@@ -26,7 +26,7 @@ def stack(tmp_path_factory):
     event = yaml.safe_load(path.read_text())
     event["wall"] = {"rotate_s": ROTATE_S, "takeover_s": TAKEOVER_S}
     path.write_text(yaml.safe_dump(event))
-    s = Stack(tmp / "var", path).start()
+    s = Stack(tmp / "var", path).start(timeout=180)  # a loaded machine starts slowly
     yield s
     s.stop()
 
