@@ -20,12 +20,14 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m pytest
 
-# The browser tests drive Debian's chromium + chromium-driver: installed here when missing (as root, with
+# The browser tests drive Debian's chromium + chromium-driver, the report's test reads PDFs with poppler-utils and
+# the wall's shows colour emoji (fonts-noto-color-emoji): installed here when missing (as root, with
 # apt-get), otherwise `make test` stops at once and names the one command to run.
-BROWSER_PKGS := chromium chromium-driver
+BROWSER_PKGS := chromium chromium-driver poppler-utils fonts-noto-color-emoji
 APT_INSTALL := apt-get install -y --no-install-recommends $(BROWSER_PKGS)
 browser:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v pdftoppm >/dev/null \
+	  || ! fc-list | grep -q "Noto Color Emoji"; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Chromium and ChromeDriver for the browser tests (first run only)" >&2; \
 	    export DEBIAN_FRONTEND=noninteractive; \

@@ -7,8 +7,10 @@ import redis
 
 from callbacks import alerts as alert_callbacks
 from callbacks import care as care_callbacks
+from callbacks import exec as exec_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
+from callbacks import wall as wall_callbacks
 from config.settings import Settings
 from layouts.command_center import make_shell
 from web.api import add_api
@@ -31,6 +33,8 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     framing_callbacks.register(app, services)
     alert_callbacks.register(app, services)
     care_callbacks.register(app, services)
+    wall_callbacks.register(app, services)  # the wall and the executive view (layouts/wall.py, layouts/exec.py)
+    exec_callbacks.register(app, services)
     add_api(app.server, services)
     services.cache.install(app.server)
     app.services = services  # for tests and the CLI

@@ -97,6 +97,19 @@ def cmd_aggregate(settings: Settings, args) -> None:
     Aggregator(settings, client(settings), Keys(settings.event.id)).run(stop_event())
 
 
+def cmd_archive(settings: Settings, args) -> None:
+    from archive.writer import Archiver
+
+    Archiver(settings, client(settings), Keys(settings.event.id)).run(stop_event())
+
+
+def cmd_report(settings: Settings, args) -> None:
+    from report.build import write_report
+
+    out = write_report(settings, args.out, start=args.start, end=args.end, pdf=not args.no_pdf)
+    sys.stdout.write(f"report written to {out}\n")
+
+
 def cmd_serve(settings: Settings, args) -> None:
     from app import create_app
     from webserver import Limits, serve
@@ -222,6 +235,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("source", choices=sorted(SOURCE_MODULES))
     sub.add_parser("process", help="run one processor worker")
     sub.add_parser("aggregate", help="run the snapshot aggregator")
+    sub.add_parser("archive", help="write what outlives the event to var/archive/ once a minute")
+    rp = sub.add_parser("report", help="the report after the event: HTML, PDF, CSV and JSON from the archive")
+    rp.add_argument("--from", dest="start", help="start (ISO time or unix seconds; default: the archive's first)")
+    rp.add_argument("--to", dest="end", help="end (ISO time or unix seconds; default: the archive's last)")
+    rp.add_argument("--out", type=Path, help="folder to write into (default var/reports/<event>-<time>)")
+    rp.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     s = sub.add_parser("serve", help="run the dashboard and the JSON API")
     s.add_argument("--threads", type=int, default=16)
     s.add_argument("--connections", type=int, default=2000, help="open connections in total")
@@ -256,6 +275,8 @@ COMMANDS = {
     "collect": cmd_collect,
     "process": cmd_process,
     "aggregate": cmd_aggregate,
+    "archive": cmd_archive,
+    "report": cmd_report,
     "serve": cmd_serve,
     "simulate": cmd_simulate,
     "record": cmd_record,

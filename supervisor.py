@@ -80,6 +80,7 @@ class Supervisor:
                 children.append(Child(f"source:{name}", ["collect", name]))
         children += [Child(f"worker-{i + 1}", ["process"]) for i in range(self.settings.workers)]
         children += [Child("aggregator", ["aggregate"]), Child("web", ["serve"])]
+        children.append(Child("archiver", ["archive"]))  # the archive's one writer (archive/writer.py)
         return children
 
     def run(self) -> int:

@@ -16,9 +16,10 @@ from dash.exceptions import PreventUpdate
 from analytics.alerts import LOUD
 from callbacks.clicks import clicked
 from layouts import ids
-from layouts.command_center import TICK_MS, make_page
+from layouts.command_center import TICK_MS
 from layouts.feed import feed_items, filter_posts, trending_rows
 from layouts.framing import cards_list
+from layouts.pages import page_for
 from layouts.status import alert_rows, freshness, learning_line, pipeline_line, sources_rows
 from layouts.storylines import storyline_rows
 from layouts.volume import sentiment_figure, volume_figure
@@ -57,7 +58,7 @@ HELD = {
 
 def route(s: Services, pathname: str | None):
     """The page for the role in the URL."""
-    return make_page(s.settings, role_for(pathname))
+    return page_for(s.settings, role_for(pathname))
 
 
 def screen(s: Services, seen, seen_cards, hold, source, min_score, pathname, focus) -> list:

@@ -362,6 +362,24 @@ class Care(_Strict):
         return self.escalate_to.get(kind) or self.escalate_to.get("default") or "care-lead"
 
 
+class Wall(_Strict):
+    """The wall screen (layouts/wall.py): which views it rotates through, how fast, how long an alert holds it."""
+
+    views: list[Literal["overview", "spotlight", "storylines", "brands"]] = Field(
+        default=["overview", "spotlight", "storylines", "brands"], min_length=1
+    )
+    rotate_s: float = Field(default=20.0, ge=3, description="seconds each view stays on the wall")
+    takeover_s: float = Field(default=30.0, ge=0, description="a critical alert holds the whole wall this long")
+
+
+class Archive(_Strict):
+    """What outlives the event (archive/): per-minute files under var/archive/<event id>/."""
+
+    every_s: float = Field(default=60.0, ge=1, description="how often the archiver writes")
+    retention_days: float = Field(default=90.0, gt=0, description="part files older than this are deleted")
+    posts_per_minute: int = Field(default=40, ge=0, description="top feed posts kept each time it writes")
+
+
 class EventConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="short slug used in Redis keys")
     name: str
@@ -379,6 +397,8 @@ class EventConfig(_Strict):
     audit: Audit = Audit()
     publishing: Publishing = Publishing()
     care: Care = Care()
+    wall: Wall = Wall()
+    archive: Archive = Archive()
 
     @field_validator("hashtags")
     @classmethod

@@ -8,6 +8,7 @@ from dash import dcc, html
 from config.settings import Settings
 from layouts import ids
 from layouts.care import make_care_panel
+from layouts.exec import report_button
 from layouts.feed import make_feed_panel
 from layouts.framing import make_framing_form
 from layouts.render import panel
@@ -59,7 +60,12 @@ def make_page(settings: Settings, role: str) -> html.Div:
     )
     cards_body = [make_framing_form()] if strategist else []
     cards_body.append(html.Div(id=ids.CARDS, className="cards-list"))
-    framing = panel("Framing · opportunities and threats", cards_body, class_name="p-framing")
+    framing = panel(
+        "Framing · opportunities and threats",
+        cards_body,
+        class_name="p-framing",
+        extra=report_button() if strategist else None,
+    )
     alerts = panel("Alerts", html.Div(id=ids.ALERTS), class_name="p-alerts", hold="alerts" if strategist else None)
     sources = panel(
         "Sources", [html.Div(id=ids.PIPELINE, className="small mb-1"), html.Div(id=ids.SOURCES)], class_name="p-sources"

@@ -1,0 +1,1 @@
+"""The archive: what outlives the event, as Parquet part files under var/archive/<event id>/ (read with DuckDB)."""

@@ -1,0 +1,23 @@
+// Accessible names and the page language for controls whose components render without them (Dash 4's slider
+// thumb and value box, dash-bootstrap-components' selects): checked by axe-core in tests/web/test_screens.py.
+(function () {
+  var NAMES = {"feed-source": "Source", "card-type": "Card type", "card-priority": "Priority", "card-status": "Status"};
+  function name(el, label) { if (!el.getAttribute("aria-label")) { el.setAttribute("aria-label", label); } }
+  function fix() {
+    if (!document.documentElement.lang) { document.documentElement.lang = "en"; }
+    Object.keys(NAMES).forEach(function (id) { var el = document.getElementById(id); if (el) { name(el, NAMES[id]); } });
+    // Panels that scroll can be scrolled from the keyboard (WCAG 2.1.1): focusable, named after their title.
+    document.querySelectorAll(".panel-body:not([tabindex])").forEach(function (el) {
+      el.setAttribute("tabindex", "0");
+      var title = el.parentElement && el.parentElement.querySelector(".panel-title");
+      el.setAttribute("role", "region");
+      if (title) { el.setAttribute("aria-label", title.textContent); }
+    });
+    document.querySelectorAll(".dash-slider-thumb").forEach(function (el) { name(el, "Minimum score"); });
+    document.querySelectorAll(".dash-input-container, .dash-input-container input").forEach(function (el) {
+      if (el.tagName === "INPUT") { name(el, "Minimum score value"); }
+    });
+  }
+  new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
+  fix();
+})();
