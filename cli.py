@@ -94,7 +94,7 @@ def cmd_process(settings: Settings, args) -> None:
 def cmd_aggregate(settings: Settings, args) -> None:
     from streams.aggregator import Aggregator
 
-    Aggregator(settings, client(settings), Keys(settings.event.id)).run(stop_event())
+    Aggregator(settings, client(settings), Keys(settings.event.id), warm_in_background=True).run(stop_event())
 
 
 def cmd_archive(settings: Settings, args) -> None:

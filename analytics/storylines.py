@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
+import threading
 from collections import Counter, defaultdict
 from datetime import datetime
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from analytics.dedupe import fold_key
 from analytics.entities import URL_LIKE
@@ -27,9 +27,8 @@ COMMON_TAG_SHARE = 0.9  # a hashtag on more than this share of the texts is left
 MIN_COMMON_TEXTS = 8
 LABEL_TERMS = 3
 REPRESENTATIVES = 3
-STOP_WORDS = sorted(
-    ENGLISH_STOP_WORDS
-    | {
+_OWN_STOP_WORDS = frozenset(
+    {
         "rt",
         "lol",
         "tbh",
@@ -74,6 +73,27 @@ STOP_WORDS = sorted(
         "ist",  # de
     }
 )
+_SKLEARN_READY = threading.Event()
+
+
+def warm_up() -> None:
+    """Import scikit-learn (seconds): the aggregator does it in a thread at start so its first ticks are not held."""
+    _sklearn()
+    _SKLEARN_READY.set()
+
+
+def ready() -> bool:
+    return _SKLEARN_READY.is_set()
+
+
+@functools.cache
+def _sklearn():
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    return AgglomerativeClustering, TfidfVectorizer, sorted(ENGLISH_STOP_WORDS | _OWN_STOP_WORDS)
+
+
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
 
@@ -107,7 +127,7 @@ def _cluster(x) -> np.ndarray:
     if x.shape[0] < 2:
         return np.zeros(x.shape[0], dtype=int)
     distance = np.clip(1.0 - (x @ x.T).toarray(), 0.0, 2.0)
-    model = AgglomerativeClustering(
+    model = _sklearn()[0](
         n_clusters=None, metric="precomputed", linkage="average", distance_threshold=DISTANCE_THRESHOLD
     )
     return model.fit_predict(distance)
@@ -178,7 +198,7 @@ def storylines(posts: list[dict], now: float, *, k_max: int = 8, min_size: int =
     )
     texts = [_clean(text, common) for text in firsts]
     try:
-        x = TfidfVectorizer(token_pattern=_TOKEN, stop_words=STOP_WORDS, sublinear_tf=True).fit(texts)
+        x = _sklearn()[1](token_pattern=_TOKEN, stop_words=_sklearn()[2], sublinear_tf=True).fit(texts)
     except ValueError:  # nothing but stop words and emoji
         return []
     vocab, x = x.get_feature_names_out(), x.transform(texts)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import regex
-from twitter_text import parse_tweet
 
 LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500}
 URL_LENGTH = 23  # X and Mastodon count every link as this many characters
@@ -68,6 +67,8 @@ def graphemes(text: str) -> int:
 
 def x_length(text: str) -> int:
     """X's weighted length (twitter-text v3 configuration)."""
+    from twitter_text import parse_tweet  # a second to import (its emoji tables): only when X text is measured
+
     return parse_tweet(text).weightedLength
 
 

@@ -16,6 +16,8 @@ import redis
 from analytics.alerts import AlertBook, AlertEngine
 from analytics.care import CareModel
 from analytics.learning import RelevanceModel
+from analytics.storylines import ready as storylines_ready
+from analytics.storylines import warm_up
 from analytics.trends import TrendDetector
 from config.settings import Settings
 from model.post import SOURCES
@@ -41,7 +43,13 @@ TRIM_ALERTS_EVERY = 60
 class Aggregator:
     """Builds snapshots. `tick(now)` is one build; `run` repeats it every `settings.tick_s`."""
 
-    def __init__(self, settings: Settings, r: redis.Redis, keys: Keys):
+    def __init__(self, settings: Settings, r: redis.Redis, keys: Keys, *, warm_in_background: bool = False):
+        # Storylines need scikit-learn (seconds to import): a restarted aggregator ticks at once and clusters once
+        # the import is done; tests import it here so their first tick has storylines.
+        if warm_in_background:
+            threading.Thread(target=warm_up, name="sklearn-warm-up", daemon=True).start()
+        else:
+            warm_up()
         self.settings, self.r, self.keys = settings, r, keys
         self.event = settings.event
         self.th = self.event.thresholds
@@ -92,7 +100,7 @@ class Aggregator:
         signal_cursor, signals = alert_store.read_signals(r, keys, self.signal_cursor)
         marks_cursor, marks, labels = learning_store.read_marks(r, keys, self.marks_cursor)
         story = None
-        if self.state.storylines_due(now):
+        if self.state.storylines_due(now) and storylines_ready():
             story = [orjson.loads(p) for p in r.lrange(keys.storyline_posts, 0, -1)]
         return TickInputs(
             start=start,

@@ -20,7 +20,10 @@ from tests.web.stack import TOKEN, Stack, event_file
 
 KEYS = Keys("superbowl")
 BATCH = 50
-HEALTHY_WITHIN_S = 10.0
+# The target is 10 s (docs/reliability.md quotes the measured times, printed below). The deadline is looser
+# because a restarted Python child imports for seconds and CI machines differ 3x: this test proves the room
+# heals and counts exactly once; it is not a stopwatch.
+HEALTHY_WITHIN_S = 30.0
 # A worker killed mid-batch leaves it pending; a live worker reclaims it after 30 s idle (processor.CLAIM_IDLE_MS).
 DRAIN_WITHIN_S = 45.0
 
@@ -131,18 +134,29 @@ def test_kill_9_of_each_process_under_ingest_loses_nothing_counts_once_and_heals
         ("valkey", lambda: server_pid(stack)),
     ]
     healed: dict[str, float] = {}
+    last: dict[str, dict] = {}  # the last health answer after each kill, for the failure message
     try:
         for name, pid_of in targets:
             pid, acked_before = pid_of(), len(client.acked)
             r = redis(stack)
             processed_before = int(r.hget(KEYS.stats, "processed") or 0)
+            version_before = int(r.get(KEYS.snapshot_version) or 0)
             r.close()
             psutil.Process(pid).kill()
             killed = time.monotonic()
 
-            def healthy(pid=pid, pid_of=pid_of, acked_before=acked_before, processed_before=processed_before):
-                # A new process in its place, the room says "ok", and posts flow through it again.
+            def healthy(
+                pid=pid,
+                pid_of=pid_of,
+                acked_before=acked_before,
+                processed_before=processed_before,
+                version_before=version_before,
+                name=name,
+            ):
+                # A new process in its place, the room says "ok", posts flow through it again and a snapshot was
+                # built after the kill (a snapshot still fresh from before it would hide a dead aggregator).
                 body = health(stack)
+                last[name] = {k: body.get(k) for k in ("_code", "status", "problems", "down")}
                 assert client.is_alive(), "the client stopped: see its exception"
                 return (
                     pid_of() != pid
@@ -150,9 +164,11 @@ def test_kill_9_of_each_process_under_ingest_loses_nothing_counts_once_and_heals
                     and body["status"] == "ok"
                     and len(client.acked) > acked_before
                     and body["pipeline"]["processed"] > processed_before
+                    and (body.get("snapshot") or {}).get("version", 0) > version_before + 1
                 )
 
-            assert wait_for(healthy, HEALTHY_WITHIN_S), f"not healthy within {HEALTHY_WITHIN_S}s of killing the {name}"
+            healed_at = wait_for(healthy, HEALTHY_WITHIN_S)
+            assert healed_at, f"not healthy within {HEALTHY_WITHIN_S}s of killing the {name}; last health: {last[name]}"
             healed[name] = round(time.monotonic() - killed, 2)
     finally:
         client.stop.set()
