@@ -7,8 +7,6 @@ directly, each runs as a given identity (`acting`). The last tests go through Da
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from contextlib import contextmanager
 
@@ -29,6 +27,7 @@ from store import alerts as alert_store
 from store import audit, users
 from store import cards as card_store
 from store import snapshot as snapshot_store
+from tests.web.dash_client import PASSWORD, dispatch_body, sign_in
 from web.services import Services, build_services
 
 NOW = time.time()
@@ -558,51 +557,6 @@ def test_no_page_for_no_identity(s):
 
 
 # The wiring, through Dash's HTTP dispatch -----------------------------------------------------------------------
-PASSWORD = "correct horse battery"
-
-
-def dispatch_body(app, first_input: str, inputs: list, state: list) -> dict:
-    """The request Dash's renderer sends for the callback whose first input is `first_input`.
-
-    `inputs`: values in order, a list of (id dict, n_clicks) for a pattern input. The changed input is
-    the first plain one, or the pattern button with clicks (the first if none has)."""
-    key, cb = next((k, cb) for k, cb in app.callback_map.items() if cb["inputs"][0]["id"] == first_input)
-    body_inputs, changed = [], []
-    for spec, value in zip(cb["inputs"], inputs, strict=True):
-        prop = spec["property"]
-        if isinstance(value, list):
-            body_inputs.append([{"id": i, "property": prop, "value": n} for i, n in value])
-            pressed = next((i for i, n in value if n), value[0][0])
-            changed.append(f"{json.dumps(pressed, sort_keys=True, separators=(',', ':'))}.{prop}")
-        else:
-            body_inputs.append({"id": spec["id"], "property": prop, "value": value})
-            changed.append(f"{spec['id']}.{prop}")
-    changed = changed[:1]
-    outputs = [
-        {"id": part.split("@")[0].rsplit(".", 1)[0], "property": part.split("@")[0].rsplit(".", 1)[1]}
-        for part in key.strip(".").split("...")
-    ]
-    return {
-        "output": key,
-        "outputs": outputs if key.startswith("..") else outputs[0],
-        "inputs": body_inputs,
-        "state": [
-            {"id": st["id"], "property": st["property"], "value": v} for st, v in zip(cb["state"], state, strict=True)
-        ],
-        "changedPropIds": changed,
-    }
-
-
-def sign_in(app, name: str):
-    """A browser's session: the real sign-in form, then the CSRF header Dash's renderer sends from its cookie."""
-    client = app.server.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    res = client.post("/login", data={"name": name, "password": PASSWORD, "csrf": csrf, "next": "/"})
-    assert res.status_code == 303, res.get_data(as_text=True)
-    return client, {"X-CSRFToken": client.get_cookie("_csrf_token").value}
-
-
 def dispatch(client, headers, app, first_input: str, inputs: list, state: list) -> dict:
     resp = client.post("/_dash-update-component", json=dispatch_body(app, first_input, inputs, state), headers=headers)
     assert resp.status_code in (200, 204), resp.get_data()
