@@ -119,6 +119,8 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
         hold="feed" if strategist else None,
     )
     cards_body = [make_framing_form()] if view.can(table.CARD_CREATE) else []
+    # What the last save or move said (every page that may move a card needs it: an approver's too).
+    cards_body.append(html.Div(id=ids.CARD_SAVED, className="small mt-1 mb-1", role="status"))
     cards_body.append(html.Div(id=ids.CARDS, className="cards-list"))
     framing = panel("Framing · opportunities and threats", cards_body, class_name="p-framing")
     acks = view.can(table.ALERT_ACK)

@@ -65,7 +65,6 @@ def make_framing_form() -> html.Div:
                 ],
                 className="d-flex",
             ),
-            html.Div(id=ids.CARD_SAVED, className="small mt-1", role="status"),
         ],
         className="framing-form",
     )

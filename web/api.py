@@ -91,7 +91,7 @@ def health(s: Services) -> tuple[dict, bool]:
     }, ok
 
 
-DOWN_STATES = ("failing", "reconnecting", "stopped")
+DOWN_STATES = ("failing", "reconnecting")  # "stopped" and "not configured" are choices, not outages
 
 
 def outsider_health(body: dict, stale_after_s: float) -> dict:

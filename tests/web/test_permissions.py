@@ -264,7 +264,7 @@ def route_body(app, pathname: str) -> dict:
 def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r, kind):
     client, headers = as_(kind, app, r)
     page = client.post("/_dash-update-component", json=route_body(app, "/"), headers=headers).get_data(as_text=True)
-    assert ids.CARD_SAVE not in page and ("role-wall" if kind == "wall" else "role-exec") in page
+    assert f'"{ids.CARD_SAVE}"' not in page and ("role-wall" if kind == "wall" else "role-exec") in page
     for path in ("/", "/admin", "/audit"):
         answer = client.post("/_dash-update-component", json=screen_body(app, path), headers=headers)
         text = answer.get_data(as_text=True)
@@ -284,7 +284,7 @@ def test_a_strategist_gets_the_controls_and_no_admin_page(app):
     text = client.post("/_dash-update-component", json=screen_body(app, "/"), headers=headers).get_data(as_text=True)
     assert ids.MARK_POST in text and ids.ACK_ALERT in text
     page = client.post("/_dash-update-component", json=route_body(app, "/admin"), headers=headers)
-    assert ids.NEW_USER_ADD not in page.get_data(as_text=True) and ids.CARD_SAVE in page.get_data(as_text=True)
+    assert ids.NEW_USER_ADD not in page.get_data(as_text=True) and f'"{ids.CARD_SAVE}"' in page.get_data(as_text=True)
 
 
 def test_screens_of_one_role_set_share_an_answer_and_other_role_sets_do_not(app, r):
@@ -340,3 +340,15 @@ def _find(node, key, value):
         if props.get(key) == value:
             yield props
         yield from _find(props.get("children"), key, value)
+
+
+def test_an_admin_gets_the_admin_and_audit_pages_and_their_answers(app):
+    client, headers = sign_in(app, "ada")
+    for path, marker in (("/admin", ids.NEW_USER_ADD), ("/audit", ids.AUDIT_SEARCH)):
+        res = client.post("/_dash-update-component", json=route_body(app, path), headers=headers)
+        assert res.status_code == 200 and marker in res.get_data(as_text=True), path
+    added = post(client, headers, app, writes(app)["add person"]).get_json()["response"]
+    assert "/auth/link/" in added[ids.ADMIN_MESSAGE]["children"] and added[ids.ADMIN_VERSION]["data"] == 1
+    lists = post(client, headers, app, ("ada", ids.ADMIN_VERSION, [1], [])).get_data(as_text=True)
+    assert "lee" in lists and "spare screen" in lists and "grafana" in lists
+    assert '"hash"' not in lists and "password_hash" not in lists  # no stored secret is ever drawn
