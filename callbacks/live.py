@@ -1,9 +1,10 @@
 """Live screen: one request per tick per screen returns everything that changed. Never scans raw posts.
 
-Each tick a screen sends what it has (snapshot version, cards version, filters, role, the panel its
+Each tick a screen sends what it has (snapshot version, cards version, filters, page, the panel its
 pointer holds still) and gets back the freshness line and, when there is a newer snapshot, every
-panel. The answer depends only on those values and the clock, so the response cache serves one
-computed answer to every screen that asks the same thing (see callbacks/response_cache.py).
+panel. The answer depends only on those values, the asker's role set (the view web/roles.py gives
+them; never the path alone) and the clock, so the response cache serves one computed answer to every
+screen of a role set that asks the same thing (see callbacks/response_cache.py).
 """
 
 from __future__ import annotations

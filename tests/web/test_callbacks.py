@@ -27,8 +27,9 @@ from store import alerts as alert_store
 from store import audit, users
 from store import cards as card_store
 from store import snapshot as snapshot_store
+from store.snapshot import SnapshotReader
 from tests.web.dash_client import PASSWORD, dispatch_body, sign_in
-from web.services import Services, build_services
+from web.services import AuditGauge, Services, build_services
 
 NOW = time.time()
 SAM = Identity("sam", frozenset({"strategist"}), address="10.0.0.1")
@@ -622,3 +623,19 @@ def test_pattern_buttons_pass_the_clicked_id_and_ignore_rerenders(app):
     reply = dispatch(*sign_in(app, "vic"), app, ack_buttons, clicks(1, 1), [])
     assert "may not alert.ack" in reply[ids.ALERT_TOAST]["children"]
     assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))
+
+
+def test_the_header_warns_from_80_percent_of_the_audit_budget(s):
+    s.snapshots = SnapshotReader(s.r, s.keys, min_interval_s=0)  # sees each published snapshot at once
+    publish(s)
+    header_at = HEAD + live_callbacks.PANELS.index((ids.HEADER_STATUS, "children"))
+    assert "audit trail" not in str(screen(s)[header_at])
+    save(s)  # one entry in the trail
+    used = s.r.memory_usage(s.keys.audit, samples=0)
+    s.audit_gauge = AuditGauge(s.r, s.keys, budget_bytes=int(used / 0.85), every_s=0)
+    publish(s, version=4)
+    header = str(screen(s, seen=3)[header_at])
+    assert "audit trail 85% of its budget" in header or "audit trail 84% of its budget" in header, header
+    s.audit_gauge = AuditGauge(s.r, s.keys, budget_bytes=used * 2, every_s=0)
+    publish(s, version=5)
+    assert "audit trail" not in str(screen(s, seen=4)[header_at])
