@@ -1,10 +1,12 @@
-"""The Dash app: create_app(settings) -> Dash, wiring the web domain (web/) to screens and routes."""
+"""The Dash app: create_app(settings) -> Dash, wiring the web domain (web/) to screens and routes, behind sign-in."""
 
 from __future__ import annotations
 
 import dash
 import redis
 
+from auth.web import install as install_auth
+from callbacks import admin as admin_callbacks
 from callbacks import alerts as alert_callbacks
 from callbacks import care as care_callbacks
 from callbacks import exec as exec_callbacks
@@ -35,7 +37,11 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     care_callbacks.register(app, services)
     wall_callbacks.register(app, services)  # the wall and the executive view (layouts/wall.py, layouts/exec.py)
     exec_callbacks.register(app, services)
+    admin_callbacks.register(app, services)
     add_api(app.server, services)
+    # The sign-in guard runs before every other request hook (the screen cache's included): pages, every
+    # Dash callback and the API see only requests whose session (or API token) it has checked.
+    install_auth(app.server, services.r, services.keys, settings, settings.var_dir)
     services.cache.install(app.server)
     app.services = services  # for tests and the CLI
     return app

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
+
 from config.settings import Settings
 from store.errors import StoreUnavailable
 from store.server import EmbeddedServer
@@ -92,10 +94,11 @@ class Supervisor:
             self.server = EmbeddedServer(self.settings.var_dir / "redis").start()
             env["REDIS_URL"] = self.server.url  # children use it; it is never printed
         try:
+            first_link = self._first_admin(env.get("REDIS_URL") or self.settings.get("REDIS_URL"))
             self.children = self.plan()
             for child in self.children:
                 self._start(child, env)
-            self._banner()
+            self._banner(first_link)
             while not self.stop.wait(WATCH_S):
                 self._watch_server()
                 self._watch(env)
@@ -107,11 +110,35 @@ class Supervisor:
             self._shutdown()
         return 0
 
-    def _banner(self) -> None:
+    def _first_admin(self, redis_url: str) -> str | None:
+        """On a store with no users: create `admin` (admin + strategist) and return its one-time sign-in link."""
+        from auth.admin import ensure_first_admin
+        from auth.web import base_url
+        from store.keys import Keys
+        from store.server import connect
+
+        try:
+            r = connect(redis_url)
+            try:
+                return ensure_first_admin(r, Keys(self.settings.event.id), base_url(self.settings))
+            finally:
+                r.close()
+        except (redis.RedisError, StoreUnavailable) as exc:
+            logger.error("could not check for a first admin (%s); later: cli.py users add NAME --role admin", exc)
+            return None
+
+    def _banner(self, first_link: str | None = None) -> None:
         url = f"http://{self.settings.get('HOST')}:{self.settings.port}"
         redis_where = f"embedded Valkey (data in {self.server.data_dir})" if self.server else "REDIS_URL"
+        first = ""
+        if first_link:  # printed on the first start only, to the terminal (never to a log)
+            first = (
+                f"  First start: sign in as admin with this one-time link (24 h; choose a password):\n"
+                f"    {first_link}\n  Lost it? cli.py users reset admin prints a new one.\n"
+            )
         sys.stdout.write(
-            f"\n  War Room is up: {url}\n  wall: {url}/wall   executives: {url}/exec\n"
+            f"\n  War Room is up: {url}  (sign in; wall screens use kiosk links)\n"
+            f"  wall: {url}/wall   executives: {url}/exec   admin: {url}/admin\n{first}"
             f"  Redis: {redis_where}. Ctrl-C stops everything.\n\n"
         )
         sys.stdout.flush()

@@ -58,6 +58,7 @@ PAGES = {
     "/wall": role_table.VIEW_WALL,
     "/exec": role_table.VIEW_EXEC,
     "/audit": role_table.VIEW_AUDIT,
+    "/admin": role_table.USER_MANAGE,
 }
 # Served to the page once it is allowed; nothing in them is a secret, but nothing is served to strangers.
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico")
@@ -237,6 +238,8 @@ class Auth:
         if path in OPEN_EXACT or path.startswith(OPEN_PREFIXES):
             if path in ("/logout", "/api/health"):  # health shows details to a signed-in person only
                 flask.g.identity, flask.g.csrf = self.resolve_cookie()
+                if path == "/api/health" and flask.g.identity is None:
+                    flask.g.identity = self.bearer()  # ... or to a tool with an API token
             return None
         ident, csrf = self.resolve_cookie()
         api = path.startswith("/api/")

@@ -2,7 +2,9 @@
 
 Runs the real stack as subprocesses of `cli.py` (simulate, process, aggregate, serve) against a private
 embedded Valkey, then plays viewers: the same Dash callback requests a browser sends each second
-(POST /_dash-update-component), built from the app's own /_dash-dependencies. CPU is the web server
+(POST /_dash-update-component), built from the app's own /_dash-dependencies, signed in as one strategist
+through the real /login form (every screen sends that session's cookie and CSRF header; the screen cache
+shares answers per role set, so this is what a room of strategists' screens costs). CPU is the web server
 process's user+system time (psutil).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -38,6 +41,7 @@ CARD_SAMPLES = int(os.environ.get("BENCH_WEB_CARD_SAMPLES", "15"))
 CLIENT_THREADS = 48
 TICK_S = TICK_MS / 1000  # dcc.Interval(id=ids.TICK, interval=TICK_MS)
 PATHNAME = "/"  # the strategists' page
+BENCH_USER, BENCH_PASSWORD = "bench", "bench screens password"  # a strategist every simulated screen signs in as
 
 
 def _free_port() -> int:
@@ -63,8 +67,42 @@ class Stack:
         }
         self.procs: dict[str, subprocess.Popen] = {}
         self.base = f"http://127.0.0.1:{self.port}"
+        self.session: requests.Session | None = None  # signed in as BENCH_USER; screens copy its cookies
+
+    def people(self) -> None:
+        """The strategist the screens sign in as, made in the store as `cli.py users add` would."""
+        from auth.identity import cli_actor
+        from config.settings import load_settings
+        from store import users
+        from store.keys import Keys
+        from store.server import connect
+
+        r = connect(self.env["REDIS_URL"])
+        try:
+            keys = Keys(load_settings(self.env).event.id)
+            if users.get(r, keys, BENCH_USER) is None:
+                users.create(r, keys, BENCH_USER, ["strategist"], actor=cli_actor(), password=BENCH_PASSWORD)
+        finally:
+            r.close()
+
+    def sign_in(self) -> requests.Session:
+        """A browser's session: the real /login form; Dash's renderer sends the CSRF cookie back as a header."""
+        session = requests.Session()
+        page = session.get(self.base + "/login", timeout=10).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        res = session.post(
+            self.base + "/login",
+            data={"name": BENCH_USER, "password": BENCH_PASSWORD, "csrf": csrf, "next": "/"},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if res.status_code != 303:
+            raise RuntimeError(f"the bench screens could not sign in: {res.status_code}")
+        session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
+        return session
 
     def start(self) -> Stack:
+        self.people()
         for name, args in (
             ("simulate", ["simulate", "--rate", str(SIM_RATE)]),
             ("process", ["process"]),
@@ -84,7 +122,8 @@ class Stack:
                 if p.poll() is not None:
                     raise RuntimeError(f"`cli.py {name}` exited with {p.returncode}")
             try:
-                if requests.get(self.base + "/api/snapshot", timeout=2).status_code == 200:
+                self.session = self.session or self.sign_in()
+                if self.session.get(self.base + "/api/snapshot", timeout=2).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
@@ -121,8 +160,9 @@ def _outputs(output: str) -> list[dict] | dict:
 class Callbacks:
     """The per-second callbacks of a strategist's screen, from the app's /_dash-dependencies."""
 
-    def __init__(self, base: str):
-        deps = requests.get(base + "/_dash-dependencies", timeout=10).json()
+    def __init__(self, base: str, session: requests.Session):
+        self.signed_in = session
+        deps = session.get(base + "/_dash-dependencies", timeout=10).json()
 
         def find(first_output: str, first_input: str) -> dict:
             for d in deps:
@@ -165,7 +205,7 @@ class Viewer:
         self.cbs = cbs
         # Viewers of one client thread share a keep-alive connection: waitress's default connection_limit
         # (100) would otherwise refuse the 101st screen (see docs/benchmarks.md).
-        self.session = session or requests.Session()
+        self.session = session or signed_in_copy(cbs.signed_in)
         self.values = {
             f"{ids.TICK}.n_intervals": 0,
             f"{ids.SNAP_VERSION}.data": 0,
@@ -212,10 +252,18 @@ class Viewer:
         return screen
 
 
+def signed_in_copy(session: requests.Session) -> requests.Session:
+    """Another connection of the same signed-in browser session (its cookies and CSRF header)."""
+    copy = requests.Session()
+    copy.cookies.update(session.cookies)
+    copy.headers.update({"X-CSRFToken": session.headers["X-CSRFToken"]})
+    return copy
+
+
 def play(cbs: Callbacks, n: int, duration_s: float) -> dict:
     """`n` viewers ticking once a second for `duration_s`, spread over the second like real screens."""
     threads = min(CLIENT_THREADS, n)
-    sessions = [requests.Session() for _ in range(threads)]
+    sessions = [signed_in_copy(cbs.signed_in) for _ in range(threads)]
     viewers = [Viewer(cbs, sessions[i % threads]) for i in range(n)]
     with ThreadPoolExecutor(threads) as pool:  # first render, outside the measurement
         list(pool.map(lambda i: [v.tick() for v in viewers[i::threads]], range(threads)))
@@ -318,6 +366,7 @@ def card_figures(stack: Stack, cbs: Callbacks) -> list[dict]:
     from callbacks.framing import new_card
     from config.settings import load_settings
     from layouts.framing import PRIORITIES, STATUSES, TYPES
+    from store import audit
     from store import cards as card_store
     from store.keys import Keys
     from store.server import connect
@@ -340,7 +389,7 @@ def card_figures(stack: Stack, cbs: Callbacks) -> list[dict]:
                     f"bench card {i}", "propagation probe", TYPES[0], PRIORITIES[2][0], "bench", STATUSES[0], None
                 )
                 t_save = time.time()
-                saved = card_store.save(r, keys, card)
+                saved = card_store.save(r, keys, card, audit.entry("bench", "card.create", "card", ""))
                 continue
             if now >= next_tick:
                 next_tick += TICK_S
@@ -375,7 +424,7 @@ def run() -> list[dict]:
     with temp_server() as url, tempfile.TemporaryDirectory(prefix="warroom-web-bench-") as work:
         stack = Stack(url, Path(work)).start()
         try:
-            cbs = Callbacks(stack.base)
+            cbs = Callbacks(stack.base, stack.session)
             out = card_figures(stack, cbs)
             out = viewer_figures(stack, cbs) + out
         finally:

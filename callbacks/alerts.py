@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, no_update
+from dash import ALL, Input, Output, no_update
 
+from auth import roles as table
 from callbacks.clicks import clicked
 from layouts import ids
 from store import alerts as alert_store
-from web.roles import Forbidden, require, role_for
+from store import audit
+from web.roles import Forbidden, by, require
 from web.services import Services
 
 
-def acknowledge(s: Services, trigger: dict | None, pathname: str | None) -> tuple:
+def acknowledge(s: Services, trigger: dict | None) -> tuple:
     """(toast text, toast open) after a click on an alert's ✓; `trigger` is the clicked button's id."""
     if trigger is None:
         return no_update, no_update
     try:
-        user = require(role_for(pathname), "acknowledge alerts")
+        ident = require(table.ALERT_ACK)
     except Forbidden as exc:
-        return str(exc), True
-    alert = alert_store.acknowledge(s.r, s.keys, trigger["alert"], user)
+        return f"Not acknowledged: {exc}", True
+    item = audit.entry(ident, table.ALERT_ACK, "alert", trigger["alert"])
+    alert = alert_store.acknowledge(s.r, s.keys, trigger["alert"], by(ident), item)
     return (f"Acknowledged: {alert['title']}" if alert else "That alert is gone."), True
 
 
@@ -28,6 +31,5 @@ def register(app, s: Services) -> None:
         Output(ids.ALERT_TOAST, "children", allow_duplicate=True),
         Output(ids.ALERT_TOAST, "is_open", allow_duplicate=True),
         Input({"type": ids.ACK_ALERT, "alert": ALL}, "n_clicks"),
-        State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )(lambda _clicks, pathname: acknowledge(s, clicked(), pathname))
+    )(lambda _clicks: acknowledge(s, clicked()))

@@ -11,6 +11,8 @@ from dash import ALL, Input, Output, State, ctx, no_update
 
 from analytics import guardrails
 from auth import roles as actions
+from auth import roles as table
+from auth.web import current_identity
 from callbacks.clicks import clicked
 from layouts import care as ui
 from layouts import ids
@@ -23,7 +25,7 @@ from store.errors import NotFound
 from web import approvals
 from web import care as workflow
 from web import templates as template_lib
-from web.roles import Forbidden, can_write, require, role_for
+from web.roles import Forbidden, require
 from web.services import Services
 
 ACTIONS = {
@@ -78,12 +80,12 @@ def _library(s: Services):
 def act(s: Services, action: str, case_id: str | None, values: dict, pathname: str | None) -> str:
     """One write on the selected case; returns what the lane says about it."""
     try:
-        role = require(role_for(pathname), ACTIONS[action])
+        ident = require(ACTIONS[action])  # the signed-in person; nothing the browser sends names the author
     except Forbidden as exc:
         return str(exc)
     if not case_id:
         return "Open a case first."
-    user = (values.get("user") or "").strip() or role
+    user = ident.name
     event, now = s.settings.event, time.time()
     try:
         if action == "assign":
@@ -97,7 +99,7 @@ def act(s: Services, action: str, case_id: str | None, values: dict, pathname: s
         elif action == "draft":
             return _draft(s, case_id, values, user, now)
         elif action == "approve":
-            return _approve(s, values.get("draft"), user, now)
+            return _approve(s, values.get("draft"), ident, now)
         elif action == "publish":
             return _publish(s, case_id, values.get("draft"), user, now)
         else:
@@ -145,12 +147,13 @@ def _draft(s: Services, case_id: str, values: dict, user: str, now: float) -> st
     return f"Draft {draft['id']} submitted. {st.message}" + (f" Warnings: {' '.join(warns)}" if warns else "")
 
 
-def _approve(s: Services, draft_id: str | None, user: str, now: float) -> str:
+def _approve(s: Services, draft_id: str | None, ident, now: float) -> str:
     if not draft_id:
         return "No reply draft yet: draft one first."
     draft = pub_store.get_draft(s.r, s.keys, draft_id)
     case = care_store.get(s.r, s.keys, draft["case_id"])
-    groups = workflow.groups_of(s.settings.event, user, case)
+    user = ident.name
+    groups = sorted(set(ident.groups) | set(workflow.groups_of(s.settings.event, user, case)))
     try:
         draft = approvals.approve(draft, user, groups, now)
     except approvals.ApprovalError as exc:
@@ -217,7 +220,7 @@ def register(app, s: Services) -> None:
             "draft": draft_id,
         }
         message = act(s, action, selected, values, pathname)
-        if action == "draft" and selected and can_write(role_for(pathname)):
+        if action == "draft" and selected and table.may(current_identity(), table.CARE_REPLY):
             case = care_store.get(s.r, s.keys, selected)
             draft_id = (case.get("drafts") or [None])[-1]
         case_view, options = detail(s, selected)

@@ -10,6 +10,7 @@ from pathlib import Path
 from dash import ClientsideFunction, Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
+from auth import roles as table
 from layouts import exec as x
 from layouts import ids, measures
 from layouts.command_center import TICK_MS
@@ -18,12 +19,11 @@ from store import alerts as alert_store
 from store import cards as card_store
 from store.history import minute_counts
 from web.build import build_version
-from web.roles import role_for
+from web.roles import Forbidden, require
 from web.services import Services
 
 logger = logging.getLogger(__name__)
 
-REPORT_ROLES = {"strategist", "exec"}
 ALERTS_READ = 500
 EVENT_S = 24 * 3600  # per-minute volume is kept this long in Redis: "whole event" reaches back at most that far
 
@@ -82,8 +82,9 @@ def download_report(s: Services, clicks: int | None, pathname: str | None):
 
     if not clicks:
         raise PreventUpdate
-    role = role_for(pathname)
-    if role not in REPORT_ROLES:
+    try:
+        require(table.VIEW_EXEC)  # strategists and executives (the wall may not)
+    except Forbidden:
         return no_update, "Only strategists and executives can download the report."
     with tempfile.TemporaryDirectory() as tmp:
         out = write_report(s.settings, Path(tmp) / "report")

@@ -11,42 +11,63 @@ from datetime import UTC, datetime
 
 from dash import ALL, Input, Output, State, no_update
 
+from auth import roles as table
+from auth.web import current_identity
 from callbacks.clicks import clicked, triggered
 from layouts import ids
 from layouts.framing import cards_list
+from store import audit
 from store import cards as card_store
 from store import learning as learning_store
 from store.errors import NotFound
-from web.roles import Forbidden, can_write, require, role_for
+from web.roles import Forbidden, by, require, require_any, view_for
 from web.services import Services
-from web.workflow import new_card, transition
+from web.workflow import move_actions, new_card, transition
+
+CARDS_SHOWN = 30  # cards_list shows the newest 30
+TIMELINE_SCAN = 2000  # the newest card entries of the audit trail read for the shown cards' timelines
 
 
-def mark(s: Services, trigger: dict | None, pathname: str | None):
+def mark(s: Services, trigger: dict | None):
     """One click teaches the ranking: the mark goes to the shared model, the post moves at once."""
     if trigger is None:
         return no_update
     try:
-        user = require(role_for(pathname), "mark posts")
+        ident = require(table.POST_MARK)
     except Forbidden as exc:
-        return str(exc)
+        return f"Not marked: {exc}"
     post = find_post(s.snapshots.get()[1], trigger["post"])
     if post is None:
         return "That post has left the feed."
-    learning_store.add_mark(s.r, s.keys, post, bool(trigger["relevant"]), user)
-    return f"marked {'relevant' if trigger['relevant'] else 'not relevant'}: learning…"
+    relevant = bool(trigger["relevant"])
+    item = audit.entry(
+        ident,
+        table.POST_MARK,
+        "post",
+        post["id"],
+        after={"relevant": relevant, "source": post.get("source"), "handle": (post.get("author") or {}).get("handle")},
+    )
+    learning_store.add_mark(s.r, s.keys, post, relevant, by(ident), item)
+    return f"marked {'relevant' if relevant else 'not relevant'}: learning…"
 
 
 def pick_context(s: Services, trigger: str | dict | None, click_data: dict | None) -> tuple:
-    """(card context, what the form says it frames) from a post's Frame, a storyline's, or a chart click."""
+    """(card context, what the form says it frames) from a post's Frame, a storyline's, or a chart click.
+
+    Writes nothing on the server (the context lives in the framing screen's browser), but it is part of
+    framing, so only those who may frame get an answer."""
+    if trigger is None or (not isinstance(trigger, dict) and trigger != ids.VOLUME_CHART):
+        return no_update, no_update
+    try:
+        require(table.POST_FRAME)
+    except Forbidden as exc:
+        return no_update, f"Not framed: {exc}"
     if trigger == ids.VOLUME_CHART:
         moment = chart_moment(click_data)
         if moment is None:
             return no_update, no_update
         at = datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S UTC")
         return {"moment": moment}, f"Moment on the chart at {at}"
-    if not isinstance(trigger, dict):
-        return no_update, no_update
     if trigger["type"] == ids.FRAME_STORY:
         return story_context(s.snapshots.get()[1], trigger["story"])
     post = find_post(s.snapshots.get()[1], trigger["post"])
@@ -62,39 +83,68 @@ def pick_context(s: Services, trigger: str | dict | None, click_data: dict | Non
     return context, f"Framing @{context['handle']}: {context['text']}"
 
 
-def save_card(s: Services, n, title, summary, kind, priority, owner, status, context, pathname) -> tuple:
-    """(saved line, title, summary): the form becomes a card, acknowledged once it is on disk."""
+def save_card(s: Services, n, title, summary, kind, priority, owner, status, context) -> tuple:
+    """(saved line, title, summary): the form becomes a card, acknowledged once it (and its audit entry) is on
+    disk."""
     if not n:
         return no_update, no_update, no_update
     try:
-        require(role_for(pathname), "frame cards")
+        ident = require(table.CARD_CREATE)
         card = new_card(title, summary, kind, priority, owner, status, context)
     except Forbidden as exc:
-        return str(exc), no_update, no_update
+        return f"Not saved: {exc}", no_update, no_update
     except ValueError as exc:
         return f"Not saved: {exc}", no_update, no_update
-    saved = card_store.save(s.r, s.keys, card)
+    card["created_by"] = by(ident)
+    saved = card_store.save(s.r, s.keys, card, audit.entry(ident, table.CARD_CREATE, "card", ""))
     note = "on disk" if saved["durable"] else "saved (server fsyncs every second)"
     return f"Saved “{saved['title']}” · {note}", "", ""
 
 
 def cards_after_save(s: Services, pathname: str | None) -> tuple:
     """The screen that saved sees its card at once, without waiting for the next snapshot."""
-    can_edit = can_write(role_for(pathname))
-    return card_store.version(s.r, s.keys), cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
+    view = view_for(current_identity(), pathname)
+    if view is None:
+        return no_update, no_update
+    return card_store.version(s.r, s.keys), room_cards(s, view)
 
 
-def move_card(s: Services, trigger: dict | None, pathname: str | None):
-    """A card's "→ status" button: the workflow decides, the store keeps the result."""
+def room_cards(s: Services, view) -> list:
+    """The room's cards for a page, each with its own timeline from the audit trail."""
+    items = card_store.all_cards(s.r, s.keys)
+    return cards_list(items, time.time(), view, timelines(s, [c["id"] for c in items[:CARDS_SHOWN]]))
+
+
+def timelines(s: Services, card_ids: list[str]) -> dict[str, list[dict]]:
+    """Each shown card's history, oldest first, from one pass over the newest card entries of the audit trail."""
+    wanted, out = set(card_ids), {i: [] for i in card_ids}
+    if not wanted:
+        return out
+    for item in audit.query(s.r, s.keys, obj="card", limit=TIMELINE_SCAN):
+        if item["object_id"] in wanted:
+            out[item["object_id"]].append(item)
+    return {k: list(reversed(v)) for k, v in out.items()}
+
+
+def move_card(s: Services, trigger: dict | None):
+    """A card's "→ status" button: the workflow decides, the store keeps the result with its audit entry."""
     if trigger is None:
         return no_update
     try:
-        require(role_for(pathname), "change cards")
         card = card_store.get(s.r, s.keys, trigger["card"])
-    except (Forbidden, NotFound) as exc:
+        options = move_actions(card, trigger["status"])
+        ident = require_any(options)
+    except Forbidden as exc:
+        return f"Not moved: {exc}"
+    except NotFound as exc:
         return str(exc)
+    before = card
     card, message = transition(card, trigger["status"], s.settings.event.guardrails.banned_phrases)
-    card_store.save(s.r, s.keys, card)
+    if card is before:
+        return message  # the flow does not allow it: nothing changed, nothing to record
+    action = next(a for a, g in options if table.may(ident, a, g))
+    item = audit.entry(ident, action, "card", before["id"], before=before, detail=message)
+    card_store.save(s.r, s.keys, {**card, "updated_by": by(ident)}, item)
     return message
 
 
@@ -102,9 +152,8 @@ def register(app, s: Services) -> None:
     app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
         Input({"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, "n_clicks"),
-        State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )(lambda _clicks, pathname: mark(s, clicked(), pathname))
+    )(lambda _clicks: mark(s, clicked()))
 
     app.callback(
         Output(ids.CARD_CONTEXT, "data"),
@@ -127,7 +176,6 @@ def register(app, s: Services) -> None:
         State(ids.CARD_OWNER, "value"),
         State(ids.CARD_STATUS, "value"),
         State(ids.CARD_CONTEXT, "data"),
-        State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )(lambda *args: save_card(s, *args))
 
@@ -142,9 +190,8 @@ def register(app, s: Services) -> None:
     app.callback(
         Output(ids.CARD_SAVED, "children", allow_duplicate=True),
         Input({"type": ids.CARD_STATUS_SET, "card": ALL, "status": ALL}, "n_clicks"),
-        State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )(lambda _clicks, pathname: move_card(s, clicked(), pathname))
+    )(lambda _clicks: move_card(s, clicked()))
 
 
 def story_context(snap: dict | None, story_id: str) -> tuple[dict | None, str]:

@@ -1,30 +1,35 @@
 """Live screen: one request per tick per screen returns everything that changed. Never scans raw posts.
 
-Each tick a screen sends what it has (snapshot version, cards version, filters, role, the panel its
+Each tick a screen sends what it has (snapshot version, cards version, filters, page, the panel its
 pointer holds still) and gets back the freshness line and, when there is a newer snapshot, every
-panel. The answer depends only on those values and the clock, so the response cache serves one
-computed answer to every screen that asks the same thing (see callbacks/response_cache.py).
+panel. The answer depends only on those values, the asker's role set (the view web/roles.py gives
+them; never the path alone) and the clock, so the response cache serves one computed answer to every
+screen of a role set that asks the same thing (see callbacks/response_cache.py).
 """
 
 from __future__ import annotations
 
 import time
 
-from dash import ALL, ClientsideFunction, Input, Output, State, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from analytics.alerts import LOUD
+from auth import roles as table
+from auth.identity import Identity
+from auth.web import current_identity
 from callbacks.clicks import clicked
+from callbacks.framing import room_cards
+from layouts import admin as admin_layout
 from layouts import ids
-from layouts.command_center import TICK_MS
+from layouts.command_center import TICK_MS, forbidden_page, make_page
 from layouts.feed import feed_items, filter_posts, trending_rows
-from layouts.framing import cards_list
 from layouts.pages import page_for
 from layouts.status import alert_rows, freshness, learning_line, pipeline_line, sources_rows
 from layouts.storylines import storyline_rows
 from layouts.volume import sentiment_figure, volume_figure
 from store import cards as card_store
-from web.roles import can_write, role_for
+from web.roles import View, view_for
 from web.services import Services
 
 FOCUS_S = 60  # how long an alert's "chart" link keeps the chart zoomed on its moment
@@ -56,9 +61,34 @@ HELD = {
 }
 
 
+SCREENS = ("strategist", "wall", "exec")  # layouts that poll the snapshot (the screen callback answers them)
+
+
 def route(s: Services, pathname: str | None):
-    """The page for the role in the URL."""
-    return page_for(s.settings, role_for(pathname))
+    """The page for the signed-in identity: the one asked for if their roles may see it, else their home page."""
+    ident = current_identity()
+    return page(s, ident, view_for(ident, pathname))
+
+
+def page(s: Services, ident: Identity | None, view: View | None):
+    """Which layout draws a view: extend here for new pages (add the path to web/roles.py LAYOUTS first)."""
+    if view is None:
+        return forbidden_page(s.settings, ident)
+    if view.layout == "admin":
+        return admin_layout.make_admin_page(s.settings, view, ident)
+    if view.layout == "audit":
+        return admin_layout.make_audit_page(s.settings, view, ident)
+    if view.layout in ("wall", "exec"):
+        return page_for(s.settings, view.layout)  # the room's screens have layouts of their own (issue 13)
+    return make_page(s.settings, view, ident)
+
+
+def screen_view(pathname: str | None) -> View:
+    """The view a screen request is answered for; PreventUpdate for anything that is not a live screen."""
+    view = view_for(current_identity(), pathname)
+    if view is None or view.layout not in SCREENS:
+        raise PreventUpdate
+    return view
 
 
 def screen(s: Services, seen, seen_cards, hold, source, min_score, pathname, focus) -> list:
@@ -68,18 +98,19 @@ def screen(s: Services, seen, seen_cards, hold, source, min_score, pathname, foc
     version, snap = s.snapshots.get()
     if not snap or version == seen:
         raise PreventUpdate  # nothing new: the browser keeps counting how long that has been
+    view = screen_view(pathname)
     now = time.time()
     head = [version, {**freshness(snap, s.settings.event.thresholds.stale_after_s), "tick_s": TICK_MS / 1000}]
-    role, moment = role_for(pathname), focused(focus, now)
+    moment = focused(focus, now)
     panels = list(
         s.snapshots.memo(
-            ("screen", version, role, source, min_score, moment),
-            lambda: render(s, snap, role, source, min_score, moment),
+            ("screen", version, view.key, source, min_score, moment),
+            lambda: render(s, snap, view, source, min_score, moment),
         )
     )
     if hold in HELD:
         panels[HELD[hold]] = no_update  # the strategist is pointing there: do not move rows under them
-    return head + panels + cards(s, snap, seen_cards, role)
+    return head + panels + cards(s, snap, seen_cards, view)
 
 
 def refilter(s: Services, source, min_score, pathname: str | None):
@@ -87,7 +118,8 @@ def refilter(s: Services, source, min_score, pathname: str | None):
     _, snap = s.snapshots.get()
     if not snap:
         return no_update
-    return feed_items(filter_posts(snap, source, min_score), time.time(), can_write(role_for(pathname)))
+    view = screen_view(pathname)
+    return feed_items(filter_posts(snap, source, min_score), time.time(), view.can(table.POST_FRAME))
 
 
 def focus_alert(s: Services, trigger: dict | None) -> tuple:
@@ -151,21 +183,20 @@ def focused(focus: dict | None, now: float) -> float | None:
     return focus["moment"] if focus and now - focus.get("set_at", 0) < FOCUS_S else None
 
 
-def render(s: Services, snap: dict, role: str, source: str, min_score: float, moment: float | None) -> tuple:
-    """Every panel for one snapshot, role and filter: pure rendering of the snapshot (and the cards)."""
+def render(s: Services, snap: dict, view: View, source: str, min_score: float, moment: float | None) -> tuple:
+    """Every panel for one snapshot, view and filter: pure rendering of the snapshot (and the cards)."""
     now = time.time()
-    strategist = can_write(role)
     return (
         trending_rows(snap.get("trending", []), now),
         sources_rows(snap.get("sources", {}), now),
         pipeline_line(snap),
         sentiment_figure(snap),
         (snap.get("clock") or {}).get("label", ""),
-        f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources",
+        header_status(s, snap),
         learning_line(snap.get("learning") or {}),
-        alert_rows(snap.get("alerts", []), now, can_ack=strategist),
-        storyline_rows(snap.get("storylines", []), can_frame=strategist),
-        feed_items(filter_posts(snap, source, min_score), now, strategist),
+        alert_rows(snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK)),
+        storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME)),
+        feed_items(filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME)),
         volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=moment),
         *announce(snap),
     )
@@ -185,15 +216,19 @@ def announce(snap: dict) -> tuple:
     return top.get("detail", "")[:200], True, f"{top['severity'].upper()} · {top['title']}", "alert-flash on"
 
 
-def cards(s: Services, snap: dict, seen: int | None, role: str) -> list:
+def header_status(s: Services, snap: dict) -> list | str:
+    """Alerts and sources, and the audit trail's size once it passes 80 % of its budget (it is never trimmed)."""
+    line = f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources"
+    size = s.audit_gauge.status()
+    if size and size.get("warning"):
+        pct = round(size["fraction"] * 100)
+        return [line, html.Span(f" · audit trail {pct}% of its budget", className="text-warning audit-warning")]
+    return line
+
+
+def cards(s: Services, snap: dict, seen: int | None, view: View) -> list:
     """The room's cards, fetched once per cards version (the snapshot says which is current)."""
     version = snap.get("cards_version", 0)
     if version == seen:
         return [no_update, no_update]
-    can_edit = can_write(role)
-    return [
-        version,
-        s.snapshots.memo(
-            ("cards", version, can_edit), lambda: cards_list(card_store.all_cards(s.r, s.keys), time.time(), can_edit)
-        ),
-    ]
+    return [version, s.snapshots.memo(("cards", version, view.key), lambda: room_cards(s, view))]

@@ -30,7 +30,9 @@ class ResponseCache:
     """`versioned`: first-output id -> input keys ("id.prop") that differ per screen but not the answer
     (a tick counter). `version` returns the current snapshot version, which is part of every key.
     `canonical` maps an input or state ("id.prop", value) to the value that decides the answer: "an
-    older snapshot than the current one" is one answer however old, so every lagging screen shares it."""
+    older snapshot than the current one" is one answer however old, so every lagging screen shares it.
+    `audience` returns what the answer depends on about who asks (their roles, read from the request that
+    the sign-in guard has already checked): screens with different audiences never share an answer."""
 
     def __init__(
         self,
@@ -38,8 +40,10 @@ class ResponseCache:
         version: Callable[[], int],
         canonical: Callable[[str, object], object] = lambda _k, v: v,
         size: int = 1024,
+        audience: Callable[[], object] = lambda: None,
     ):
         self.versioned, self.version, self.canonical, self.size = versioned, version, canonical, size
+        self.audience = audience
         self._lock = threading.Lock()
         self._items: OrderedDict[str, tuple[int, bytes, bytes, str]] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
@@ -59,7 +63,8 @@ class ResponseCache:
             for i in payload.get("inputs", []) + payload.get("state", [])
         ]
         question = orjson.dumps(
-            [output, [(k, self.canonical(k, v)) for k, v in values if k not in volatile]], option=orjson.OPT_SORT_KEYS
+            [output, self.audience(), [(k, self.canonical(k, v)) for k, v in values if k not in volatile]],
+            option=orjson.OPT_SORT_KEYS,
         )
         return f"{hashlib.sha1(question).hexdigest()}:{self.version()}"
 

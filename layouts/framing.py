@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
 from layouts.render import age
-from web.workflow import PRIORITIES, STATUSES, TYPES, next_statuses
+from web.workflow import PRIORITIES, STATUSES, TYPES, move_actions, next_statuses
 
 
 def make_framing_form() -> html.Div:
@@ -63,19 +65,27 @@ def make_framing_form() -> html.Div:
                 ],
                 className="d-flex",
             ),
-            html.Div(id=ids.CARD_SAVED, className="small mt-1", role="status"),
         ],
         className="framing-form",
     )
 
 
-def cards_list(cards: list[dict], now: float, can_edit: bool, limit: int = 30) -> list:
+def cards_list(cards: list[dict], now: float, view, timelines: dict[str, list[dict]] | None = None, limit: int = 30):
+    """The room's cards for a view (its controls decide which moves are drawn; the server checks each)."""
     if not cards:
         return [html.Div("No cards yet.", className="text-muted p-2")]
-    return [card_item(c, now, can_edit) for c in cards[:limit]]
+    timelines = timelines or {}
+    return [card_item(c, now, view, timelines.get(c["id"], [])) for c in cards[:limit]]
 
 
-def card_item(c: dict, now: float, can_edit: bool) -> html.Div:
+def card_moves(c: dict, view) -> list[str]:
+    """The moves this view draws for a card: those one of its controls allows (approval: approvers only)."""
+    if view is None:
+        return []
+    return [s for s in next_statuses(c) if any(view.can(action) for action, _ in move_actions(c, s))]
+
+
+def card_item(c: dict, now: float, view, timeline: list[dict] = ()) -> html.Div:
     kind = c.get("type", "opportunity")
     head = html.Div(
         [
@@ -91,7 +101,8 @@ def card_item(c: dict, now: float, can_edit: bool) -> html.Div:
     parts = [head, html.Div(c.get("summary", ""), className="card-summary-text"), meta]
     if c.get("note"):
         parts.append(html.Div(c["note"], className="small text-warning"))
-    if can_edit:
+    moves = card_moves(c, view)
+    if moves:
         parts.append(
             html.Div(
                 [
@@ -103,8 +114,32 @@ def card_item(c: dict, now: float, can_edit: bool) -> html.Div:
                         className="me-1 mt-1",
                         n_clicks=0,
                     )
-                    for s in next_statuses(c)
+                    for s in moves
                 ]
             )
         )
+    if timeline:
+        parts.append(
+            html.Details(
+                [
+                    html.Summary(f"history · {len(timeline)}", className="small text-muted"),
+                    html.Ol([html.Li(timeline_line(e)) for e in timeline], className="card-timeline small"),
+                ],
+                className="card-history",
+            )
+        )
     return html.Div(parts, className=f"room-card room-card-{kind}", **{"data-card-id": c["id"]})
+
+
+def timeline_line(e: dict) -> str:
+    """One audit entry of a card as a line of text: when, who as what, what changed."""
+    at = datetime.fromtimestamp(e["at"], UTC).strftime("%H:%M:%S")
+    roles = ", ".join(e.get("roles") or []) or "-"
+    before, after = e.get("before") or {}, e.get("after") or {}
+    if e["action"] == "card.create":
+        what = f"created ({after.get('status', 'new')})"
+    elif before.get("status") != after.get("status"):
+        what = f"{before.get('status')} → {after.get('status')}"
+    else:
+        what = e.get("detail") or e["action"]
+    return f"{at} UTC · {e['who']} ({roles}) · {what}"

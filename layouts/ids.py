@@ -12,6 +12,36 @@ HEADER_STATUS = "header-status"
 GAME_CLOCK = "game-clock"
 ALERT_TOAST = "alert-toast"
 ALERT_FLASH = "alert-flash"
+WHOAMI = "whoami"  # who is signed in, as what, and Sign out
+SIGN_OUT = "sign-out"
+SIGN_OUT_CSRF = "sign-out-csrf"
+FORBIDDEN = "forbidden"
+
+# Admin and audit pages
+ADMIN_MESSAGE = "admin-message"  # what the last admin action did (a new link or token is shown here, once)
+ADMIN_PEOPLE = "admin-people"
+ADMIN_KIOSKS = "admin-kiosks"
+ADMIN_TOKENS = "admin-tokens"
+ADMIN_VERSION = "admin-version"  # dcc.Store: bumped after each change, so the lists re-render
+NEW_USER_NAME = "new-user-name"
+NEW_USER_ROLES = "new-user-roles"
+NEW_USER_GROUPS = "new-user-groups"
+NEW_USER_ADD = "new-user-add"
+NEW_KIOSK_SCREEN = "new-kiosk-screen"
+NEW_KIOSK_ADD = "new-kiosk-add"
+NEW_TOKEN_NAME = "new-token-name"
+NEW_TOKEN_SCOPES = "new-token-scopes"
+NEW_TOKEN_ADD = "new-token-add"
+USER_TOGGLE = "user-toggle"  # pattern id type: {"type": USER_TOGGLE, "user": name} (disable / enable)
+KIOSK_REVOKE = "kiosk-revoke"  # {"type": KIOSK_REVOKE, "kiosk": id}
+TOKEN_REVOKE = "token-revoke"  # {"type": TOKEN_REVOKE, "token": id}
+AUDIT_WHO = "audit-who"
+AUDIT_ACTION = "audit-action"
+AUDIT_OBJECT = "audit-object"
+AUDIT_SINCE = "audit-since"  # minutes back
+AUDIT_SEARCH = "audit-search"
+AUDIT_ROWS = "audit-rows"
+AUDIT_EXPORT = "audit-export"
 
 # Panels
 VOLUME_CHART = "volume-chart"

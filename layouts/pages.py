@@ -1,17 +1,16 @@
-"""Which page a role gets: the one place that chooses (the route calls it with the role of the request)."""
+"""The room's own screens: the wall and the executive view (callbacks/live.py `page` picks them for a view)."""
 
 from __future__ import annotations
 
 from config.settings import Settings
-from layouts.command_center import make_page
 from layouts.exec import make_exec_page
 from layouts.wall import make_wall_page
 from web.build import build_version
 
 
-def page_for(settings: Settings, role: str):
-    if role == "wall":
+def page_for(settings: Settings, layout: str):
+    if layout == "wall":
         return make_wall_page(settings, build_version())
-    if role == "exec":
+    if layout == "exec":
         return make_exec_page(settings, build_version())
-    return make_page(settings, role)
+    raise ValueError(f"no room screen called {layout!r}")

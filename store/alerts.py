@@ -7,6 +7,7 @@ import time
 import orjson
 import redis
 
+from store import audit
 from store.keys import ALERTS_MAX, Keys
 
 
@@ -36,14 +37,28 @@ def trim(r: redis.Redis, keys: Keys) -> None:
             r.hdel(keys.alerts, *[a["id"] for a in oldest])
 
 
-def acknowledge(r: redis.Redis, keys: Keys, alert_id: str, user: str) -> dict | None:
-    raw = r.hget(keys.alerts, alert_id)
-    if raw is None:
-        return None
-    alert = orjson.loads(raw)
-    alert.update(acked_by=user, acked_at=time.time())
-    r.hset(keys.alerts, alert_id, orjson.dumps(alert))
-    return alert
+def acknowledge(r: redis.Redis, keys: Keys, alert_id: str, user: str, audit_entry: dict) -> dict | None:
+    """Mark an alert acknowledged by `user`, with its audit entry (before/after filled in here) in the same
+    MULTI/EXEC, durable (WAITAOF) before it returns. None if the alert is gone (nothing written)."""
+
+    def build(pipe):
+        raw = pipe.hget(keys.alerts, alert_id)
+        if raw is None:
+            return None
+        before = orjson.loads(raw)
+        alert = {**before, "acked_by": user, "acked_at": time.time()}
+        pipe.multi()
+        pipe.hset(keys.alerts, alert_id, orjson.dumps(alert))
+        item = {**audit_entry, "object_type": "alert", "object_id": alert_id}
+        audit.append(pipe, keys, {**item, "before": _shown(before), "after": _shown(alert)})
+        return alert
+
+    return audit.write(r, [keys.alerts], build)
+
+
+def _shown(alert: dict) -> dict:
+    """What the audit trail keeps of an alert: enough to say which one and its state, not its whole body."""
+    return {k: alert.get(k) for k in ("id", "kind", "severity", "title", "at", "acked_by", "acked_at")}
 
 
 def load_state(r: redis.Redis, keys: Keys) -> dict:

@@ -2,43 +2,36 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 
 import orjson
 import redis
 
+from store import audit
 from store.errors import NotFound
 from store.keys import Keys
 
-logger = logging.getLogger(__name__)
 
-DURABLE_TIMEOUT_MS = 2000
+def save(r: redis.Redis, keys: Keys, card: dict, audit_entry: dict) -> dict:
+    """Create or update a card with its audit entry in one MULTI/EXEC; returns once the AOF holds both on disk
+    (WAITAOF), so `kill -9` cannot lose either.
 
-
-def save(r: redis.Redis, keys: Keys, card: dict) -> dict:
-    """Create or update a card; returns once the AOF holds it on disk (WAITAOF), so `kill -9` cannot lose it."""
+    `audit_entry` is `store.audit.entry(who, "card.create" | "card.move" | ..., "card", "", before=...)`: its
+    object id and `after` are filled in here with the card as stored (a new card gets its id here).
+    """
     now = time.time()
     card = {**card, "updated_at": now}
     card.setdefault("id", secrets.token_hex(6))
     card.setdefault("created_at", now)
+    item = {**audit_entry, "object_type": "card", "object_id": card["id"], "after": card}
     pipe = r.pipeline(transaction=True)
     pipe.hset(keys.cards, card["id"], orjson.dumps(card))
     pipe.incr(keys.cards_version)
+    audit.append(pipe, keys, item)
     pipe.execute()
-    card["durable"] = _fsync(r)
+    card["durable"] = audit.durable(r)
     return card
-
-
-def _fsync(r: redis.Redis) -> bool:
-    """Wait for the local AOF fsync. A server without WAITAOF (Redis < 7.2) still has AOF everysec."""
-    try:
-        local, _ = r.execute_command("WAITAOF", 1, 0, DURABLE_TIMEOUT_MS)
-        return int(local) >= 1
-    except redis.ResponseError as exc:
-        logger.warning("WAITAOF unavailable (%s): card saved with the server's own fsync policy", exc)
-        return False
 
 
 def get(r: redis.Redis, keys: Keys, card_id: str) -> dict:

@@ -9,13 +9,17 @@ import orjson
 import redis
 
 from analytics.learning import InvalidModel, RelevanceModel
+from store import audit
 from store.keys import MARKS_MAXLEN, Keys
 
 logger = logging.getLogger(__name__)
 
 
-def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str) -> None:
-    """Record a mark and show its effect at once: a "not relevant" post leaves the feed, a relevant one rises."""
+def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str, audit_entry: dict) -> None:
+    """Record a mark and show its effect at once: a "not relevant" post leaves the feed, a relevant one rises.
+
+    `audit_entry` (store.audit.entry(who, "post.mark", "post", post id, after=...)) is written in the same
+    MULTI/EXEC, then WAITAOF: the mark and its audit entry land together."""
     pipe = r.pipeline(transaction=True)
     pipe.xadd(
         keys.marks,
@@ -28,7 +32,9 @@ def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str) 
     else:
         pipe.zrem(keys.feed, post["id"])
         pipe.zrem(keys.feed_source(post.get("source", "")), post["id"])
+    audit.append(pipe, keys, audit_entry)
     pipe.execute()
+    audit.durable(r)
 
 
 def read_marks(r: redis.Redis, keys: Keys, after: str, count: int = 500) -> tuple[str, list[dict], list[int]]:

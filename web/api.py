@@ -8,6 +8,7 @@ import flask
 import orjson
 import redis
 
+from auth.web import current_identity
 from store import cards, snapshot
 from store import health as health_store
 from store import posts as post_store
@@ -30,6 +31,8 @@ def add_api(server: flask.Flask, s: Services) -> None:
     @server.get("/api/health")
     def api_health():
         body, ok = health(s)
+        if current_identity() is None:  # open to anyone: an outsider learns only whether (and what) is down
+            body = outsider_health(body, s.settings.event.thresholds.stale_after_s)
         return _json(body, 200 if ok else 503)
 
     @server.get("/api/cards")
@@ -128,6 +131,22 @@ def health(s: Services) -> tuple[dict, bool]:
         "snapshot": {"age_s": snap_age, "version": snap.get("version") if snap else None},
         "web": {"screen_answers_shared": s.cache.hits, "screen_answers_computed": s.cache.misses},
     }, ok
+
+
+DOWN_STATES = ("failing", "reconnecting")  # "stopped" and "not configured" are choices, not outages
+
+
+def outsider_health(body: dict, stale_after_s: float) -> dict:
+    """What /api/health tells a request with no session or token: the status and which component is down."""
+    down = []
+    if not body.get("redis", {}).get("reachable"):
+        down.append("redis")
+    else:
+        age = (body.get("snapshot") or {}).get("age_s")
+        if age is None or age > stale_after_s:
+            down.append("aggregator")
+        down += [f"source:{n}" for n, h in (body.get("sources") or {}).items() if h.get("state") in DOWN_STATES]
+    return {"status": body["status"], "down": down}
 
 
 def _json(body: dict, status: int) -> flask.Response:

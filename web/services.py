@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 import redis
 
 from callbacks.response_cache import ResponseCache
 from config.settings import Settings
 from layouts import ids
+from store import audit
 from store.keys import Keys
 from store.server import connect
 from store.snapshot import SnapshotReader
 from streams.sources.base import Pressure, Sink
+from web import roles
+
+
+class AuditGauge:
+    """The audit trail's size against its budget, read at most every `every_s` (it is never trimmed during an
+    event; from 80 % the header says so and the log warns)."""
+
+    def __init__(self, r: redis.Redis, keys: Keys, budget_bytes: int, every_s: float = 10.0):
+        self.r, self.keys, self.budget_bytes, self.every_s = r, keys, budget_bytes, every_s
+        self._lock = threading.Lock()
+        self._at, self._status = -every_s, None
+
+    def status(self) -> dict | None:
+        with self._lock:
+            if time.monotonic() - self._at < self.every_s:
+                return self._status
+            self._at = time.monotonic()
+        try:
+            status = audit.size(self.r, self.keys, self.budget_bytes)
+        except redis.RedisError:
+            status = None
+        with self._lock:
+            self._status = status
+        return status
 
 
 @dataclass
@@ -23,24 +50,38 @@ class Services:
     snapshots: SnapshotReader  # the current snapshot, fetched once per version for every screen
     cache: ResponseCache  # the screen callback's shared answers (installed on the server by create_app)
     ingest: Sink  # the webhook's health row: posts, rate, last post
+    audit_gauge: AuditGauge = field(default=None)  # type: ignore[assignment]
 
 
 def build_services(settings: Settings, r: redis.Redis | None = None) -> Services:
     r = r or connect(settings.get("REDIS_URL"))
     keys = Keys(settings.event.id)
     snapshots = SnapshotReader(r, keys)
+    gauge = AuditGauge(r, keys, int(settings.event.audit.budget_mb * 1024 * 1024))
     ingest = Sink(r, keys, "webhook", pressure=Pressure(r, keys, settings.event.backlog))  # 503 over budget
-    return Services(settings, r, keys, snapshots, screen_cache(snapshots), ingest)
+    return Services(settings, r, keys, snapshots, screen_cache(snapshots), ingest, gauge)
 
 
 def screen_cache(snapshots: SnapshotReader) -> ResponseCache:
-    """The screen callback every screen asks identically each tick (see callbacks/response_cache.py)."""
+    """The screen callback every screen asks identically each tick (see callbacks/response_cache.py).
+
+    The answer depends on who asks only through their roles: the key carries the identity's role set
+    (`roles.audience`) and the page those roles get for the path (`roles.view_for`), never a name, so every
+    screen of one role set shares an answer and screens of different role sets never do."""
 
     def canonical(key: str, value):
         if key == f"{ids.SNAP_VERSION}.data":
             return "current" if value == snapshots.get()[0] else "older"
         if key == f"{ids.CARDS_VERSION}.data":
             return "current" if value == (snapshots.get()[1] or {}).get("cards_version") else "older"
+        if key == f"{ids.URL}.pathname":
+            view = roles.view_for(roles.current_identity(), value)
+            return view.key if view else None
         return value
 
-    return ResponseCache({ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}}, lambda: snapshots.get()[0], canonical)
+    return ResponseCache(
+        {ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}},
+        lambda: snapshots.get()[0],
+        canonical,
+        audience=roles.audience,
+    )

@@ -6,6 +6,7 @@ No Dash, no Redis: callbacks validate with `new_card`, move with `transition`, t
 from __future__ import annotations
 
 from analytics.guardrails import violations
+from auth import roles as table
 
 TYPES = ["opportunity", "threat"]
 PRIORITIES = [("P1", "P1 · act now"), ("P2", "P2 · this quarter"), ("P3", "P3 · watch")]
@@ -18,6 +19,21 @@ NEXT = {
     "posted": [],
     "dismissed": ["new"],
 }
+
+
+DEFAULT_GROUP = "brand"  # the approver group a new card is approved in (issue 10 lets strategists choose)
+
+
+def move_actions(card: dict, status: str) -> list[tuple[str, str | None]]:
+    """What moving `card` to `status` needs, as (action, group) alternatives (any one suffices): approval is
+    an approver's in the card's group; sending a card in review back to drafting is a rejection by such an
+    approver or a strategist's own move; every other move is a strategist's."""
+    group = card.get("group")
+    if status == "approved":
+        return [(table.CARD_APPROVE, group)]
+    if card.get("status") == "in review" and status == "drafting":
+        return [(table.CARD_MOVE, None), (table.CARD_REJECT, group)]
+    return [(table.CARD_MOVE, None)]
 
 
 def next_statuses(card: dict) -> list[str]:
@@ -50,6 +66,7 @@ def new_card(title, summary, kind, priority, owner, status, context) -> dict:
         "moment": context.get("moment"),
         "storyline": context.get("storyline"),
         "post_ids": context.get("post_ids"),
+        "group": DEFAULT_GROUP,
     }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import supervisor as sup
 from config.settings import load_settings
-from store import cards
+from store import audit, cards
 from store.keys import GROUP, Keys
 from store.server import connect, running_embedded_url
 from supervisor import Child, Supervisor
@@ -92,7 +92,12 @@ def test_embedded_valkey_killed_is_restarted_with_its_data_and_the_stack_carries
         info_path = stack.var / "redis" / "server.json"
         before = json.loads(info_path.read_text())
         r = connect(running_embedded_url(stack.var / "redis"))
-        card = cards.save(r, Keys("superbowl"), {"title": "Before the crash", "type": "threat", "status": "new"})
+        card = cards.save(
+            r,
+            Keys("superbowl"),
+            {"title": "Before the crash", "type": "threat", "status": "new"},
+            audit.entry("tester", "card.create", "card", ""),
+        )
         assert card["durable"]
         r.close()
         processed = stack.get("/api/health")["pipeline"]["processed"]

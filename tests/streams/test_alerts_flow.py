@@ -13,6 +13,7 @@ import pytest
 
 from config.settings import ROOT, ScheduleItem, Settings, load_settings
 from store import alerts as alert_store
+from store import audit
 from store import posts as post_store
 from streams.aggregator import Aggregator
 from streams.processor import Processor
@@ -100,11 +101,14 @@ def test_acknowledged_alert_shows_who_acked_in_the_next_snapshot(r, keys, settin
     agg = Aggregator(settings, r, keys)
     (ww,) = of_kind(agg.tick(now), "watch_word")
     assert "acked_by" not in ww
-    acked = alert_store.acknowledge(r, keys, ww["id"], "sam")
+    acked = alert_store.acknowledge(r, keys, ww["id"], "sam", audit.entry("sam", "alert.ack", "alert", ww["id"]))
     assert acked and acked["acked_by"] == "sam"
     (ww_next,) = of_kind(agg.tick(now + 1), "watch_word")
     assert ww_next["id"] == ww["id"] and ww_next["acked_by"] == "sam" and ww_next["acked_at"] > 0
-    assert alert_store.acknowledge(r, keys, "no-such-alert", "sam") is None
+    assert (
+        alert_store.acknowledge(r, keys, "no-such-alert", "sam", audit.entry("sam", "alert.ack", "alert", "x")) is None
+    )
+    assert [e["object_id"] for e in audit.query(r, keys, action="alert.ack")] == [ww["id"]]
 
 
 class Hook:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from config.settings import Settings, load_settings
-from store import aggregates
+from store import aggregates, audit
 from store import learning as learning_store
 from store import posts as post_store
 from streams.aggregator import Aggregator
@@ -46,6 +46,10 @@ def settings() -> Settings:
         update={"thresholds": base.event.thresholds.model_copy(update={"feed_min_score": -50.0})}
     )
     return dataclasses.replace(base, event=event)
+
+
+def mark_entry(body: dict) -> dict:
+    return audit.entry("sam", "post.mark", "post", body["id"])
 
 
 def post(pid: str, text: str, at: float) -> dict:
@@ -102,7 +106,7 @@ def test_marks_move_the_feed_at_once_then_teach_every_worker(r, keys, settings):
     )
     feed = in_feed(r, keys)
     for pid, body in to_mark.items():
-        learning_store.add_mark(r, keys, body, pid.startswith("webhook:rel"), "sam")
+        learning_store.add_mark(r, keys, body, pid.startswith("webhook:rel"), "sam", mark_entry(body))
     after_marks = in_feed(r, keys)
     for pid in to_mark:
         if pid.startswith("webhook:irr"):
@@ -136,7 +140,9 @@ def test_marks_move_the_feed_at_once_then_teach_every_worker(r, keys, settings):
     assert max(scores(after, "irr-after")) < min(scores(before, "irr-before"))
 
     # More marks: the count in the snapshot grows.
-    learning_store.add_mark(r, keys, after["webhook:rel-after-0"], True, "sam")
+    learning_store.add_mark(
+        r, keys, after["webhook:rel-after-0"], True, "sam", mark_entry(after["webhook:rel-after-0"])
+    )
     assert agg.tick(later + 1)["learning"]["marks"] == 13
     assert learning_store.version(r, keys) == 2
 
@@ -154,7 +160,7 @@ def test_learned_model_survives_a_restart(r, keys, settings):
         now,
     )
     for pid, body in marked.items():
-        learning_store.add_mark(r, keys, body, pid.startswith("webhook:rel"), "sam")
+        learning_store.add_mark(r, keys, body, pid.startswith("webhook:rel"), "sam", mark_entry(body))
     assert Aggregator(settings, r, keys).tick(now)["learning"]["marks"] == 6
 
     # A new aggregator and a new worker (a restart) start from the stored model, not from the rules.

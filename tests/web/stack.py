@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-ingest-token-123"
+PASSWORD = "correct horse battery staple"
+# The people every stack has (created through the store, as `cli.py users add` does): name -> (roles, groups).
+PEOPLE = {
+    "sam": (["strategist"], []),
+    "vic": (["viewer"], []),
+    "ann": (["approver"], ["brand"]),
+}
+STRATEGIST = "sam"
 
 
 def free_port() -> int:
@@ -51,6 +60,8 @@ class Stack:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self.api_token: str | None = None  # read + audit, for the tests' own API calls
+        self.event_id = yaml.safe_load(event.read_text())["id"]
 
     def start(self, timeout: float = 60) -> Stack:
         env = {
@@ -74,7 +85,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if self.get("/api/health")["status"] == "ok":
+                if self.get("/api/health", token=None)["status"] == "ok":  # what anyone may know: it is up
+                    self.people()
                     return self
             except OSError:
                 pass
@@ -83,8 +95,44 @@ class Stack:
             time.sleep(0.3)
         raise RuntimeError(f"stack not healthy within {timeout}s; see {self.log.name}")
 
-    def get(self, path: str) -> dict:
-        with urllib.request.urlopen(self.url + path, timeout=5) as resp:
+    def store(self):
+        """(a client of the stack's embedded server, its keys). Close the client when done."""
+        from store.keys import Keys
+        from store.server import connect, running_embedded_url
+
+        return connect(running_embedded_url(self.var / "redis")), Keys(self.event_id)
+
+    def people(self) -> None:
+        """The test people (PEOPLE, password PASSWORD) and an API token, made once per data dir like an admin
+        would (`cli.py users add`, `cli.py tokens create`), written through the store with their audit entries."""
+        from auth.identity import Identity
+        from store import tokens, users
+
+        actor = Identity("cli:tests", frozenset({"admin"}), kind="cli", address="local")
+        r, keys = self.store()
+        try:
+            for name, (roles, groups) in PEOPLE.items():
+                if users.get(r, keys, name) is None:
+                    users.create(r, keys, name, roles, groups, actor=actor, password=PASSWORD)
+            self.api_token, _ = tokens.create_api_token(r, keys, "browser tests", ["read", "audit"], actor=actor)
+        finally:
+            r.close()
+
+    def first_admin_link(self) -> str | None:
+        """The one-time sign-in link `up` printed for the first admin (on the data dir's first start only)."""
+        self.log.flush()
+        log = (self.var.parent / f"up-{self.port}.log").read_text(errors="replace")
+        found = re.search(r"(http://\S+/auth/link/\S+)", log)
+        return found.group(1) if found else None
+
+    def headers(self, token: str | None | bool = True) -> dict:
+        token = self.api_token if token is True else token
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, token: str | None | bool = True) -> dict:
+        """GET a JSON path with the stack's API token (token=None: as an outsider)."""
+        req = urllib.request.Request(self.url + path, headers=self.headers(token))
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return json.loads(resp.read())
 
     def post(self, path: str, body, token: str = TOKEN) -> tuple[int, dict]:
@@ -281,6 +329,24 @@ def click(driver, css: str, attempts: int = 10) -> str:
             if attempt == attempts - 1:
                 raise
     return ""
+
+
+def sign_in(driver, stack: Stack, name: str = STRATEGIST, password: str = PASSWORD, next_path: str = "/") -> None:
+    """Sign in through the real /login form, and wait until the server has sent the browser on."""
+    driver.get(f"{stack.url}/login?next={next_path}")
+    wait(driver).until(lambda d: d.find_elements(By.ID, "password"))
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver).until(lambda d: "/login" not in d.current_url)
+
+
+def open_kiosk_link(driver, link: str) -> None:
+    """Open a kiosk link on this browser and press "Make this the wall"."""
+    driver.get(link)
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button[type=submit]"))
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver).until(lambda d: d.current_url.rstrip("/").endswith("/wall"))
 
 
 def wait(driver, timeout: float = 60) -> WebDriverWait:

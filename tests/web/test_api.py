@@ -12,7 +12,7 @@ import pytest
 
 from store.keys import Keys
 from store.server import connect, running_embedded_url
-from tests.web.stack import TOKEN, Stack, event_file
+from tests.web.stack import PASSWORD, TOKEN, Stack, event_file
 
 EVENT_ID = "superbowl"
 
@@ -42,8 +42,12 @@ def keys() -> Keys:
 def raw_request(
     stack: Stack, path: str, body: bytes | None = None, headers: dict | None = None, method: str | None = None
 ) -> tuple[int, bytes]:
+    """A raw request; with no `headers`, it carries the stack's API token (as a monitoring tool would)."""
     req = urllib.request.Request(
-        stack.url + path, data=body, method=method or ("POST" if body is not None else "GET"), headers=headers or {}
+        stack.url + path,
+        data=body,
+        method=method or ("POST" if body is not None else "GET"),
+        headers=stack.headers() if headers is None else headers,
     )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
@@ -86,7 +90,13 @@ def post(i: str, text: str = "Oreo in the dark, what a dunk", followers: int = 5
 
 def secrets_of(stack: Stack) -> dict[str, str]:
     info = json.loads((stack.var / "redis" / "server.json").read_text())
-    return {"ingest token": TOKEN, "redis password": info["password"]}
+    return {
+        "ingest token": TOKEN,
+        "redis password": info["password"],
+        "session secret": (stack.var / "session_secret").read_text().strip(),
+        "a person's password": PASSWORD,
+        "the API token": stack.api_token,
+    }
 
 
 # /api/health ------------------------------------------------------------------------------------------------
@@ -110,6 +120,30 @@ def test_health_has_the_documented_shape(stack):
     assert isinstance(sim["gaps"], list)
     assert isinstance(body["snapshot"]["age_s"], float) and 0 <= body["snapshot"]["age_s"] <= 5
     assert isinstance(body["snapshot"]["version"], int)
+
+
+def test_health_tells_an_outsider_only_the_status_and_what_is_down(stack):
+    status, raw = raw_request(stack, "/api/health", headers={})
+    body = json.loads(raw)
+    assert status == 200 and body == {"status": "ok", "down": []}, body
+    status, raw = raw_request(stack, "/api/health", headers={"Authorization": "Bearer wrt_nope.nope"})
+    assert json.loads(raw) == {"status": "ok", "down": []}
+
+
+@pytest.mark.parametrize("path", ["/api/snapshot", "/api/cards", "/api/audit", "/api/me", "/_dash-layout"])
+def test_reads_need_a_session_or_a_token(stack, path):
+    status, raw = raw_request(stack, path, headers={})
+    assert status == 401 and json.loads(raw)["signed_out"] is True
+    if path.startswith("/api/") and path != "/api/me":
+        assert raw_request(stack, path)[0] == 200, path
+
+
+def test_pages_send_an_outsider_to_the_sign_in_page(stack):
+    for path in ("/", "/wall", "/exec", "/admin", "/audit"):
+        req = urllib.request.Request(stack.url + path)
+        with urllib.request.urlopen(req, timeout=10) as resp:  # redirects followed
+            assert resp.url.startswith(f"{stack.url}/login?next="), (path, resp.url)
+            assert b'name="password"' in resp.read()
 
 
 def test_health_counters_move_while_the_simulator_runs(stack):

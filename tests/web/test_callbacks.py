@@ -1,37 +1,65 @@
 """The callbacks called directly, with real Services on the real embedded Valkey: what each does to the store.
 
-The last tests go through Dash's own HTTP dispatch (Flask's test client, no browser) to check the
-wiring: the registered wrapper reads the trigger from `ctx` and the pathname from the page.
+A callback reads who is asking from the request (auth.web sets it after checking the session); called
+directly, each runs as a given identity (`acting`). The last tests go through Dash's own HTTP dispatch
+(Flask's test client, no browser) with a real sign-in, to check the wiring.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from contextlib import contextmanager
 
+import flask
 import orjson
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from app import create_app
+from auth.identity import KIOSK, Identity
 from callbacks import alerts as alert_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
 from config.settings import load_settings
 from layouts import ids
 from store import alerts as alert_store
+from store import audit, users
 from store import cards as card_store
 from store import snapshot as snapshot_store
-from web.services import Services, build_services
+from store.snapshot import SnapshotReader
+from tests.web.dash_client import PASSWORD, dispatch_body, sign_in
+from web.services import AuditGauge, Services, build_services
 
 NOW = time.time()
-WRITE_REFUSED = ["/wall", "/exec", "/wall/big"]
+SAM = Identity("sam", frozenset({"strategist"}), address="10.0.0.1")
+WALL = Identity("kiosk:k1", frozenset({"wall"}), kind=KIOSK, display="lobby")
+VIC = Identity("vic", frozenset({"viewer"}))
+ANN = Identity("ann", frozenset({"approver"}), frozenset({"brand"}))
+LEGAL = Identity("lee", frozenset({"approver"}), frozenset({"legal"}))
+ADA = Identity("ada", frozenset({"admin"}))
+READ_ONLY = [WALL, VIC, ANN, ADA, None]  # none of them may frame, mark or acknowledge
+_CONTEXT_APP = flask.Flask("callback-tests")
+
+
+@contextmanager
+def acting(ident: Identity | None):
+    """Run a callback as the request of `ident` (what the sign-in guard sets after checking a session)."""
+    with _CONTEXT_APP.test_request_context("/_dash-update-component", method="POST"):
+        flask.g.identity = ident
+        yield
+
+
+def who(ident) -> str:
+    """A parameter's test id: an identity's name (None is nobody)."""
+    if ident is None or isinstance(ident, Identity):
+        return getattr(ident, "name", "nobody")
+    return str(ident)
 
 
 @pytest.fixture
-def settings():
-    return load_settings({})
+def settings(tmp_path):
+    return load_settings({"WARROOM_VAR": str(tmp_path / "var")})
 
 
 @pytest.fixture
@@ -122,8 +150,9 @@ def has_id(node, wanted: str) -> bool:
 FORM = ("Dunk in the dark", "We answer with a cookie.", "opportunity", "P1", "Sam", "new")
 
 
-def save(s: Services, pathname: str = "/", context: dict | None = None, form: tuple = FORM) -> tuple:
-    return framing_callbacks.save_card(s, 1, *form, context, pathname)
+def save(s: Services, ident=SAM, context: dict | None = None, form: tuple = FORM) -> tuple:
+    with acting(ident):
+        return framing_callbacks.save_card(s, 1, *form, context)
 
 
 def saved_card(s: Services, title: str = "Dunk in the dark") -> dict:
@@ -132,63 +161,123 @@ def saved_card(s: Services, title: str = "Dunk in the dark") -> dict:
     return card
 
 
-def stored_cards(s: Services) -> tuple[int, dict]:
-    return card_store.version(s.r, s.keys), s.r.hgetall(s.keys.cards)
+def stored_cards(s: Services) -> tuple[int, dict, int]:
+    return card_store.version(s.r, s.keys), s.r.hgetall(s.keys.cards), s.r.xlen(s.keys.audit)
 
 
 # Cards: save ----------------------------------------------------------------------------------------------------
 def test_a_strategist_saves_a_card_to_the_store_and_the_form_clears(s):
     context = {"post_id": "bluesky:1", "moment": NOW - 29, "handle": "fan1", "text": "Oreo in the dark #1"}
-    message, title, summary = save(s, "/", context)
+    message, title, summary = save(s, SAM, context)
     assert message.startswith("Saved “Dunk in the dark” · ") and (title, summary) == ("", "")
     assert "on disk" in message, "the embedded server runs with AOF: WAITAOF says the card is on disk"
     (card,) = card_store.all_cards(s.r, s.keys)
     assert card["title"] == "Dunk in the dark" and card["owner"] == "Sam" and card["status"] == "new"
     assert card["post_id"] == "bluesky:1" and card["post_handle"] == "fan1" and card["moment"] == NOW - 29
+    assert card["created_by"] == "sam" and card["group"] == "brand"
     assert card_store.version(s.r, s.keys) == 1
 
 
-@pytest.mark.parametrize("pathname", WRITE_REFUSED)
-def test_a_wall_or_exec_page_cannot_save_and_the_store_is_unchanged(s, pathname):
+def test_a_saved_card_has_its_audit_entry_from_the_same_write(s):
+    save(s)
+    (card,) = card_store.all_cards(s.r, s.keys)
+    (entry,) = audit.query(s.r, s.keys)
+    assert entry["who"] == "sam" and entry["roles"] == ["strategist"] and entry["address"] == "10.0.0.1"
+    assert entry["action"] == "card.create" and (entry["object_type"], entry["object_id"]) == ("card", card["id"])
+    assert entry["before"] is None and entry["after"] == card
+
+
+@pytest.mark.parametrize("ident", READ_ONLY, ids=who)
+def test_who_may_not_frame_cannot_save_and_the_store_is_unchanged(s, ident):
     before = stored_cards(s)
-    assert save(s, pathname) == ("Only strategists can frame cards.", no_update, no_update)
-    assert stored_cards(s) == before == (0, {})
+    message, title, summary = save(s, ident)
+    assert message.startswith("Not saved: ") and "may not card.create" in message
+    assert (title, summary) == (no_update, no_update)
+    assert stored_cards(s) == before == (0, {}, 0)
 
 
 def test_an_invalid_form_is_not_saved_and_says_why(s):
     message, title, summary = save(s, form=("   ", *FORM[1:]))
     assert message == "Not saved: a title is needed" and title is no_update and summary is no_update
     assert save(s, form=(*FORM[:3], "P9", *FORM[4:]))[0] == "Not saved: priority must be P1, P2 or P3"
-    assert stored_cards(s) == (0, {})
+    assert stored_cards(s) == (0, {}, 0)
 
 
 def test_no_click_yet_saves_nothing(s):
-    assert framing_callbacks.save_card(s, 0, *FORM, None, "/") == (no_update, no_update, no_update)
-    assert framing_callbacks.save_card(s, None, *FORM, None, "/") == (no_update, no_update, no_update)
-    assert stored_cards(s) == (0, {})
+    with acting(SAM):
+        assert framing_callbacks.save_card(s, 0, *FORM, None) == (no_update, no_update, no_update)
+        assert framing_callbacks.save_card(s, None, *FORM, None) == (no_update, no_update, no_update)
+    assert stored_cards(s) == (0, {}, 0)
+
+
+def after_save(s: Services, ident, pathname: str):
+    with acting(ident):
+        return framing_callbacks.cards_after_save(s, pathname)
 
 
 def test_the_saving_screen_gets_the_card_list_at_once_with_controls_only_for_strategists(s):
     card = saved_card(s)
-    version, items = framing_callbacks.cards_after_save(s, "/")
+    version, items = after_save(s, SAM, "/")
     assert version == 1 and card["id"] in str(items)
     moves = pattern_ids(items, ids.CARD_STATUS_SET)
     assert {(m["card"], m["status"]) for m in moves} == {(card["id"], "drafting"), (card["id"], "dismissed")}
-    version, items = framing_callbacks.cards_after_save(s, "/wall")
-    assert version == 1 and card["id"] in str(items) and pattern_ids(items, ids.CARD_STATUS_SET) == []
+    for ident, path in ((SAM, "/wall"), (VIC, "/"), (WALL, "/"), (ADA, "/")):
+        version, items = after_save(s, ident, path)
+        assert version == 1 and card["id"] in str(items) and pattern_ids(items, ids.CARD_STATUS_SET) == [], ident
+    assert after_save(s, None, "/") == (no_update, no_update)
+
+
+def test_each_card_shows_its_own_timeline_as_text(s):
+    card = saved_card(s)
+    save(s, form=("Another card", *FORM[1:]))
+    move(s, card, "drafting")
+    _, items = after_save(s, VIC, "/exec")
+    shown = str(items)
+    assert "history · 2" in shown and "sam (strategist) · new → drafting" in shown and "created (new)" in shown
+    other = next(c for c in card_store.all_cards(s.r, s.keys) if c["title"] == "Another card")
+    assert "history · 1" in shown and other["id"] in shown
 
 
 # Cards: transitions ---------------------------------------------------------------------------------------------
-def move(s: Services, card: dict, status: str, pathname: str = "/"):
-    return framing_callbacks.move_card(s, {"type": ids.CARD_STATUS_SET, "card": card["id"], "status": status}, pathname)
+def move(s: Services, card: dict, status: str, ident=SAM):
+    with acting(ident):
+        return framing_callbacks.move_card(s, {"type": ids.CARD_STATUS_SET, "card": card["id"], "status": status})
 
 
-def test_a_card_moves_through_review_in_the_store(s):
+def test_a_card_moves_through_review_in_the_store_approved_by_an_approver_of_its_group(s):
     card = saved_card(s)
-    for status in ("drafting", "in review", "approved", "posted"):
-        assert move(s, card, status) == f"“Dunk in the dark” is now {status}."
+    for status, ident in (("drafting", SAM), ("in review", SAM), ("approved", ANN), ("posted", SAM)):
+        assert move(s, card, status, ident) == f"“Dunk in the dark” is now {status}."
         assert card_store.get(s.r, s.keys, card["id"])["status"] == status
     assert card_store.version(s.r, s.keys) == 5
+    actions = [(e["who"], e["action"], e["after"]["status"]) for e in audit.timeline(s.r, s.keys, "card", card["id"])]
+    assert actions == [
+        ("sam", "card.create", "new"),
+        ("sam", "card.move", "drafting"),
+        ("sam", "card.move", "in review"),
+        ("ann", "card.approve", "approved"),
+        ("sam", "card.move", "posted"),
+    ]
+
+
+@pytest.mark.parametrize("ident", [SAM, LEGAL, VIC, ADA], ids=who)
+def test_approval_needs_an_approver_of_the_cards_group(s, ident):
+    save(s, form=(*FORM[:5], "in review"))
+    (card,) = card_store.all_cards(s.r, s.keys)
+    before = stored_cards(s)
+    message = move(s, card, "approved", ident)
+    assert message.startswith("Not moved: ") and "may not card.approve in group 'brand'" in message
+    assert stored_cards(s) == before
+
+
+def test_an_approver_sends_a_card_back_but_moves_nothing_else(s):
+    save(s, form=(*FORM[:5], "in review"))
+    (card,) = card_store.all_cards(s.r, s.keys)
+    assert move(s, card, "drafting", ANN) == "“Dunk in the dark” is now drafting."
+    assert audit.query(s.r, s.keys, action="card.reject")[0]["who"] == "ann"
+    before = stored_cards(s)
+    assert "may not card.move" in move(s, card, "in review", ANN)
+    assert stored_cards(s) == before
 
 
 def test_a_move_the_flow_does_not_allow_leaves_the_status(s):
@@ -201,35 +290,45 @@ def test_approval_is_refused_while_a_banned_phrase_is_in_the_card_and_the_note_i
     save(s, form=("We guarantee a cookie", *FORM[1:5], "in review"))
     (card,) = card_store.all_cards(s.r, s.keys)
     assert "guarantee" in s.settings.event.guardrails.banned_phrases
-    assert move(s, card, "approved") == "Guardrails: remove guarantee before approval."
+    assert move(s, card, "approved", ANN) == "Guardrails: remove guarantee before approval."
     stored = card_store.get(s.r, s.keys, card["id"])
     assert stored["status"] == "in review" and stored["note"] == "Guardrails: remove guarantee before approval."
 
 
-@pytest.mark.parametrize("pathname", WRITE_REFUSED)
-def test_a_wall_or_exec_page_cannot_move_a_card(s, pathname):
+@pytest.mark.parametrize("ident", READ_ONLY, ids=who)
+def test_who_may_not_move_cannot_move_a_card(s, ident):
     card = saved_card(s)
     before = stored_cards(s)
-    assert move(s, card, "drafting", pathname) == "Only strategists can change cards."
+    message = move(s, card, "drafting", ident)
+    assert message.startswith("Not moved: ") and "may not card.move" in message
     assert stored_cards(s) == before
 
 
 def test_moving_a_card_that_is_gone_says_so_and_writes_nothing(s):
     assert move(s, {"id": "nope"}, "drafting") == "card 'nope' does not exist"
-    assert stored_cards(s) == (0, {})
+    assert stored_cards(s) == (0, {}, 0)
+
+
+def test_a_move_the_flow_refuses_records_nothing(s):
+    card = saved_card(s)
+    before = stored_cards(s)
+    assert "cannot go from new to posted" in move(s, card, "posted")
+    assert stored_cards(s) == before
 
 
 def test_a_rerendered_button_moves_nothing(s):
     saved_card(s)
     before = stored_cards(s)
-    assert framing_callbacks.move_card(s, None, "/") is no_update
+    with acting(SAM):
+        assert framing_callbacks.move_card(s, None) is no_update
     assert stored_cards(s) == before
 
 
 # Marks ----------------------------------------------------------------------------------------------------------
-def mark(s: Services, post_id: str, relevant: bool, pathname: str = "/"):
+def mark(s: Services, post_id: str, relevant: bool, ident=SAM):
     trigger = {"type": ids.MARK_POST, "post": post_id, "relevant": relevant}
-    return framing_callbacks.mark(s, trigger, pathname)
+    with acting(ident):
+        return framing_callbacks.mark(s, trigger)
 
 
 def test_marking_a_post_relevant_writes_the_mark_and_lifts_the_post(s):
@@ -237,8 +336,11 @@ def test_marking_a_post_relevant_writes_the_mark_and_lifts_the_post(s):
     assert mark(s, "bluesky:2", True) == "marked relevant: learning…"
     ((_, fields),) = s.r.xrange(s.keys.marks)
     assert orjson.loads(fields[b"post"])["id"] == "bluesky:2"
-    assert fields[b"label"] == b"1" and fields[b"by"] == b"strategist"
+    assert fields[b"label"] == b"1" and fields[b"by"] == b"sam"
     assert s.r.zscore(s.keys.feed, "bluesky:2") == 5.0
+    (entry,) = audit.query(s.r, s.keys)
+    assert (entry["who"], entry["action"], entry["object_id"]) == ("sam", "post.mark", "bluesky:2")
+    assert entry["after"]["relevant"] is True
 
 
 def test_marking_a_post_not_relevant_takes_it_out_of_the_feeds(s):
@@ -250,67 +352,95 @@ def test_marking_a_post_not_relevant_takes_it_out_of_the_feeds(s):
     assert s.r.zscore(s.keys.feed, "reddit:3") is None and s.r.zscore(s.keys.feed_source("reddit"), "reddit:3") is None
 
 
-@pytest.mark.parametrize("pathname", WRITE_REFUSED)
-def test_a_wall_or_exec_page_cannot_mark(s, pathname):
+@pytest.mark.parametrize("ident", READ_ONLY, ids=who)
+def test_who_may_not_mark_cannot_mark(s, ident):
     publish(s)
-    assert mark(s, "bluesky:2", True, pathname) == "Only strategists can mark posts."
+    message = mark(s, "bluesky:2", True, ident)
+    assert message.startswith("Not marked: ") and "may not post.mark" in message
     assert s.r.xlen(s.keys.marks) == 0 and s.r.zscore(s.keys.feed, "bluesky:2") == 3.0
+    assert s.r.xlen(s.keys.audit) == 0
 
 
 def test_marking_a_post_that_left_the_feed_writes_nothing(s):
     publish(s)
     assert mark(s, "bluesky:999", True) == "That post has left the feed."
-    assert framing_callbacks.mark(s, None, "/") is no_update
-    assert s.r.xlen(s.keys.marks) == 0
+    with acting(SAM):
+        assert framing_callbacks.mark(s, None) is no_update
+    assert s.r.xlen(s.keys.marks) == 0 and s.r.xlen(s.keys.audit) == 0
 
 
 # Alerts ---------------------------------------------------------------------------------------------------------
-def ack(s: Services, alert_id: str, pathname: str = "/") -> tuple:
-    return alert_callbacks.acknowledge(s, {"type": ids.ACK_ALERT, "alert": alert_id}, pathname)
+def ack(s: Services, alert_id: str, ident=SAM) -> tuple:
+    with acting(ident):
+        return alert_callbacks.acknowledge(s, {"type": ids.ACK_ALERT, "alert": alert_id})
 
 
 def test_a_strategist_acknowledges_an_alert_in_the_store(s):
     alert_store.add(s.r, s.keys, [ALERT])
     assert ack(s, "a1") == ("Acknowledged: Spike: blackout", True)
     stored = orjson.loads(s.r.hget(s.keys.alerts, "a1"))
-    assert stored["acked_by"] == "strategist" and stored["acked_at"] >= NOW
+    assert stored["acked_by"] == "sam" and stored["acked_at"] >= NOW
+    (entry,) = audit.query(s.r, s.keys)
+    assert (entry["who"], entry["action"], entry["object_type"], entry["object_id"]) == (
+        "sam",
+        "alert.ack",
+        "alert",
+        "a1",
+    )
+    assert entry["before"]["acked_by"] is None and entry["after"]["acked_by"] == "sam"
 
 
-@pytest.mark.parametrize("pathname", WRITE_REFUSED)
-def test_a_wall_or_exec_page_cannot_acknowledge(s, pathname):
+@pytest.mark.parametrize("ident", READ_ONLY, ids=who)
+def test_who_may_not_acknowledge_cannot(s, ident):
     alert_store.add(s.r, s.keys, [ALERT])
-    assert ack(s, "a1", pathname) == ("Only strategists can acknowledge alerts.", True)
-    assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))
+    text, is_open = ack(s, "a1", ident)
+    assert text.startswith("Not acknowledged: ") and "may not alert.ack" in text and is_open
+    assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1")) and s.r.xlen(s.keys.audit) == 0
 
 
 def test_acknowledging_an_alert_that_is_gone(s):
     assert ack(s, "a404") == ("That alert is gone.", True)
-    assert alert_callbacks.acknowledge(s, None, "/") == (no_update, no_update)
-    assert s.r.hlen(s.keys.alerts) == 0
+    with acting(SAM):
+        assert alert_callbacks.acknowledge(s, None) == (no_update, no_update)
+    assert s.r.hlen(s.keys.alerts) == 0 and s.r.xlen(s.keys.audit) == 0
 
 
 # Framing context ------------------------------------------------------------------------------------------------
+def pick(s: Services, trigger, click_data=None, ident=SAM):
+    with acting(ident):
+        return framing_callbacks.pick_context(s, trigger, click_data)
+
+
 def test_frame_a_post_a_storyline_or_a_chart_moment(s):
     publish(s)
-    context, view = framing_callbacks.pick_context(s, {"type": ids.FRAME_POST, "post": "bluesky:1"}, None)
+    context, view = pick(s, {"type": ids.FRAME_POST, "post": "bluesky:1"})
     assert context["post_id"] == "bluesky:1" and context["handle"] == "fan1" and view.startswith("Framing @fan1: ")
-    context, view = framing_callbacks.pick_context(s, {"type": ids.FRAME_STORY, "story": "st1"}, None)
+    context, view = pick(s, {"type": ids.FRAME_STORY, "story": "st1"})
     assert context["storyline"] == "blackout · oreo · dunk" and context["post_ids"] == ["bluesky:1", "bluesky:2"]
     assert context["moment"] == post(1)["received_at"] and "42 posts" in view
     click = {"points": [{"x": 1_770_000_000_000}]}
-    context, view = framing_callbacks.pick_context(s, ids.VOLUME_CHART, click)
+    context, view = pick(s, ids.VOLUME_CHART, click)
     assert context == {"moment": 1_770_000_000.0} and view.startswith("Moment on the chart at ")
+
+
+@pytest.mark.parametrize("ident", READ_ONLY, ids=who)
+def test_picking_a_context_is_for_those_who_frame(s, ident):
+    publish(s)
+    before = stored_cards(s)
+    context, view = pick(s, {"type": ids.FRAME_POST, "post": "bluesky:1"}, ident=ident)
+    assert context is no_update and "may not post.frame" in view
+    assert stored_cards(s) == before
 
 
 def test_framing_something_that_moved_on(s):
     publish(s)
-    assert framing_callbacks.pick_context(s, {"type": ids.FRAME_POST, "post": "gone:1"}, None) == (
+    assert pick(s, {"type": ids.FRAME_POST, "post": "gone:1"}) == (
         no_update,
         "That post has left the feed; pick another.",
     )
-    assert framing_callbacks.pick_context(s, {"type": ids.FRAME_STORY, "story": "gone"}, None)[0] is None
-    assert framing_callbacks.pick_context(s, ids.VOLUME_CHART, None) == (no_update, no_update)
-    assert framing_callbacks.pick_context(s, None, None) == (no_update, no_update)
+    assert pick(s, {"type": ids.FRAME_STORY, "story": "gone"})[0] is None
+    assert pick(s, ids.VOLUME_CHART, None) == (no_update, no_update)
+    assert pick(s, None, None) == (no_update, no_update)
 
 
 # The screen -----------------------------------------------------------------------------------------------------
@@ -318,8 +448,18 @@ HEAD, PANELS = len(live_callbacks.HEAD), len(live_callbacks.PANELS)
 FEED_AT = HEAD + live_callbacks.PANELS.index((ids.FEED, "children"))
 
 
-def screen(s: Services, pathname: str = "/", seen: int = 0, seen_cards: int = -1, hold=None, source="all", focus=None):
-    return live_callbacks.screen(s, seen, seen_cards, hold, source, 0, pathname, focus)
+def screen(
+    s: Services,
+    pathname: str = "/",
+    seen: int = 0,
+    seen_cards: int = -1,
+    hold=None,
+    source="all",
+    focus=None,
+    ident=SAM,
+):
+    with acting(ident):
+        return live_callbacks.screen(s, seen, seen_cards, hold, source, 0, pathname, focus)
 
 
 def test_the_screen_answers_every_panel_for_a_newer_snapshot(s):
@@ -338,12 +478,21 @@ def test_the_screen_sends_nothing_when_it_already_has_the_snapshot(s):
         screen(s, seen=3)
 
 
-def test_the_wall_screen_has_no_write_controls(s):
+@pytest.mark.parametrize(
+    "ident,path", [(SAM, "/wall"), (SAM, "/exec"), (WALL, "/"), (VIC, "/"), (ANN, "/"), (ADA, "/")], ids=who
+)
+def test_read_only_screens_have_no_write_controls_whatever_the_path(s, ident, path):
     publish(s)
-    out = screen(s, "/wall")
+    out = screen(s, path, ident=ident)
     for kind in (ids.MARK_POST, ids.FRAME_POST, ids.FRAME_STORY, ids.ACK_ALERT):
         assert pattern_ids(out, kind) == [], kind
     assert pattern_ids(screen(s, "/"), ids.ACK_ALERT) == [{"type": ids.ACK_ALERT, "alert": "a1"}]
+
+
+def test_no_identity_gets_no_screen(s):
+    publish(s)
+    with pytest.raises(PreventUpdate):
+        screen(s, "/", ident=None)
 
 
 def test_a_held_panel_and_known_cards_are_left_alone(s):
@@ -355,9 +504,12 @@ def test_a_held_panel_and_known_cards_are_left_alone(s):
 
 def test_a_new_filter_shows_at_once(s):
     publish(s)
-    items = live_callbacks.refilter(s, "reddit", 0, "/")
-    assert [m["post"] for m in pattern_ids(items, ids.MARK_POST)] == ["reddit:3", "reddit:3"]
-    assert pattern_ids(live_callbacks.refilter(s, "all", 0, "/exec"), ids.MARK_POST) == []
+    with acting(SAM):
+        items = live_callbacks.refilter(s, "reddit", 0, "/")
+        assert [m["post"] for m in pattern_ids(items, ids.MARK_POST)] == ["reddit:3", "reddit:3"]
+        assert pattern_ids(live_callbacks.refilter(s, "all", 0, "/exec"), ids.MARK_POST) == []
+    with acting(VIC):
+        assert pattern_ids(live_callbacks.refilter(s, "all", 0, "/"), ids.MARK_POST) == []
 
 
 def test_an_alerts_chart_link_zooms_the_volume_chart(s):
@@ -369,64 +521,83 @@ def test_an_alerts_chart_link_zooms_the_volume_chart(s):
     assert live_callbacks.focus_alert(s, {"type": ids.FOCUS_ALERT, "alert": "gone"}) == (no_update, no_update)
 
 
-def test_each_role_gets_its_page(s):
-    assert has_id(live_callbacks.route(s, "/"), ids.CARD_SAVE)
-    assert not has_id(live_callbacks.route(s, "/wall"), ids.CARD_SAVE)
-    assert not has_id(live_callbacks.route(s, "/exec"), ids.CARD_SAVE)
+def route(s: Services, ident, pathname: str):
+    with acting(ident):
+        return live_callbacks.route(s, pathname)
+
+
+def page_class(node) -> str:
+    return node.className
+
+
+@pytest.mark.parametrize(
+    "ident,path,page,form",
+    [
+        (SAM, "/", "role-strategist", True),
+        (SAM, "/wall", "role-wall", False),
+        (SAM, "/exec", "role-exec", False),
+        (SAM, "/admin", "role-strategist", True),  # not an admin: their home page instead
+        (VIC, "/", "role-exec", False),  # a viewer asking for the command center gets the summary
+        (VIC, "/wall", "role-wall", False),
+        (WALL, "/", "role-wall", False),  # a wall screen always gets the wall
+        (WALL, "/exec", "role-wall", False),
+        (ANN, "/", "role-strategist", False),
+        (ADA, "/admin", "admin-page", False),
+        (ADA, "/audit", "admin-page", False),
+    ],
+    ids=who,
+)
+def test_each_identity_gets_a_page_its_roles_may_see(s, ident, path, page, form):
+    out = route(s, ident, path)
+    assert page in page_class(out) and has_id(out, ids.CARD_SAVE) is form
+    assert (ident.display or ident.name) in str(out)  # the header says who is signed in
+
+
+def test_no_page_for_no_identity(s):
+    assert has_id(route(s, None, "/"), ids.FORBIDDEN)
 
 
 # The wiring, through Dash's HTTP dispatch -----------------------------------------------------------------------
-def dispatch(app, first_input: str, inputs: list, state: list) -> dict:
-    """POST the request Dash's renderer sends for the callback whose first input is `first_input`.
-
-    `inputs`: values in order, a list of (id dict, n_clicks) for a pattern input. The changed input is
-    the first plain one, or the pattern button with clicks (the first if none has)."""
-    key, cb = next((k, cb) for k, cb in app.callback_map.items() if cb["inputs"][0]["id"] == first_input)
-    body_inputs, changed = [], []
-    for spec, value in zip(cb["inputs"], inputs, strict=True):
-        prop = spec["property"]
-        if isinstance(value, list):
-            body_inputs.append([{"id": i, "property": prop, "value": n} for i, n in value])
-            pressed = next((i for i, n in value if n), value[0][0])
-            changed.append(f"{json.dumps(pressed, sort_keys=True, separators=(',', ':'))}.{prop}")
-        else:
-            body_inputs.append({"id": spec["id"], "property": prop, "value": value})
-            changed.append(f"{spec['id']}.{prop}")
-    changed = changed[:1]
-    outputs = [
-        {"id": part.split("@")[0].rsplit(".", 1)[0], "property": part.split("@")[0].rsplit(".", 1)[1]}
-        for part in key.strip(".").split("...")
-    ]
-    body = {
-        "output": key,
-        "outputs": outputs if key.startswith("..") else outputs[0],
-        "inputs": body_inputs,
-        "state": [
-            {"id": st["id"], "property": st["property"], "value": v} for st, v in zip(cb["state"], state, strict=True)
-        ],
-        "changedPropIds": changed,
-    }
-    resp = app.server.test_client().post("/_dash-update-component", json=body)
+def dispatch(client, headers, app, first_input: str, inputs: list, state: list) -> dict:
+    resp = client.post("/_dash-update-component", json=dispatch_body(app, first_input, inputs, state), headers=headers)
     assert resp.status_code in (200, 204), resp.get_data()
     return resp.get_json()["response"] if resp.status_code == 200 else {}
 
 
+@pytest.fixture(autouse=True)
+def cheap_hashes():
+    from argon2 import PasswordHasher
+
+    from auth import passwords
+
+    previous = passwords.configure(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    passwords.configure(previous)
+
+
 @pytest.fixture
 def app(settings, r):
-    return create_app(settings, r)
+    app = create_app(settings, r)
+    for name, roles in (("sam", ["strategist"]), ("vic", ["viewer"])):
+        users.create(r, app.services.keys, name, roles, actor=ADA, password=PASSWORD)
+    return app
 
 
-def test_save_is_wired_to_the_form_and_the_page_role(app):
+def test_save_is_wired_to_the_form_and_the_signed_in_role(app):
     s = app.services
     state = [*FORM, None]
-    refused = dispatch(app, ids.CARD_SAVE, [1], [*state, "/wall"])
-    assert refused == {ids.CARD_SAVED: {"children": "Only strategists can frame cards."}}
-    assert stored_cards(s) == (0, {})
-    saved = dispatch(app, ids.CARD_SAVE, [1], [*state, "/"])
+    vic = sign_in(app, "vic")
+    before = stored_cards(s)
+    refused = dispatch(*vic, app, ids.CARD_SAVE, [1], state)
+    assert "may not card.create" in refused[ids.CARD_SAVED]["children"]
+    assert stored_cards(s) == before
+    sam = sign_in(app, "sam")
+    saved = dispatch(*sam, app, ids.CARD_SAVE, [1], state)
     assert saved[ids.CARD_SAVED]["children"].startswith("Saved “Dunk in the dark”")
     assert saved[ids.CARD_TITLE] == {"value": ""} and [c["title"] for c in card_store.all_cards(s.r, s.keys)] == [
         "Dunk in the dark"
     ]
+    assert audit.query(s.r, s.keys, action="card.create")[0]["who"] == "sam"
 
 
 def test_pattern_buttons_pass_the_clicked_id_and_ignore_rerenders(app):
@@ -439,15 +610,32 @@ def test_pattern_buttons_pass_the_clicked_id_and_ignore_rerenders(app):
     def clicks(a1: int, a2: int) -> list:
         return [[({"type": ids.ACK_ALERT, "alert": "a1"}, a1), ({"type": ids.ACK_ALERT, "alert": "a2"}, a2)]]
 
+    sam = sign_in(app, "sam")
     # Freshly rendered buttons fire with n_clicks 0: nothing is acknowledged, nothing is sent back.
-    assert dispatch(app, ack_buttons, clicks(0, 0), ["/"]) == {}
+    assert dispatch(*sam, app, ack_buttons, clicks(0, 0), []) == {}
     assert all("acked_by" not in orjson.loads(v) for v in s.r.hvals(s.keys.alerts))
     # A click on the second button acknowledges that alert only.
-    reply = dispatch(app, ack_buttons, clicks(0, 1), ["/"])
+    reply = dispatch(*sam, app, ack_buttons, clicks(0, 1), [])
     assert reply[ids.ALERT_TOAST] == {"children": "Acknowledged: Other", "is_open": True}
-    assert "acked_by" in orjson.loads(s.r.hget(s.keys.alerts, "a2"))
+    assert orjson.loads(s.r.hget(s.keys.alerts, "a2"))["acked_by"] == "sam"
     assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))
-    # From the wall the same click is refused on the server.
-    reply = dispatch(app, ack_buttons, clicks(1, 1), ["/wall"])
-    assert reply[ids.ALERT_TOAST]["children"] == "Only strategists can acknowledge alerts."
+    # From a viewer's session the same click is refused on the server.
+    reply = dispatch(*sign_in(app, "vic"), app, ack_buttons, clicks(1, 1), [])
+    assert "may not alert.ack" in reply[ids.ALERT_TOAST]["children"]
     assert "acked_by" not in orjson.loads(s.r.hget(s.keys.alerts, "a1"))
+
+
+def test_the_header_warns_from_80_percent_of_the_audit_budget(s):
+    s.snapshots = SnapshotReader(s.r, s.keys, min_interval_s=0)  # sees each published snapshot at once
+    publish(s)
+    header_at = HEAD + live_callbacks.PANELS.index((ids.HEADER_STATUS, "children"))
+    assert "audit trail" not in str(screen(s)[header_at])
+    save(s)  # one entry in the trail
+    used = s.r.memory_usage(s.keys.audit, samples=0)
+    s.audit_gauge = AuditGauge(s.r, s.keys, budget_bytes=int(used / 0.85), every_s=0)
+    publish(s, version=4)
+    header = str(screen(s, seen=3)[header_at])
+    assert "audit trail 85% of its budget" in header or "audit trail 84% of its budget" in header, header
+    s.audit_gauge = AuditGauge(s.r, s.keys, budget_bytes=used * 2, every_s=0)
+    publish(s, version=5)
+    assert "audit trail" not in str(screen(s, seen=4)[header_at])

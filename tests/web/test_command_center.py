@@ -18,6 +18,7 @@ from tests.web.stack import (
     event_file,
     hold_still,
     open_page,
+    sign_in,
     text,
     wait,
     wait_fresh_answers,
@@ -35,6 +36,7 @@ def stack(tmp_path_factory):
 
 
 def test_every_panel_fills_with_live_simulated_data(stack, driver):
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#volume-chart .scatterlayer .trace, #volume-chart .gl-container") > 0)
     wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5)
@@ -50,6 +52,7 @@ def test_every_panel_fills_with_live_simulated_data(stack, driver):
 
 
 def test_feed_filters_by_source_and_min_score(stack, driver):
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5)
     scores = driver.execute_script(
@@ -64,7 +67,9 @@ def test_feed_filters_by_source_and_min_score(stack, driver):
 def test_card_framed_in_one_browser_appears_in_another(stack, driver):
     other = browser()
     try:
-        other.get(stack.url)
+        sign_in(other, stack, "vic")  # an executive's screen sees the card too
+        other.get(stack.url + "/exec")
+        sign_in(driver, stack)
         open_page(driver, stack.url)
         wait(driver).until(lambda d: count(d, "#feed .frame-btn") > 0)
         wait(other).until(lambda d: count(d, "#cards") == 1)
@@ -108,6 +113,7 @@ def test_hostile_post_renders_as_text_and_bad_links_do_not_open(stack, driver):
     }
     status, body = stack.post("/api/ingest", [hostile])
     assert status == 202, body
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     item = f'#feed .feed-item[data-post-id="{hostile["id"]}"]'
     # Read the item in one step (text and links together): the feed re-renders under us.
@@ -121,6 +127,7 @@ def test_hostile_post_renders_as_text_and_bad_links_do_not_open(stack, driver):
 
 
 def test_stale_banner_when_the_pipeline_stops_and_clears_when_it_resumes(stack, driver):
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     wait(driver).until(lambda d: text(d, "#freshness").startswith("live"))
     aggregator = stack.child("aggregate")
@@ -133,15 +140,17 @@ def test_stale_banner_when_the_pipeline_stops_and_clears_when_it_resumes(stack, 
     wait(driver, 20).until(lambda d: d.find_element(By.ID, "stale-banner").get_attribute("hidden"))
 
 
-def test_wall_and_exec_pages_are_read_only(stack, driver):
+def test_wall_and_exec_pages_are_read_only_even_for_a_strategist(stack, driver):
     # The wall and the executive view have pages of their own (tests/web/test_screens.py): nothing to write with.
+    sign_in(driver, stack)
     for page, filled in (("/wall", ".wall-view.on .wall-panel"), ("/exec", "#exec-sov tbody tr")):
-        driver.get(stack.url + page)
+        open_page(driver, stack.url + page)
         wait(driver).until(lambda d, css=filled: count(d, css) >= 1)
         assert count(driver, "#card-save") == 0 and count(driver, ".frame-btn") == 0
 
 
 def test_feed_holds_still_while_the_pointer_is_on_it(stack, driver):
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 3)
     hold_still(driver, "#feed", "feed")  # the hold has reached the server

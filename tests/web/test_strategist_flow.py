@@ -21,6 +21,7 @@ from tests.web.stack import (
     fresh_answers,
     hold_still,
     open_page,
+    sign_in,
     text,
     wait,
     wait_fresh_answers,
@@ -53,6 +54,7 @@ def marks_in_learning_line(driver) -> int:
 
 
 def test_marking_a_post_relevant_teaches_the_ranking(stack, driver):
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#feed .feed-item .mark-btn") >= 2)
     wait(driver).until(lambda d: text(d, "#learning") != "")
@@ -109,6 +111,7 @@ def test_an_alerts_chart_link_zooms_the_volume_chart_to_its_moment(stack, driver
         )
     finally:
         r.close()
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     wait(driver).until(lambda d: count(d, "#alerts .alert-row .focus-btn") >= 1)
     wait(driver).until(lambda d: width(d) > 400)
@@ -127,6 +130,7 @@ def test_an_alerts_chart_link_zooms_the_volume_chart_to_its_moment(stack, driver
 
 
 def test_framing_a_storyline_saves_a_card_that_names_it(stack, driver):
+    sign_in(driver, stack)
     open_page(driver, stack.url)
     # Storylines are re-clustered every 30 s once relevant posts have built up.
     wait(driver, 120).until(lambda d: count(d, "#storylines .story-item button") >= 1)

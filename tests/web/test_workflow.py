@@ -1,11 +1,13 @@
-"""The card workflow (web/workflow.py) and the role check (web/roles.py): pure, no Dash, no Redis."""
+"""The card workflow (web/workflow.py) and the pages and controls each identity gets (web/roles.py): pure."""
 
 from __future__ import annotations
 
 import pytest
 
-from web.roles import ROLES, Forbidden, can_write, require, role_for
-from web.workflow import NEXT, PRIORITIES, STATUSES, TYPES, new_card, next_statuses, transition
+from auth.identity import Identity
+from auth.roles import CARD_APPROVE, CARD_CREATE, CARD_MOVE, CARD_REJECT, POST_FRAME
+from web.roles import LAYOUTS, page_path, pages_for, view_for
+from web.workflow import NEXT, PRIORITIES, STATUSES, TYPES, move_actions, new_card, next_statuses, transition
 
 T0 = 1_770_000_000
 BANNED = ["guarantee", "politics"]
@@ -114,21 +116,60 @@ def test_guardrails_also_read_the_title_and_only_block_approval():
 
 
 # Roles -----------------------------------------------------------------------------------------------------
+SAM = Identity("sam", frozenset({"strategist"}))
+VIC = Identity("vic", frozenset({"viewer"}))
+WALL = Identity("kiosk:k1", frozenset({"wall"}), kind="kiosk")
+ANN = Identity("ann", frozenset({"approver"}), frozenset({"brand"}))
+ADA = Identity("ada", frozenset({"admin", "strategist"}))
+ONLY_ADMIN = Identity("root", frozenset({"admin"}))
+
+
 @pytest.mark.parametrize(
-    ("pathname", "role"),
-    [("/", "strategist"), (None, "strategist"), ("/wall", "wall"), ("/exec/", "exec"), ("/wall/x", "wall")],
+    ("pathname", "path"),
+    [("/", "/"), (None, "/"), ("/wall", "/wall"), ("/exec/", "/exec"), ("/wall/x", "/wall"), ("/nope", "/")],
 )
-def test_role_for_reads_the_first_path_segment(pathname, role):
-    assert role_for(pathname) == role
+def test_page_path_reads_the_first_path_segment(pathname, path):
+    assert page_path(pathname) == path
 
 
-def test_an_unknown_path_is_the_strategists_page():
-    assert role_for("/admin") == "strategist" and set(ROLES) == {"strategist", "wall", "exec"}
+@pytest.mark.parametrize(
+    ("ident", "pathname", "path", "layout"),
+    [
+        (SAM, "/", "/", "strategist"),
+        (SAM, "/wall", "/wall", "wall"),
+        (SAM, "/admin", "/", "strategist"),
+        (SAM, "/audit", "/", "strategist"),
+        (VIC, "/", "/exec", "exec"),
+        (VIC, "/wall", "/wall", "wall"),
+        (VIC, "/admin", "/exec", "exec"),
+        (WALL, "/", "/wall", "wall"),
+        (WALL, "/exec", "/wall", "wall"),
+        (ANN, "/", "/", "strategist"),
+        (ADA, "/admin", "/admin", "admin"),
+        (ADA, "/audit", "/audit", "audit"),
+    ],
+)
+def test_the_page_shown_is_one_the_roles_may_see(ident, pathname, path, layout):
+    view = view_for(ident, pathname)
+    assert (view.path, view.layout) == (path, layout)
 
 
-def test_only_strategists_may_write():
-    assert require("strategist", "frame cards") == "strategist"
-    assert can_write("strategist") and not can_write("wall") and not can_write("exec")
-    for role in ("wall", "exec", "nobody"):
-        with pytest.raises(Forbidden, match=r"^Only strategists can frame cards\.$"):
-            require(role, "frame cards")
+def test_controls_are_the_roles_write_permissions_on_the_command_center_only():
+    assert view_for(SAM, "/").can(POST_FRAME) and view_for(SAM, "/").can(CARD_CREATE)
+    assert view_for(SAM, "/wall").controls == frozenset() and view_for(SAM, "/exec").controls == frozenset()
+    assert view_for(ANN, "/").controls == {CARD_APPROVE, CARD_REJECT}
+    assert view_for(ONLY_ADMIN, "/").controls == frozenset()
+    assert view_for(None, "/") is None
+    assert view_for(SAM, "/").key == view_for(Identity("kim", frozenset({"strategist"})), "/x").key
+
+
+def test_pages_for_lists_what_each_may_open():
+    assert pages_for(WALL) == ["/wall"] and pages_for(VIC) == ["/wall", "/exec"]
+    assert pages_for(SAM) == ["/", "/wall", "/exec"] and pages_for(ADA) == list(LAYOUTS)
+
+
+def test_moves_need_the_right_permission():
+    card = {"title": "t", "status": "in review", "group": "brand"}
+    assert move_actions(card, "approved") == [(CARD_APPROVE, "brand")]
+    assert move_actions(card, "drafting") == [(CARD_MOVE, None), (CARD_REJECT, "brand")]
+    assert move_actions({**card, "status": "new"}, "drafting") == [(CARD_MOVE, None)]

@@ -1,0 +1,354 @@
+"""Every Dash callback that writes (and every privileged read), as the raw HTTP request Dash's renderer sends:
+refused with no session, from a wall screen, from a viewer, from a viewer whose page claims to be the command
+center ("/"), from a signed-in strategist who is not an admin (admin callbacks), and without the CSRF token or
+from another site — and the store is byte-for-byte unchanged. Each callback's request is first shown to work
+for someone who may, so a refusal is never a malformed request. The real app (create_app), guard and Valkey.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from argon2 import PasswordHasher
+
+from app import create_app
+from auth import passwords
+from auth.identity import Identity
+from config.settings import load_settings
+from layouts import ids
+from store import alerts as alert_store
+from store import audit, tokens, users
+from store import cards as card_store
+from store import snapshot as snapshot_store
+from tests.web.dash_client import PASSWORD, callback_key, dispatch_body, open_kiosk, sign_in
+
+ADMIN = Identity("setup", frozenset({"admin"}), kind="cli")
+FORM = ("Dunk in the dark", "We answer with a cookie.", "opportunity", "P1", "Sam", "new")
+POST = {
+    "id": "bluesky:1",
+    "source": "bluesky",
+    "text": "Oreo in the dark",
+    "score": 3.0,
+    "received_at": 1.0,
+    "author": {"handle": "fan1", "followers": 10},
+}
+ALERT = {"id": "a1", "kind": "spike", "severity": "high", "title": "Spike", "detail": "x8", "at": 1.0, "moment": 1.0}
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes():
+    previous = passwords.configure(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    passwords.configure(previous)
+
+
+@pytest.fixture
+def app(tmp_path, r):
+    app = create_app(load_settings({"WARROOM_VAR": str(tmp_path / "var")}), r)
+    s = app.services
+    for name, roles, groups in (
+        ("sam", ["strategist"], []),
+        ("vic", ["viewer"], []),
+        ("ann", ["approver"], ["brand"]),
+        ("ada", ["admin"], []),
+    ):
+        users.create(r, s.keys, name, roles, groups, actor=ADMIN, password=PASSWORD)
+    snap = {"version": 1, "built_at": 1.0, "feed": [POST], "feed_by_source": {}, "alerts": [ALERT], "storylines": []}
+    snapshot_store.write(r, s.keys, snap, 1)
+    alert_store.add(r, s.keys, [ALERT])
+    card = {**dict(zip(("title", "summary", "type", "priority", "owner", "status"), FORM, strict=True))}
+    card_store.save(r, s.keys, {**card, "id": "c1", "group": "brand"}, audit.entry(ADMIN, "card.create", "card", ""))
+    card_store.save(
+        r, s.keys, {**card, "id": "c2", "status": "in review", "group": "brand"}, audit.entry(ADMIN, "x", "card", "")
+    )
+    tokens.create_api_token(r, s.keys, "grafana", ["read"], actor=ADMIN)
+    app.kiosk_id = tokens.create_kiosk(r, s.keys, "spare screen", actor=ADMIN)[1]["id"]
+    app.token_id = tokens.api_tokens(r, s.keys)[0]["id"]
+    return app
+
+
+def store_state(r) -> dict:
+    """Every key and its serialized value: equal before and after means the request changed nothing."""
+    return {k: r.dump(k) for k in sorted(r.keys("*"))}
+
+
+# name -> (who may, first input, inputs, state); `app` fills ids that exist only once the fixture ran.
+def writes(app) -> dict:
+    return {
+        "save card": ("sam", ids.CARD_SAVE, [1], [*FORM, None]),
+        "move card": ("sam", ids.CARD_STATUS_SET, [[({"type": ids.CARD_STATUS_SET, "card": "c1", "status": "drafting"}, 1)]], []),
+        "approve card": ("ann", ids.CARD_STATUS_SET, [[({"type": ids.CARD_STATUS_SET, "card": "c2", "status": "approved"}, 1)]], []),
+        "mark post": ("sam", ids.MARK_POST, [[({"type": ids.MARK_POST, "post": "bluesky:1", "relevant": True}, 1)]], []),
+        "acknowledge": ("sam", ids.ACK_ALERT, [[({"type": ids.ACK_ALERT, "alert": "a1"}, 1)]], []),
+        "add person": ("ada", ids.NEW_USER_ADD, [1], ["lee", ["viewer"], "", 0]),
+        "disable person": ("ada", ids.USER_TOGGLE, [[({"type": ids.USER_TOGGLE, "user": "vic"}, 1)]], [0]),
+        "create kiosk link": ("ada", ids.NEW_KIOSK_ADD, [1], ["lobby", 0]),
+        "revoke kiosk link": ("ada", ids.KIOSK_REVOKE, [[({"type": ids.KIOSK_REVOKE, "kiosk": app.kiosk_id}, 1)]], [0]),
+        "create API token": ("ada", ids.NEW_TOKEN_ADD, [1], ["export", ["audit"], 0]),
+        "revoke API token": ("ada", ids.TOKEN_REVOKE, [[({"type": ids.TOKEN_REVOKE, "token": app.token_id}, 1)]], [0]),
+    }  # fmt: skip
+
+
+# Callbacks that change nothing on the server but answer only those who may: (who may, first input, inputs,
+# state, what only they get to see).
+def reads(app) -> dict:
+    return {
+        "pick context": (
+            "sam",
+            ids.FRAME_POST,
+            [
+                [({"type": ids.FRAME_POST, "post": "bluesky:1"}, 1)],
+                None,
+                [({"type": ids.FRAME_STORY, "story": "s"}, 0)],
+            ],
+            [],
+            "Framing @fan1",
+        ),
+        "admin lists": ("ada", ids.ADMIN_VERSION, [0], [], "grafana"),
+        "audit search": ("ada", ids.AUDIT_SEARCH, [1], [None, None, None, ""], "card.create"),
+    }
+
+
+# Callbacks every signed-in screen may call: they write nothing and what they show depends only on the view
+# (tested below and in test_callbacks.py).
+OPEN_TO_EVERY_SCREEN = {ids.URL, ids.TICK, ids.FEED_SOURCE, ids.CARD_SAVED, ids.FOCUS_ALERT}
+
+
+def test_every_callback_is_in_this_matrix(app):
+    covered = {callback_key(app, spec[1]) for spec in [*writes(app).values(), *reads(app).values()]}
+    covered |= {callback_key(app, first) for first in OPEN_TO_EVERY_SCREEN}
+    server_side = {k for k, cb in app.callback_map.items() if cb.get("callback") is not None}
+    assert server_side - covered == set(), "a new callback needs its row in this matrix"
+
+
+def post(client, headers, app, spec, extra_headers=None):
+    _, first, inputs, state = spec[:4]
+    body = dispatch_body(app, first, inputs, state)
+    return client.post("/_dash-update-component", json=body, headers={**headers, **(extra_headers or {})})
+
+
+def refused(res) -> bool:
+    """401/403 from the guard, or the callback's own refusal: a message naming the missing permission."""
+    if res.status_code in (401, 403):
+        return True
+    return res.status_code == 200 and "may not" in res.get_data(as_text=True)
+
+
+WRITE_NAMES = [
+    "save card",
+    "move card",
+    "approve card",
+    "mark post",
+    "acknowledge",
+    "add person",
+    "disable person",
+    "create kiosk link",
+    "revoke kiosk link",
+    "create API token",
+    "revoke API token",
+]
+
+
+@pytest.mark.parametrize("name", WRITE_NAMES)
+def test_the_request_works_for_who_may(app, r, name):
+    spec = writes(app)[name]
+    before = store_state(r)
+    res = post(*sign_in(app, spec[0]), app, spec)
+    assert res.status_code == 200 and "may not" not in res.get_data(as_text=True), res.get_data(as_text=True)
+    assert store_state(r) != before
+    assert audit.query(r, app.services.keys, limit=1)[0]["who"] == spec[0], "the change carries its audit entry"
+
+
+def as_(kind: str, app, r):
+    """(client, headers) for a kind of caller."""
+    if kind == "anonymous":
+        return app.server.test_client(), {}
+    if kind == "wall":
+        return open_kiosk(app, tokens.create_kiosk(r, app.services.keys, "lobby", actor=ADMIN)[0])
+    if kind in ("viewer", "viewer on /"):
+        return sign_in(app, "vic")
+    if kind == "strategist":
+        return sign_in(app, "sam")
+    if kind == "approver":
+        return sign_in(app, "ann")
+    if kind in ("no csrf", "wrong csrf", "other site"):
+        return None  # built per callback: its own permitted person, without a good token
+    raise ValueError(kind)
+
+
+# "viewer on /": the exact request the command center page sends, from a viewer's session on a page that says
+# it is "/" (write callbacks take no path at all: the page grants nothing).
+KINDS = ["anonymous", "wall", "viewer", "viewer on /", "no csrf", "wrong csrf", "other site"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", WRITE_NAMES)
+def test_a_write_is_refused_and_the_store_is_unchanged(app, r, name, kind):
+    spec = writes(app)[name]
+    caller = as_(kind, app, r)
+    extra = {}
+    if caller is None:
+        client, headers = sign_in(app, spec[0])
+        headers = {
+            "no csrf": {},
+            "wrong csrf": {"X-CSRFToken": "forged"},
+            "other site": {**headers, "Origin": "http://evil.example"},
+        }[kind]
+        caller = (client, headers)
+    if kind == "viewer on /":
+        extra = {"Referer": "http://localhost/"}  # the page it claims to be on: the path grants nothing
+    before = store_state(r)
+    res = post(*caller, app, spec, extra)
+    assert refused(res), (name, kind, res.status_code, res.get_data(as_text=True)[:300])
+    assert store_state(r) == before
+
+
+@pytest.mark.parametrize("name", ["save card", "move card", "mark post", "acknowledge"])
+def test_strategists_work_is_refused_to_an_approver_and_an_admin(app, r, name):
+    spec = writes(app)[name]
+    for who in ("ann", "ada"):
+        caller = sign_in(app, who)
+        before = store_state(r)
+        assert refused(post(*caller, app, spec)), (name, who)
+        assert store_state(r) == before
+
+
+@pytest.mark.parametrize("name", ["add person", "disable person", "create kiosk link", "revoke API token"])
+def test_admin_work_is_refused_to_a_strategist(app, r, name):
+    spec = writes(app)[name]
+    caller = sign_in(app, "sam")
+    before = store_state(r)
+    assert refused(post(*caller, app, spec))
+    assert store_state(r) == before
+
+
+def test_approving_is_refused_to_a_strategist_and_to_an_approver_of_another_group(app, r):
+    spec = writes(app)["approve card"]
+    users.create(r, app.services.keys, "lee", ["approver"], ["legal"], actor=ADMIN, password=PASSWORD)
+    for who in ("sam", "lee", "vic"):
+        caller = sign_in(app, who)
+        before = store_state(r)
+        assert refused(post(*caller, app, spec)), who
+        assert store_state(r) == before
+    assert card_store.get(r, app.services.keys, "c2")["status"] == "in review"
+
+
+@pytest.mark.parametrize("name", ["pick context", "admin lists", "audit search"])
+@pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "strategist", "approver"])
+def test_privileged_reads_answer_only_who_may(app, r, name, kind):
+    spec = reads(app)[name]
+    secret_bit = spec[4]
+    ok = post(*sign_in(app, spec[0]), app, spec)
+    assert ok.status_code == 200 and secret_bit in ok.get_data(as_text=True)
+    if kind == "strategist" and spec[0] == "sam":
+        return  # the strategist is who may pick a context
+    caller = as_(kind, app, r)
+    before = store_state(r)
+    res = post(*caller, app, spec)
+    assert refused(res) and secret_bit not in res.get_data(as_text=True), (name, kind)
+    assert store_state(r) == before
+
+
+# The screens: the path asked for grants nothing ----------------------------------------------------------------
+
+
+def screen_body(app, pathname: str) -> dict:
+    return dispatch_body(app, ids.TICK, [1], [0, -1, None, "all", 0, pathname, None])
+
+
+def route_body(app, pathname: str) -> dict:
+    return dispatch_body(app, ids.URL, [pathname], [])
+
+
+@pytest.mark.parametrize("kind", ["wall", "viewer"])
+def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r, kind):
+    client, headers = as_(kind, app, r)
+    page = client.post("/_dash-update-component", json=route_body(app, "/"), headers=headers).get_data(as_text=True)
+    assert f'"{ids.CARD_SAVE}"' not in page and ("role-wall" if kind == "wall" else "role-exec") in page
+    for path in ("/", "/admin", "/audit"):
+        answer = client.post("/_dash-update-component", json=screen_body(app, path), headers=headers)
+        text = answer.get_data(as_text=True)
+        assert answer.status_code == 200 and "bluesky:1" in text, path  # the feed, without its buttons
+        for kind_id in (ids.MARK_POST, ids.FRAME_POST, ids.ACK_ALERT, ids.CARD_STATUS_SET):
+            assert kind_id not in text, (path, kind_id)
+        cards = client.post(
+            "/_dash-update-component",
+            json=dispatch_body(app, ids.CARD_SAVED, ["x"], [path]),
+            headers=headers,
+        ).get_data(as_text=True)
+        assert "c1" in cards and ids.CARD_STATUS_SET not in cards
+
+
+def test_a_strategist_gets_the_controls_and_no_admin_page(app):
+    client, headers = sign_in(app, "sam")
+    text = client.post("/_dash-update-component", json=screen_body(app, "/"), headers=headers).get_data(as_text=True)
+    assert ids.MARK_POST in text and ids.ACK_ALERT in text
+    page = client.post("/_dash-update-component", json=route_body(app, "/admin"), headers=headers)
+    assert ids.NEW_USER_ADD not in page.get_data(as_text=True) and f'"{ids.CARD_SAVE}"' in page.get_data(as_text=True)
+
+
+def test_screens_of_one_role_set_share_an_answer_and_other_role_sets_do_not(app, r):
+    users.create(r, app.services.keys, "kim", ["strategist"], actor=ADMIN, password=PASSWORD)
+    cache = app.services.cache
+    sam, kim, vic = sign_in(app, "sam"), sign_in(app, "kim"), sign_in(app, "vic")
+
+    def ask(caller, path="/"):
+        client, headers = caller
+        return client.post("/_dash-update-component", json=screen_body(app, path), headers=headers).get_data()
+
+    first = ask(sam)
+    hits = cache.hits
+    assert ask(kim, "/x") == first and cache.hits == hits + 1  # another strategist, another path to "/": shared
+    viewer = ask(vic, "/")
+    assert viewer != first and ids.MARK_POST.encode() not in viewer and cache.hits == hits + 1
+    assert ask(vic, "/exec") == viewer and cache.hits == hits + 2
+
+
+def test_pages_and_dash_need_a_session_and_health_tells_outsiders_only_what_is_down(app, r):
+    c = app.server.test_client()
+    assert c.get("/").status_code == 303 and c.get("/admin").status_code == 303
+    for path in ("/_dash-layout", "/_dash-dependencies", "/api/snapshot", "/api/cards", "/api/audit"):
+        assert c.get(path).status_code == 401, path
+    body = c.get("/api/health").get_json()
+    assert set(body) == {"status", "down"} and "aggregator" in body["down"]  # the test snapshot is old
+    client, _ = sign_in(app, "vic")
+    assert {"pipeline", "sources", "snapshot"} <= set(client.get("/api/health").get_json())
+    token, _ = tokens.create_api_token(r, app.services.keys, "grafana", ["read"], actor=ADMIN)
+    full = c.get("/api/health", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert "pipeline" in full
+    assert c.get("/api/snapshot", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_sign_out_from_the_header_form_ends_the_session(app, r):
+    client, headers = sign_in(app, "sam")
+    page = client.post("/_dash-update-component", json=route_body(app, "/"), headers=headers).get_data(as_text=True)
+    csrf = orjson.loads(page)["response"]["page"]["children"]
+    token = next(iter(_find(csrf, "name", "csrf")))["value"]
+    res = client.post("/logout", data={"csrf": token})
+    assert res.status_code == 303 and res.headers["Location"] == "/login"
+    assert client.post("/_dash-update-component", json=screen_body(app, "/"), headers=headers).status_code == 401
+    assert audit.query(r, app.services.keys, action="signout")[0]["who"] == "sam"
+
+
+def _find(node, key, value):
+    """Props dicts in a serialized Dash tree with props[key] == value."""
+    if isinstance(node, list):
+        for child in node:
+            yield from _find(child, key, value)
+    elif isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get(key) == value:
+            yield props
+        yield from _find(props.get("children"), key, value)
+
+
+def test_an_admin_gets_the_admin_and_audit_pages_and_their_answers(app):
+    client, headers = sign_in(app, "ada")
+    for path, marker in (("/admin", ids.NEW_USER_ADD), ("/audit", ids.AUDIT_SEARCH)):
+        res = client.post("/_dash-update-component", json=route_body(app, path), headers=headers)
+        assert res.status_code == 200 and marker in res.get_data(as_text=True), path
+    added = post(client, headers, app, writes(app)["add person"]).get_json()["response"]
+    assert "/auth/link/" in added[ids.ADMIN_MESSAGE]["children"] and added[ids.ADMIN_VERSION]["data"] == 1
+    lists = post(client, headers, app, ("ada", ids.ADMIN_VERSION, [1], [])).get_data(as_text=True)
+    assert "lee" in lists and "spare screen" in lists and "grafana" in lists
+    assert '"hash"' not in lists and "password_hash" not in lists  # no stored secret is ever drawn
