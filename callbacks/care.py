@@ -40,7 +40,11 @@ ACTIONS = {
 
 
 def lane(s: Services, _version, selected: str | None) -> tuple:
-    """(metrics line, case rows) from the current snapshot."""
+    """(metrics line, case rows) from the current snapshot; only for who works the lane."""
+    try:
+        require(table.CARE_ASSIGN)
+    except Forbidden as exc:
+        return str(exc), []
     version, snap = s.snapshots.get()
     care = (snap or {}).get("care") or {}
     return s.snapshots.memo(
@@ -53,6 +57,10 @@ def open_case(s: Services, trigger: dict | None) -> tuple:
     """(selected case id, its conversation, the care templates offered for it, its latest reply draft)."""
     if trigger is None:
         return no_update, no_update, no_update, no_update
+    try:
+        require(table.CARE_ASSIGN)
+    except Forbidden as exc:
+        return no_update, str(exc), no_update, no_update
     try:
         drafts = care_store.get(s.r, s.keys, trigger["case"]).get("drafts") or [None]
     except NotFound:

@@ -15,7 +15,7 @@ import time
 import orjson
 import redis
 
-from store.cards import _fsync
+from store.audit import durable as _fsync
 from store.errors import NotFound
 from store.keys import Keys
 

@@ -7,6 +7,8 @@ for someone who may, so a refusal is never a malformed request. The real app (cr
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import pytest
 from argon2 import PasswordHasher
@@ -15,11 +17,15 @@ from app import create_app
 from auth import passwords
 from auth.identity import Identity
 from config.settings import load_settings
+from layouts import care as care_ui
+from layouts import exec as exec_ui
 from layouts import ids
 from store import alerts as alert_store
 from store import audit, tokens, users
 from store import cards as card_store
+from store import care as care_store
 from store import snapshot as snapshot_store
+from streams.aggregator import Aggregator
 from tests.web.dash_client import PASSWORD, callback_key, dispatch_body, open_kiosk, sign_in
 
 ADMIN = Identity("setup", frozenset({"admin"}), kind="cli")
@@ -53,7 +59,10 @@ def app(tmp_path, r):
         ("ada", ["admin"], []),
     ):
         users.create(r, s.keys, name, roles, groups, actor=ADMIN, password=PASSWORD)
+    app.case_id = seed_case(app)  # the aggregator's tick writes a snapshot: keep its care lane in ours
+    care = snapshot_store.read(r, s.keys)["care"]
     snap = {"version": 1, "built_at": 1.0, "feed": [POST], "feed_by_source": {}, "alerts": [ALERT], "storylines": []}
+    snap["care"] = care
     snapshot_store.write(r, s.keys, snap, 1)
     alert_store.add(r, s.keys, [ALERT])
     card = {**dict(zip(("title", "summary", "type", "priority", "owner", "status"), FORM, strict=True))}
@@ -65,6 +74,18 @@ def app(tmp_path, r):
     app.kiosk_id = tokens.create_kiosk(r, s.keys, "spare screen", actor=ADMIN)[1]["id"]
     app.token_id = tokens.api_tokens(r, s.keys)[0]["id"]
     return app
+
+
+def seed_case(app) -> str:
+    """One open care case (a complaint), folded by the aggregator as in the room."""
+    s, now = app.services, time.time()
+    post = {**POST, "id": "bluesky:9", "text": "@oreo my pack arrived crushed", "author": {"handle": "ann.bsky"}}
+    item = {"post": post, "kind": "complaint", "reasons": ["complaint: test"], "safety": [], "sentiment": -0.6}
+    pipe = s.r.pipeline(transaction=True)
+    care_store.queue(pipe, s.keys, [{**item, "at": now}])
+    pipe.execute()
+    Aggregator(s.settings, s.r, s.keys).tick(now)
+    return care_store.open_cases(s.r, s.keys)[0]["id"]
 
 
 def store_state(r) -> dict:
@@ -86,6 +107,8 @@ def writes(app) -> dict:
         "revoke kiosk link": ("ada", ids.KIOSK_REVOKE, [[({"type": ids.KIOSK_REVOKE, "kiosk": app.kiosk_id}, 1)]], [0]),
         "create API token": ("ada", ids.NEW_TOKEN_ADD, [1], ["export", ["audit"], 0]),
         "revoke API token": ("ada", ids.TOKEN_REVOKE, [[({"type": ids.TOKEN_REVOKE, "token": app.token_id}, 1)]], [0]),
+        "assign care case": ("sam", care_ui.BUTTONS["assign"], [1, *[None] * (len(care_ui.BUTTONS) - 1)],
+                             [app.case_id, None, "", "sam", None, "", None, None, "", "/"]),
     }  # fmt: skip
 
 
@@ -106,17 +129,23 @@ def reads(app) -> dict:
         ),
         "admin lists": ("ada", ids.ADMIN_VERSION, [0], [], "grafana"),
         "audit search": ("ada", ids.AUDIT_SEARCH, [1], [None, None, None, ""], "card.create"),
+        "care lane": ("sam", ids.SNAP_VERSION, [1], [None], "ann.bsky"),
+        "open care case": ("sam", care_ui.OPEN, [[({"type": care_ui.OPEN, "case": app.case_id}, 1)]], [], "crushed"),
+        "report download": ("vic", exec_ui.REPORT_BUTTON, [1], ["/exec"], "Report ready"),
     }
 
 
 # Callbacks every signed-in screen may call: they write nothing and what they show depends only on the view
 # (tested below and in test_callbacks.py).
 OPEN_TO_EVERY_SCREEN = {ids.URL, ids.TICK, ids.FEED_SOURCE, ids.CARD_SAVED, ids.FOCUS_ALERT}
+# The wall's and the executive view's own screen callbacks (first input TICK too, so named by their keys).
+ROOM_SCREENS = ("wall-version.data", "exec-version.data")
 
 
 def test_every_callback_is_in_this_matrix(app):
     covered = {callback_key(app, spec[1]) for spec in [*writes(app).values(), *reads(app).values()]}
     covered |= {callback_key(app, first) for first in OPEN_TO_EVERY_SCREEN}
+    covered |= {k for k in app.callback_map if any(f"..{screen}.." in k for screen in ROOM_SCREENS)}
     server_side = {k for k, cb in app.callback_map.items() if cb.get("callback") is not None}
     assert server_side - covered == set(), "a new callback needs its row in this matrix"
 
@@ -146,6 +175,7 @@ WRITE_NAMES = [
     "revoke kiosk link",
     "create API token",
     "revoke API token",
+    "assign care case",
 ]
 
 
@@ -233,7 +263,7 @@ def test_approving_is_refused_to_a_strategist_and_to_an_approver_of_another_grou
     assert card_store.get(r, app.services.keys, "c2")["status"] == "in review"
 
 
-@pytest.mark.parametrize("name", ["pick context", "admin lists", "audit search"])
+@pytest.mark.parametrize("name", ["pick context", "admin lists", "audit search", "care lane", "open care case"])
 @pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "strategist", "approver"])
 def test_privileged_reads_answer_only_who_may(app, r, name, kind):
     spec = reads(app)[name]
@@ -247,6 +277,18 @@ def test_privileged_reads_answer_only_who_may(app, r, name, kind):
     res = post(*caller, app, spec)
     assert refused(res) and secret_bit not in res.get_data(as_text=True), (name, kind)
     assert store_state(r) == before
+
+
+def test_the_report_is_for_strategists_and_executives_only(app, r):
+    spec = reads(app)["report download"]
+    for kind in ("anonymous", "wall"):
+        caller = as_(kind, app, r)  # a wall's kiosk link is made first: that is not the report's doing
+        before = store_state(r)
+        res = post(*caller, app, spec)
+        assert res.status_code in (401, 403) or spec[4] not in res.get_data(as_text=True), kind
+        assert store_state(r) == before
+    ok = post(*sign_in(app, spec[0]), app, spec)
+    assert ok.status_code == 200 and spec[4] in ok.get_data(as_text=True)
 
 
 # The screens: the path asked for grants nothing ----------------------------------------------------------------
@@ -264,7 +306,7 @@ def route_body(app, pathname: str) -> dict:
 def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r, kind):
     client, headers = as_(kind, app, r)
     page = client.post("/_dash-update-component", json=route_body(app, "/"), headers=headers).get_data(as_text=True)
-    assert f'"{ids.CARD_SAVE}"' not in page and ("role-wall" if kind == "wall" else "role-exec") in page
+    assert f'"{ids.CARD_SAVE}"' not in page and ("wall-version" if kind == "wall" else "exec-version") in page
     for path in ("/", "/admin", "/audit"):
         answer = client.post("/_dash-update-component", json=screen_body(app, path), headers=headers)
         text = answer.get_data(as_text=True)
