@@ -19,9 +19,30 @@ def read_signals(r: redis.Redis, keys: Keys, after: str, count: int = 1000) -> t
     return entries[-1][0].decode(), [orjson.loads(f[b"s"]) for _, f in entries]
 
 
+ACK_FIELDS = ("acked_by", "acked_at")
+
+
 def add(r: redis.Redis, keys: Keys, alerts: list[dict]) -> None:
-    if alerts:
-        r.hset(keys.alerts, mapping={a["id"]: orjson.dumps(a) for a in alerts})
+    """Store new alerts, and alerts that grew (same id): a grown alert keeps the acknowledgement it had, read and
+    written under WATCH so an acknowledgement landing meanwhile is never overwritten."""
+    if not alerts:
+        return
+    ids = [a["id"] for a in alerts]
+    with r.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(keys.alerts)
+                stored = pipe.hmget(keys.alerts, ids)
+                rows = {}
+                for alert, raw in zip(alerts, stored, strict=True):
+                    kept = {f: v for f, v in orjson.loads(raw).items() if f in ACK_FIELDS} if raw else {}
+                    rows[alert["id"]] = orjson.dumps({**kept, **alert})
+                pipe.multi()
+                pipe.hset(keys.alerts, mapping=rows)
+                pipe.execute()
+                return
+            except redis.WatchError:
+                continue
 
 
 def recent(r: redis.Redis, keys: Keys, n: int = 50) -> list[dict]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from archive.writer import Archiver
 from store import alerts as alert_store
+from store import audit
 from store import cards as card_store
 from store import posts as post_store
 from streams.aggregator import Aggregator
@@ -52,7 +53,9 @@ def _strategists(r, keys, snap: dict, t: float, done: dict) -> None:
     """Frame the top post of each new critical or high alert's moment; approve every other card; ack alerts."""
     for alert in snap.get("alerts", []):
         if alert["severity"] in ("critical", "high") and alert["id"] not in done["acked"]:
-            acked = alert_store.acknowledge(r, keys, alert["id"], "strategist")
+            acked = alert_store.acknowledge(
+                r, keys, alert["id"], "sam", audit.entry("sam", "alert.ack", "alert", alert["id"])
+            )
             alert_store.add(r, keys, [{**acked, "acked_at": t + 15}])  # on the game's clock: 15 s after it showed
             done["acked"].append(alert["id"])
             post = (snap.get("feed") or [{}])[0]
@@ -72,9 +75,10 @@ def _strategists(r, keys, snap: dict, t: float, done: dict) -> None:
                     "moment": alert["moment"],
                     "created_at": t,
                 },
+                audit.entry("sam", "card.create", "card", ""),
             )
             done["cards"].append(card)
     for n, card in enumerate(done["cards"]):
         if n % 2 == 0 and card["status"] == "new" and t - card["created_at"] >= 30:
             card.update(status="approved", approved_at=t)
-            card_store.save(r, keys, card)
+            card_store.save(r, keys, card, audit.entry("ann", "card.approve", "card", card["id"]))

@@ -8,7 +8,7 @@ from archive.tables import Archive, write_part
 from archive.writer import Archiver
 from config.settings import load_settings
 from model.enriched import Aggregates
-from store import aggregates
+from store import aggregates, audit
 from store import alerts as alert_store
 
 
@@ -45,7 +45,7 @@ def test_an_acknowledged_alert_is_written_again_and_read_as_its_newest_row(r, ke
     alert_store.add(r, keys, [alert])
     arch = Archiver(settings, r, keys, root=tmp_path)
     assert arch.run_once(200)["alerts"] == 1 and arch.run_once(260)["alerts"] == 0
-    alert_store.acknowledge(r, keys, "a1", "sam")
+    alert_store.acknowledge(r, keys, "a1", "sam", audit.entry("sam", "alert.ack", "alert", "a1"))
     assert arch.run_once(320)["alerts"] == 1
     rows = Archive(tmp_path).table("alerts")
     assert len(rows) == 1 and rows.iloc[0]["acked_by"] == "sam"

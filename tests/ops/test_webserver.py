@@ -143,9 +143,10 @@ def test_idle_and_slow_clients_do_not_block_the_dashboard_and_are_shed_after_the
             status, body = get(url + path, 2)
             waited.append(round(time.monotonic() - began, 3))
             if path == "/api/health":
-                assert status in (200, 503) and json.loads(body)["redis"]["reachable"] is True, body
+                # An outsider's health: the status and what is down (the store is up)
+                assert status in (200, 503) and "redis" not in json.loads(body).get("down", []), body
             else:
-                assert status == 200 and b"_dash-config" in body, body[:200]
+                assert status == 200 and b"Sign in" in body, body[:200]  # a signed-out screen gets the sign-in page
         assert max(waited) < 2.0, waited
         assert time.monotonic() - opened_at < HEADER_TIMEOUT_S, "measured after the deadline: nothing was held"
         assert not watch_idle.at and not watch_slow.at, "connections were closed before their deadline"

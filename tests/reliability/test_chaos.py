@@ -82,7 +82,8 @@ class Client(threading.Thread):
 
 def health(stack: Stack) -> dict:
     try:
-        with urllib.request.urlopen(stack.url + "/api/health", timeout=2) as resp:
+        req = urllib.request.Request(stack.url + "/api/health", headers=stack.headers())
+        with urllib.request.urlopen(req, timeout=2) as resp:
             return {**json.loads(resp.read()), "_code": resp.status}
     except urllib.error.HTTPError as err:
         return {**json.loads(err.read() or b"{}"), "_code": err.code}

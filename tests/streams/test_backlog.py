@@ -15,6 +15,7 @@ import app as web
 from config.settings import Backlog, load_settings
 from model.post import Author, Post
 from store import posts as post_store
+from store import tokens
 from store.keys import GROUP, Keys
 from streams.processor import Processor
 from streams.sources.base import Pressure, Sink
@@ -214,7 +215,7 @@ def test_a_streaming_sink_buffers_boundedly_counts_what_it_drops_and_health_says
     sink.flush(force=True)
     assert post_store.dropped(r, keys) == {"bluesky": 50}
     dash_app = web.create_app(settings_with(Backlog(max_entries=1000), WARROOM_INGEST_TOKEN=TOKEN), r)
-    body = dash_app.server.test_client().get("/api/health").get_json()
+    body = dash_app.server.test_client().get("/api/health", headers=reader(r, keys)).get_json()
     assert body["status"] != "ok" and body["pipeline"]["dropped_by_source"] == {"bluesky": 50}
     assert any("50 posts were dropped" in p for p in body["problems"])
     assert any("ingest is held back" in p for p in body["problems"]) and body["pipeline"]["backlog"]["held_back"]
@@ -249,7 +250,7 @@ def test_ingest_over_budget_is_503_with_retry_after_loses_nothing_and_accepts_ag
     assert "backlog is over its budget" in body["error"] and "not accepted" in body["error"]
     assert body["reason"] == "backlog over budget"
     assert sorted(stream_ids(r, keys)) == sorted(accepted), "every 202 is in the stream, nothing else"
-    health = http.get("/api/health").get_json()
+    health = http.get("/api/health", headers=reader(r, keys)).get_json()
     assert health["pipeline"]["consumer_lag"] == len(accepted) and health["pipeline"]["backlog"]["held_back"]
     assert "workers" in health["down"] and health["status"] == "degraded"
 
@@ -263,3 +264,9 @@ def test_ingest_over_budget_is_503_with_retry_after_loses_nothing_and_accepts_ag
     assert retry.get_json()["accepted"] == 1
     until(lambda: processed(r, keys) == len(accepted) + 1, what="the last post processed")
     assert r.xinfo_groups(keys.stream)[0]["name"].decode() == GROUP
+
+
+def reader(r, keys) -> dict:
+    """An API token's header: outsiders get only the status from /api/health, the room's tools everything."""
+    token, _ = tokens.create_api_token(r, keys, "backlog test", ["read"], actor="test")
+    return {"Authorization": f"Bearer {token}"}
