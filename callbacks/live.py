@@ -79,7 +79,7 @@ def page(s: Services, ident: Identity | None, view: View | None):
     if view.layout == "audit":
         return admin_layout.make_audit_page(s.settings, view, ident)
     if view.layout in ("wall", "exec"):
-        return page_for(s.settings, view.layout)  # the room's screens have layouts of their own (issue 13)
+        return page_for(s.settings, view.layout, ident)  # the room's screens have layouts of their own (issue 13)
     return make_page(s.settings, view, ident)
 
 

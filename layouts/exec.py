@@ -45,7 +45,7 @@ def _block(title: str, body_id: str, cls: str) -> html.Section:
     return html.Section([html.H2(title, className="exec-title"), html.Div(id=body_id)], className=f"exec-block {cls}")
 
 
-def make_exec_page(settings: Settings, build: str) -> html.Div:
+def make_exec_page(settings: Settings, build: str, ident=None) -> html.Div:
     ev = settings.event
     return html.Div(
         [
@@ -58,6 +58,7 @@ def make_exec_page(settings: Settings, build: str) -> html.Div:
                     html.Span(id=LIGHT, className="exec-light"),
                     html.Span("connecting…", id=FRESH, className="exec-fresh bad"),
                     report_button(),
+                    _whoami(ident),
                 ],
                 className="exec-top",
             ),
@@ -203,3 +204,10 @@ def light(ok: bool, why: str) -> list:
 
 def clock_line(snap: dict) -> str:
     return (snap.get("clock") or {}).get("label") or time.strftime("%H:%M", time.localtime(snap.get("built_at", 0)))
+
+
+def _whoami(ident):
+    """Who is signed in and as what, with Sign out, as on the command center (imported here: it imports us)."""
+    from layouts.command_center import whoami
+
+    return whoami(ident)

@@ -8,9 +8,9 @@ from layouts.wall import make_wall_page
 from web.build import build_version
 
 
-def page_for(settings: Settings, layout: str):
+def page_for(settings: Settings, layout: str, ident=None):
     if layout == "wall":
         return make_wall_page(settings, build_version())
     if layout == "exec":
-        return make_exec_page(settings, build_version())
+        return make_exec_page(settings, build_version(), ident)
     raise ValueError(f"no room screen called {layout!r}")

@@ -19,12 +19,14 @@ def read_signals(r: redis.Redis, keys: Keys, after: str, count: int = 1000) -> t
     return entries[-1][0].decode(), [orjson.loads(f[b"s"]) for _, f in entries]
 
 
-ACK_FIELDS = ("acked_by", "acked_at")
+# What a grown alert keeps from its stored self: who acknowledged it and when, and when it was first raised (the
+# time to acknowledge is measured from there).
+KEPT_FIELDS = ("acked_by", "acked_at", "raised_at")
 
 
 def add(r: redis.Redis, keys: Keys, alerts: list[dict]) -> None:
-    """Store new alerts, and alerts that grew (same id): a grown alert keeps the acknowledgement it had, read and
-    written under WATCH so an acknowledgement landing meanwhile is never overwritten."""
+    """Store new alerts, and alerts that grew (same id): a grown alert keeps its acknowledgement and first raise
+    (KEPT_FIELDS), read and written under WATCH so an acknowledgement landing meanwhile is never overwritten."""
     if not alerts:
         return
     ids = [a["id"] for a in alerts]
@@ -35,8 +37,8 @@ def add(r: redis.Redis, keys: Keys, alerts: list[dict]) -> None:
                 stored = pipe.hmget(keys.alerts, ids)
                 rows = {}
                 for alert, raw in zip(alerts, stored, strict=True):
-                    kept = {f: v for f, v in orjson.loads(raw).items() if f in ACK_FIELDS} if raw else {}
-                    rows[alert["id"]] = orjson.dumps({**kept, **alert})
+                    kept = {f: v for f, v in orjson.loads(raw).items() if f in KEPT_FIELDS} if raw else {}
+                    rows[alert["id"]] = orjson.dumps({**alert, **kept} if kept else alert)
                 pipe.multi()
                 pipe.hset(keys.alerts, mapping=rows)
                 pipe.execute()

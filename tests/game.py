@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
+
 from archive.writer import Archiver
 from store import alerts as alert_store
 from store import audit
@@ -56,7 +58,8 @@ def _strategists(r, keys, snap: dict, t: float, done: dict) -> None:
             acked = alert_store.acknowledge(
                 r, keys, alert["id"], "sam", audit.entry("sam", "alert.ack", "alert", alert["id"])
             )
-            alert_store.add(r, keys, [{**acked, "acked_at": t + 15}])  # on the game's clock: 15 s after it showed
+            # On the game's clock: 15 s after it showed (written as is: add() keeps a stored acknowledgement)
+            r.hset(keys.alerts, alert["id"], orjson.dumps({**acked, "acked_at": t + 15}))
             done["acked"].append(alert["id"])
             post = (snap.get("feed") or [{}])[0]
             card = card_store.save(
