@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, ctx, no_update
 from analytics import guardrails
 from auth import roles as actions
 from auth import roles as table
+from auth.identity import Identity
 from auth.web import current_identity
 from callbacks.clicks import clicked
 from layouts import care as ui
@@ -25,9 +26,10 @@ from store.errors import NotFound
 from web import approvals
 from web import care as workflow
 from web import templates as template_lib
-from web.roles import Forbidden, require
+from web.roles import Forbidden, require, require_any
 from web.services import Services
 
+NOBODY = Identity("nobody", frozenset())
 ACTIONS = {
     "assign": actions.CARE_ASSIGN,
     "escalate": actions.CARE_ESCALATE,
@@ -88,7 +90,11 @@ def _library(s: Services):
 def act(s: Services, action: str, case_id: str | None, values: dict, pathname: str | None) -> str:
     """One write on the selected case; returns what the lane says about it."""
     try:
-        ident = require(ACTIONS[action])  # the signed-in person; nothing the browser sends names the author
+        if action == "approve":  # an approver of any group here; the chain then says which step it may approve
+            groups = sorted((current_identity() or NOBODY).groups)
+            ident = require_any([(table.CARD_APPROVE, g) for g in groups] or [(table.CARD_APPROVE, None)])
+        else:
+            ident = require(ACTIONS[action])  # the signed-in person; nothing the browser sends names the author
     except Forbidden as exc:
         return str(exc)
     if not case_id:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 
+import flask
 import pytest
 
 from analytics import care
+from auth.identity import KIOSK, Identity
 from callbacks import care as care_callbacks
 from config.settings import load_settings
 from layouts.care import case_detail
@@ -16,6 +18,32 @@ from store import care as care_store
 from store import publishing as pub_store
 from streams.aggregator import Aggregator
 from web.services import build_services
+
+DANA = Identity("dana", frozenset({"strategist", "approver"}), frozenset({"brand"}))  # drafts; cannot approve own
+PEOPLE = {
+    "dana": DANA,
+    "alice": Identity("alice", frozenset({"approver"}), frozenset({"brand"})),
+    "carol": Identity("carol", frozenset({"approver"}), frozenset({"legal"})),
+}
+# Who a page's request comes from when it is not the command center: the wall's kiosk, an executive.
+OTHERS = {
+    "/wall": Identity("kiosk:k1", frozenset({"wall"}), kind=KIOSK),
+    "/exec": Identity("vic", frozenset({"viewer"})),
+}
+_CONTEXT_APP = flask.Flask("care-tests")
+
+
+def as_(ident, fn, *args):
+    """Call a callback as the request of `ident` (what the sign-in guard sets after checking the session)."""
+    with _CONTEXT_APP.test_request_context("/_dash-update-component", method="POST"):
+        flask.g.identity = ident
+        return fn(*args)
+
+
+def act(s, action, case_id, values, path):
+    """A lane action from a signed-in person: `values["user"]` on the command center, else that page's caller."""
+    ident = PEOPLE[values["user"]] if path == "/" else OTHERS[path]
+    return as_(ident, care_callbacks.act, s, action, case_id, values, path)
 
 
 @pytest.fixture
@@ -51,22 +79,22 @@ def seed_case(s, text="@oreo my pack arrived crushed", kind="complaint", source=
 def test_writes_from_other_pages_are_refused_and_change_nothing(s, path):
     case = seed_case(s)
     for action in ("assign", "escalate", "correct", "resolve", "draft", "publish"):
-        msg = care_callbacks.act(s, action, case["id"], {"owner": "x", "to": "y", "kind": "none"}, path)
-        assert msg.startswith("Only strategists can care.")
+        msg = act(s, action, case["id"], {"owner": "x", "to": "y", "kind": "none"}, path)
+        assert "may not" in msg, msg
     assert care_store.get(s.r, s.keys, case["id"]) == case
     assert audit.timeline(s.r, s.keys, "care", case["id"]) == []
 
 
 def test_assign_correct_and_resolve_are_audited_with_the_change(s):
     case = seed_case(s)
-    msg = care_callbacks.act(s, "assign", case["id"], {"user": "dana", "owner": "dana"}, "/")
+    msg = act(s, "assign", case["id"], {"user": "dana", "owner": "dana"}, "/")
     assert "assigned" in msg
     after = care_store.get(s.r, s.keys, case["id"])
     assert after["owner"] == "dana" and after["state"] == "assigned"
-    msg = care_callbacks.act(s, "correct", case["id"], {"user": "dana", "kind": "question"}, "/")
+    msg = act(s, "correct", case["id"], {"user": "dana", "kind": "question"}, "/")
     corrections = care_store.read_corrections(s.r, s.keys, "0-0")[1]
     assert corrections == [{"text": "@oreo my pack arrived crushed", "kind": "question"}]
-    care_callbacks.act(s, "resolve", case["id"], {"user": "dana"}, "/")
+    act(s, "resolve", case["id"], {"user": "dana"}, "/")
     trail = audit.timeline(s.r, s.keys, "care", case["id"])
     assert [(e["action"], e["who"]) for e in trail] == [
         ("care.assign", "dana"),
@@ -80,21 +108,19 @@ def test_assign_correct_and_resolve_are_audited_with_the_change(s):
 
 def test_a_reply_goes_through_the_chain_threaded_to_the_customers_post(s):
     case = seed_case(s)
-    msg = care_callbacks.act(s, "draft", case["id"], {"user": "dana", "template": "care-sorry"}, "/")
+    msg = act(s, "draft", case["id"], {"user": "dana", "template": "care-sorry"}, "/")
     assert "submitted" in msg, msg
     draft_id = care_store.get(s.r, s.keys, case["id"])["drafts"][-1]
     draft = pub_store.get_draft(s.r, s.keys, draft_id)
     assert draft["reply_to"] == "at://did:plc:ann/app.bsky.feed.post/3k1" and draft["network"] == "bluesky"
     assert draft["text"].startswith("@ann.bsky.social we're sorry")
     assert [st["name"] for st in draft["approval"]["steps"]] == ["Care lead (fast lane)"]
-    msg = care_callbacks.act(s, "publish", case["id"], {"user": "dana", "draft": draft_id}, "/")
+    msg = act(s, "publish", case["id"], {"user": "dana", "draft": draft_id}, "/")
     assert msg.startswith("Not published: Waiting for Care lead")
-    assert "someone else" in care_callbacks.act(s, "approve", case["id"], {"user": "dana", "draft": draft_id}, "/")
-    assert "needs someone in brand" in care_callbacks.act(
-        s, "approve", case["id"], {"user": "carol", "draft": draft_id}, "/"
-    )
-    assert "Approved" in care_callbacks.act(s, "approve", case["id"], {"user": "alice", "draft": draft_id}, "/")
-    msg = care_callbacks.act(s, "publish", case["id"], {"user": "dana", "draft": draft_id}, "/")
+    assert "someone else" in act(s, "approve", case["id"], {"user": "dana", "draft": draft_id}, "/")
+    assert "needs someone in brand" in act(s, "approve", case["id"], {"user": "carol", "draft": draft_id}, "/")
+    assert "Approved" in act(s, "approve", case["id"], {"user": "alice", "draft": draft_id}, "/")
+    msg = act(s, "publish", case["id"], {"user": "dana", "draft": draft_id}, "/")
     assert msg.startswith("Reply dry-run") and "replied" in msg
     after = care_store.get(s.r, s.keys, case["id"])
     assert after["state"] == "replied" and after["first_response_at"] and after["responded_by"] == "dana"
@@ -107,7 +133,7 @@ def test_a_reply_goes_through_the_chain_threaded_to_the_customers_post(s):
 
 def test_safety_replies_need_the_full_chain(s):
     case = seed_case(s, "found something sharp in my Oreo", "safety", safety=["sharp"])
-    care_callbacks.act(s, "draft", case["id"], {"user": "dana", "template": "care-safety"}, "/")
+    act(s, "draft", case["id"], {"user": "dana", "template": "care-safety"}, "/")
     draft = pub_store.get_draft(s.r, s.keys, care_store.get(s.r, s.keys, case["id"])["drafts"][-1])
     assert [st["group"] for st in draft["approval"]["steps"]] == ["brand", "legal"]
 
@@ -122,7 +148,7 @@ def test_post_text_is_rendered_as_text_and_unsafe_links_are_dropped(s):
 
 def test_the_lane_renders_from_the_snapshot(s):
     seed_case(s)
-    metrics, rows = care_callbacks.lane(s, None, None)
+    metrics, rows = as_(DANA, care_callbacks.lane, s, None, None)
     assert "backlog 1" in str(metrics) and "ann.bsky.social" in str(rows)
     assert care.timer(care_store.open_cases(s.r, s.keys)[0], s.settings.event.care, time.time())["status"] == "ok"
 
@@ -130,8 +156,13 @@ def test_the_lane_renders_from_the_snapshot(s):
 def test_the_care_panel_is_wired_on_the_strategists_page_only(r):
     from app import create_app
     from layouts.command_center import make_page
+    from layouts.pages import page_for
+    from web.roles import view_for
 
     settings = load_settings({})
     app = create_app(settings, r)
     assert any("care-lane.children" in k for k in app.callback_map)
-    assert "care-lane" in str(make_page(settings, "strategist")) and "care-lane" not in str(make_page(settings, "wall"))
+    room = make_page(settings, view_for(DANA, "/"), DANA)
+    approver = PEOPLE["alice"]
+    assert "care-lane" in str(room) and "care-lane" not in str(make_page(settings, view_for(approver, "/"), approver))
+    assert "care-lane" not in str(page_for(settings, "wall")) and "care-lane" not in str(page_for(settings, "exec"))
