@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.web.stack import Stack, browser, count, event_file, text, wait
+from tests.web.stack import Stack, browser, count, event_file, sign_in, text, wait
 
 pytestmark = pytest.mark.browser
 
@@ -31,19 +31,21 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-def screen_browser(width: int = 1920, height: int = 1080):
-    """Chromium whose page is exactly width x height, like a TV's browser in kiosk mode (no window chrome)."""
+def screen_browser(stack: Stack, width: int = 1920, height: int = 1080):
+    """Chromium whose page is exactly width x height, like a TV's browser in kiosk mode (no window chrome),
+    signed in as a strategist (who may see every screen) through the real sign-in form."""
     driver = browser(width, height)
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
     )
+    sign_in(driver, stack)
     return driver
 
 
 @pytest.fixture
-def driver():
-    d = screen_browser()
+def driver(stack):
+    d = screen_browser(stack)
     yield d
     d.quit()
 
@@ -114,7 +116,7 @@ def wait_filled(driver, view: str) -> None:
 
 @pytest.mark.parametrize("width, height, minimum", [(1920, 1080, 28), (3840, 2160, 56)])
 def test_wall_rotates_through_its_views_with_big_text_and_nothing_cut_or_scrolling(stack, width, height, minimum):
-    driver = screen_browser(width, height)
+    driver = screen_browser(stack, width, height)
     try:
         open_screen(driver, stack.url + "/wall", "wall-version.data")
         assert count(driver, "button, input, select, textarea, a[href]") == 0, "the wall has no controls"
