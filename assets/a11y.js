@@ -1,11 +1,14 @@
 // Accessible names and the page language for controls whose components render without them (Dash 4's slider
 // thumb and value box, dash-bootstrap-components' selects): checked by axe-core in tests/web/test_screens.py.
 (function () {
-  var NAMES = {"feed-source": "Source", "card-type": "Card type", "card-priority": "Priority", "card-status": "Status"};
+  var NAMES = {"feed-source": "Source", "card-type": "Card type", "card-priority": "Priority", "card-status": "Status",
+               "care-kind": "Correct the case's kind", "care-template": "Care template"};
   function name(el, label) { if (!el.getAttribute("aria-label")) { el.setAttribute("aria-label", label); } }
   function fix() {
     if (!document.documentElement.lang) { document.documentElement.lang = "en"; }
-    Object.keys(NAMES).forEach(function (id) { var el = document.getElementById(id); if (el) { name(el, NAMES[id]); } });
+    Object.keys(NAMES).forEach(function (id) {
+      document.querySelectorAll('[id="' + id + '"]').forEach(function (el) { name(el, NAMES[id]); });
+    });
     // Panels that scroll can be scrolled from the keyboard (WCAG 2.1.1): focusable, named after their title.
     document.querySelectorAll(".panel-body:not([tabindex])").forEach(function (el) {
       el.setAttribute("tabindex", "0");
