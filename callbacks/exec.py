@@ -96,14 +96,14 @@ def download_report(s: Services, clicks: int | None, pathname: str | None):
 def register(app, s: Services) -> None:
     app.callback(
         [Output(i, p) for i, p in OUTPUTS],
-        Input(ids.TICK, "n_intervals"),
+        Input(x.TICK, "n_intervals"),
         State(x.VERSION, "data"),
     )(lambda _n, seen: exec_screen(s, seen))
     app.clientside_callback(
         ClientsideFunction(namespace="exec", function_name="tick"),
         Output(x.FRESH, "children"),
         Output(x.FRESH, "className"),
-        Input(ids.TICK, "n_intervals"),
+        Input(x.TICK, "n_intervals"),
         State(x.SEEN, "data"),
     )
     app.callback(

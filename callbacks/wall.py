@@ -91,7 +91,7 @@ def emoji_font():
 def register(app, s: Services) -> None:
     app.callback(
         [Output(i, p) for i, p in OUTPUTS],
-        Input(ids.TICK, "n_intervals"),
+        Input(w.TICK, "n_intervals"),
         State(w.VERSION, "data"),
         State(w.REM, "data"),
     )(lambda _n, seen, rem: wall_screen(s, seen, rem))
@@ -101,7 +101,7 @@ def register(app, s: Services) -> None:
         Output(w.LIVE, "className"),
         Output(w.STALE, "children"),
         Output(w.STALE, "hidden"),
-        Input(ids.TICK, "n_intervals"),
+        Input(w.TICK, "n_intervals"),
         State(w.SEEN, "data"),
     )
     if "emoji_font" not in app.server.view_functions:

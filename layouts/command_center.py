@@ -19,7 +19,7 @@ from layouts.render import panel
 from layouts.volume import make_volume_chart
 from web.roles import pages_for
 
-TICK_MS = 500  # screens ask for news twice a second; cached answers make that cheap
+TICK_MS = ids.TICK_MS
 
 
 PAGE_NAMES = {"/": "command center", "/wall": "wall", "/exec": "exec", "/admin": "admin", "/audit": "audit"}
@@ -153,6 +153,8 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
     grid = html.Div(panels, className=f"cc-grid role-{role}")
     return html.Div(
         [
+            dcc.Interval(id=ids.TICK, interval=TICK_MS),
+            dcc.Store(id=ids.LAST_SEEN, data=None),
             # What this page has rendered: a new page (another role) starts from nothing and gets everything.
             dcc.Store(id=ids.SNAP_VERSION, data=0),
             dcc.Store(id=ids.CARDS_VERSION, data=-1),
@@ -177,12 +179,11 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
 
 
 def make_shell(settings: Settings) -> html.Div:
-    """What Dash serves: the URL, the clocks, the stores, and a slot the page is rendered into."""
+    """What Dash serves: the URL and a slot the page is rendered into. Each live page brings its own clock:
+    a shared one would fire every page's screen callback on every page (outputs missing, errors in the console)."""
     return html.Div(
         [
             dcc.Location(id=ids.URL),
-            dcc.Interval(id=ids.TICK, interval=TICK_MS),
-            dcc.Store(id=ids.LAST_SEEN, data=None),
             # Filled by the route callback for the signed-in identity: nothing is drawn before the server says
             # which page (and which controls) this person gets.
             html.Div(html.Div("Loading…", className="p-4 text-muted"), id="page"),

@@ -9,9 +9,11 @@ from dash import dcc, html
 
 from config.settings import Settings
 from layouts import measures
+from layouts.ids import TICK_MS
 from layouts.render import age, compact
 
 ROOT = "exec"
+TICK = "exec-tick"  # dcc.Interval: this page's own clock
 VERSION = "exec-version"
 SEEN = "exec-seen"
 FRESH = "exec-fresh"
@@ -49,6 +51,7 @@ def make_exec_page(settings: Settings, build: str, ident=None) -> html.Div:
     ev = settings.event
     return html.Div(
         [
+            dcc.Interval(id=TICK, interval=TICK_MS),
             dcc.Store(id=VERSION, data=0),
             dcc.Store(id=SEEN, data=None),
             html.Header(

@@ -2,7 +2,8 @@
 
 # Page-wide
 URL = "url"
-TICK = "tick"
+TICK = "tick"  # the command center's clock; the wall and exec pages have their own (same period)
+TICK_MS = 500  # screens ask for news twice a second; cached answers make that cheap
 SNAP_VERSION = "snap-version"
 HOLD = "hold"  # dcc.Store: the live panel the pointer is over ("feed", "alerts", "stories"), held still
 LAST_SEEN = "last-seen"

@@ -10,11 +10,13 @@ from dash import dcc, html
 
 from config.settings import Settings
 from layouts import measures
+from layouts.ids import TICK_MS
 from layouts.render import compact
 from layouts.volume import PALETTE
 
 # Component ids (the wall's own: nothing here is shared with the strategists' page).
 ROOT = "wall"
+TICK = "wall-tick"  # dcc.Interval: this page's own clock
 VERSION = "wall-version"  # dcc.Store: the snapshot version this wall shows
 SEEN = "wall-seen"  # dcc.Store: freshness and build of the last answer (assets/wall.js)
 REM = "wall-rem"  # dcc.Store: the page's rem in px, so chart text scales like the rest
@@ -75,6 +77,7 @@ def make_wall_page(settings: Settings, build: str) -> html.Div:
     }
     return html.Div(
         [
+            dcc.Interval(id=TICK, interval=TICK_MS),
             dcc.Store(id=VERSION, data=0),
             dcc.Store(id=SEEN, data=None),
             dcc.Store(id=REM, data=None),

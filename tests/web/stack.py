@@ -214,13 +214,14 @@ TRACKER = """
     var hold = null;
     (body.state || []).forEach(function (s) { if (s.id === "hold" && s.property === "data") { hold = s.value; } });
     var req = {id: ++t.seq, output: body.output || "", hold: hold, sent: performance.now()};
-    req.screen = req.output.indexOf("snap-version.data") >= 0;
+    // A screen answer: the command center's, the wall's or the executive view's one request per tick.
+    req.screen = /(^|\\.)(snap|wall|exec)-version\\.data/.test(req.output);
     t.pending[req.id] = req;
     var settle = function () { delete t.pending[req.id]; t.answers.push(req); if (t.answers.length > 1000) { t.answers.shift(); } };
     return original.apply(this, arguments).then(function (resp) {
       resp.clone().text().then(function (text) {
         req.status = resp.status;
-        req.fresh = resp.status === 200 && text.indexOf('"snap-version"') >= 0;
+            req.fresh = resp.status === 200 && /"(snap|wall|exec)-version"/.test(text);
         req.done = performance.now();
         settle();
       }, settle);

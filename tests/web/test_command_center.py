@@ -67,8 +67,8 @@ def test_feed_filters_by_source_and_min_score(stack, driver):
 def test_card_framed_in_one_browser_appears_in_another(stack, driver):
     other = browser()
     try:
-        sign_in(other, stack, "vic")  # an executive's screen sees the card too
-        other.get(stack.url + "/exec")
+        sign_in(other, stack, "ann")  # an approver's screen sees the card too
+        open_page(other, stack.url)
         sign_in(driver, stack)
         open_page(driver, stack.url)
         wait(driver).until(lambda d: count(d, "#feed .frame-btn") > 0)

@@ -175,9 +175,14 @@ def test_posts_emoji_render_in_colour(stack, driver):
 def test_the_wall_shows_stale_when_answers_stop_and_recovers_by_itself(stack, driver):
     open_screen(driver, stack.url + "/wall", "wall-version.data")
     wait(driver).until(lambda d: text(d, "#wall-live").startswith("● LIVE"))
-    stack.child("serve").kill()  # the web process dies; `up` restarts it
-    wait(driver).until(lambda d: "STALE" in text(d, "#wall-stale"))
-    assert "STALE" in text(driver, "#wall-live")
+    # The web stops answering (frozen, so it cannot be restarted faster than the wall may notice) ...
+    serve = stack.child("serve")
+    serve.suspend()
+    try:
+        wait(driver).until(lambda d: "STALE" in text(d, "#wall-stale"))
+        assert "STALE" in text(driver, "#wall-live")
+    finally:
+        serve.kill()  # ... then dies; `up` restarts it
     wait(driver, 90).until(lambda d: text(d, "#wall-live").startswith("● LIVE"))
     # A new build on the server reloads the page (as after a deploy): the page we marked is gone.
     driver.execute_script("window.warroomMarker = 1; window.warroomBuild = 'an-older-build'")
