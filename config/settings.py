@@ -468,6 +468,15 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("WARROOM_COOKIE_SECURE", "auto", "Secure cookies: auto (when the request is HTTPS), 1 or 0"),
     ("WARROOM_PROXY_HOPS", "0", "trusted reverse proxies in front (X-Forwarded-For/-Proto/-Host)"),
     ("WARROOM_OIDC_CLIENT_SECRET", "", "OpenID Connect client secret (see docs/security.md)"),
+    # Publishing (live only with `publishing.mode: live` in the event file; dry-run otherwise)
+    ("X_API_KEY", "", "X app key (OAuth 1.0a user context, to post)"),
+    ("X_API_SECRET", "", "X app secret"),
+    ("X_ACCESS_TOKEN", "", "X access token of the brand account"),
+    ("X_ACCESS_TOKEN_SECRET", "", "X access token secret"),
+    ("BLUESKY_HANDLE", "", "Bluesky handle that posts"),
+    ("BLUESKY_APP_PASSWORD", "", "Bluesky app password"),
+    ("BLUESKY_PDS_URL", "https://bsky.social", "Bluesky PDS to sign in to (tests, self-hosted)"),
+    ("MASTODON_PUBLISH_TOKEN", "", "Mastodon token with write:statuses (posts to MASTODON_BASE_URL)"),
 ]
 
 SECRET_VARS = {
@@ -478,6 +487,12 @@ SECRET_VARS = {
     "REDDIT_CLIENT_SECRET",
     "WARROOM_ALERT_WEBHOOK_URL",
     "WARROOM_OIDC_CLIENT_SECRET",
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "BLUESKY_APP_PASSWORD",
+    "MASTODON_PUBLISH_TOKEN",
 }
 
 
