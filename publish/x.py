@@ -13,14 +13,12 @@ from datetime import UTC, datetime
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
 from publish import errors
 from publish.errors import PublishError
 from publish.publisher import Posted, Publisher, Request, _Redact, comparable
+from streams.sources.xhost import DEFAULT_BASE, redirect
 
-TWEEPY_HOST = "https://api.twitter.com"
-DEFAULT_BASE = "https://api.x.com"
 FIND_SLACK_S = 120  # clocks differ: look this much before the intent's start
 
 
@@ -34,17 +32,6 @@ for _name in (
     "oauthlib.oauth1.rfc5849.signature",
 ):
     logging.getLogger(_name).addFilter(_REDACT)
-
-
-class _Rehost(HTTPAdapter):
-    def __init__(self, base: str):
-        super().__init__()
-        self.base = base.rstrip("/")
-
-    def send(self, request, **kwargs):
-        if request.url.startswith(TWEEPY_HOST):
-            request.url = self.base + request.url[len(TWEEPY_HOST) :]
-        return super().send(request, **kwargs)
 
 
 class XPublisher(Publisher):
@@ -71,8 +58,7 @@ class XPublisher(Publisher):
                 return_type=dict,
                 wait_on_rate_limit=False,
             )
-            if self.base not in (TWEEPY_HOST, DEFAULT_BASE):
-                c.session.mount(TWEEPY_HOST, _Rehost(self.base))
+            redirect(c.session, self.base)
             self._client = c
         return self._client
 

@@ -12,7 +12,6 @@ import orjson
 import redis
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
 from config.settings import Settings, redact
 from model.post import InvalidPost, Post, source_post
@@ -20,12 +19,11 @@ from store.keys import Keys
 from streams.sources.backoff import Backoff, closing_on_stop, sleep, until_stopped
 from streams.sources.base import CONNECTED, FAILING, RECONNECTING, STREAM_BUFFER, Recent, Sink
 from streams.sources.terms import HASHTAGS_TERM
+from streams.sources.xhost import DEFAULT_BASE, redirect
 
 logger = logging.getLogger(__name__)
 
 NAME = "x"
-DEFAULT_BASE = "https://api.x.com"
-TWEEPY_HOST = "https://api.twitter.com"  # tweepy 4.17 hard-codes this host; the adapter below redirects it
 MAX_RULE_CHARS = 512  # X's rule length limit on the self-serve tiers
 
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "entities.mentions.username"]
@@ -158,23 +156,6 @@ def sync_rules(client: tweepy.StreamingClient, desired: list[tuple[str, str]]) -
 
 # ---------------------------------------------------------------------------------------------
 # Transport: tweepy's session pointed at X_API_BASE_URL, token kept out of logs
-
-
-class _Redirect(HTTPAdapter):
-    """Sends tweepy's hard-coded https://api.twitter.com requests to the configured base URL."""
-
-    def __init__(self, base: str):
-        super().__init__()
-        self.base = base.rstrip("/")
-
-    def send(self, request, **kwargs):
-        if request.url.startswith(TWEEPY_HOST):
-            request.url = self.base + request.url[len(TWEEPY_HOST) :]
-        return super().send(request, **kwargs)
-
-
-def redirect(session: requests.Session, base: str) -> None:
-    session.mount(TWEEPY_HOST, _Redirect(base))
 
 
 class _Redact(logging.Filter):
