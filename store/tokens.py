@@ -56,23 +56,28 @@ def create_api_token(r: redis.Redis, keys: Keys, name: str, scopes, *, actor: An
     """(the token, shown once; its record)."""
     scopes = parse_scopes(scopes)
     token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    record = {
-        "id": token_id,
-        "name": name.strip() or token_id,
-        "scopes": scopes,
+    record = {"id": token_id, "name": name.strip() or token_id, "scopes": scopes, **_issued(secret, actor)}
+    _create(r, keys, keys.api_tokens, "token", record, _shown(record), actor)
+    return f"{API_PREFIX}{token_id}.{secret}", _shown(record)
+
+
+def _issued(secret: str, actor: Any) -> dict:
+    """What every secret-bearing record keeps: the secret's digest (never the secret), who made it and when."""
+    return {
         "hash": digest(secret),
         "created_at": time.time(),
         "created_by": getattr(actor, "name", actor),
         "revoked_at": None,
     }
 
+
+def _create(r: redis.Redis, keys: Keys, where: str, kind: str, record: dict, shown: dict, actor: Any) -> None:
     def build(pipe):
         pipe.multi()
-        pipe.hset(keys.api_tokens, token_id, orjson.dumps(record))
-        audit.append(pipe, keys, audit.entry(actor, "token.create", "token", token_id, after=_shown(record)))
+        pipe.hset(where, record["id"], orjson.dumps(record))
+        audit.append(pipe, keys, audit.entry(actor, f"{kind}.create", kind, record["id"], after=shown))
 
     audit.write(r, [], build)
-    return f"{API_PREFIX}{token_id}.{secret}", _shown(record)
 
 
 def verify_api_token(r: redis.Redis, keys: Keys, token: str) -> dict | None:
@@ -129,21 +134,12 @@ def create_kiosk(r: redis.Redis, keys: Keys, screen: str, *, actor: Any) -> tupl
     record = {
         "id": link_id,
         "screen": screen,
-        "hash": digest(secret),
-        "created_at": time.time(),
-        "created_by": getattr(actor, "name", actor),
+        **_issued(secret, actor),
         "claimed_at": None,
         "claimed_from": None,
         "session_id": None,
-        "revoked_at": None,
     }
-
-    def build(pipe):
-        pipe.multi()
-        pipe.hset(keys.kiosk_links, link_id, orjson.dumps(record))
-        audit.append(pipe, keys, audit.entry(actor, "kiosk.create", "kiosk", link_id, after=_public_kiosk(record)))
-
-    audit.write(r, [], build)
+    _create(r, keys, keys.kiosk_links, "kiosk", record, _public_kiosk(record), actor)
     return f"{link_id}.{secret}", _public_kiosk(record)
 
 
