@@ -173,7 +173,11 @@ def set_override(r: redis.Redis, keys: Keys, values: dict, event, *, actor: Any,
     if not parsed:
         raise ValueError("nothing to change: give at least one of " + ", ".join(LABELS.values()))
     base = rules_for(event)
-    record = {**parsed, "by": actor if isinstance(actor, str) else actor.name, "at": time.time() if now is None else now}
+    record = {
+        **parsed,
+        "by": actor if isinstance(actor, str) else actor.name,
+        "at": time.time() if now is None else now,
+    }
 
     def build(pipe):
         raw = pipe.get(keys.guardrails_override)

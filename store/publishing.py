@@ -78,7 +78,9 @@ def pause(r: redis.Redis, keys: Keys, reason: str, by, now: float | None = None)
         pipe.multi()
         pipe.set(keys.publish_paused, orjson.dumps(state))
         before = orjson.loads(raw) if raw else None
-        _audit.append(pipe, keys, _audit.entry(by, "publishing.pause", "publishing", "room", before=before, after=state))
+        _audit.append(
+            pipe, keys, _audit.entry(by, "publishing.pause", "publishing", "room", before=before, after=state)
+        )
 
     _audit.write(r, [keys.publish_paused], build)
     return state
