@@ -22,9 +22,9 @@ from layouts import exec as exec_ui
 from layouts import ids
 from store import alerts as alert_store
 from store import audit, publishing, tokens, users
-from store import guardrails as guard_store
 from store import cards as card_store
 from store import care as care_store
+from store import guardrails as guard_store
 from store import snapshot as snapshot_store
 from streams.aggregator import Aggregator
 from tests.web.dash_client import PASSWORD, callback_key, dispatch_body, open_kiosk, sign_in
