@@ -227,6 +227,13 @@ def cmd_kiosk(settings: Settings, args) -> None:
     _identity_command(lambda: admin.run_kiosk(r, keys, base_url(settings), args))
 
 
+def cmd_publishing(settings: Settings, args) -> None:
+    from auth import admin
+
+    r, keys = client(settings), Keys(settings.event.id)
+    _identity_command(lambda: admin.run_publishing(r, keys, args))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="warroom", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -266,7 +273,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--only", nargs="*", help="run only these benchmark groups")
     from auth.admin import add_parsers
 
-    add_parsers(sub)  # users, tokens, kiosk
+    add_parsers(sub)  # users, tokens, kiosk, publishing
     return p
 
 
@@ -287,6 +294,7 @@ COMMANDS = {
     "users": cmd_users,
     "tokens": cmd_tokens,
     "kiosk": cmd_kiosk,
+    "publishing": cmd_publishing,
 }
 
 

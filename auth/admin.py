@@ -5,6 +5,7 @@
     cli.py users rotate-secret                             signs everyone out
     cli.py tokens create NAME --scope read | list | revoke ID
     cli.py kiosk create "lobby wall" | list | revoke ID
+    cli.py publishing pause --reason "injury on the field" | resume | status
 
 cli.py wires these in with `add_parsers(sub)` and `COMMANDS`; nothing here prints a stored secret, only the
 new one it just made (once).
@@ -20,7 +21,7 @@ import redis
 
 from auth.identity import cli_actor
 from auth.roles import ADMIN, ROLES, STRATEGIST
-from store import tokens, users
+from store import publishing, tokens, users
 from store.keys import Keys
 
 FIRST_ADMIN = "admin"
@@ -145,6 +146,24 @@ def run_kiosk(r: redis.Redis, keys: Keys, base_url: str, args) -> None:
         _out(f"kiosk link {args.id} revoked: its screen shows 'signed out' within seconds")
 
 
+def run_publishing(r: redis.Redis, keys: Keys, args) -> None:
+    """The room-wide pause, as on the admin page (audited as cli:<login>); every screen shows it."""
+    actor = cli_actor()
+    if args.publishing_command == "pause":
+        state = publishing.pause(r, keys, args.reason, actor)
+        _out(f"publishing paused by {state['by']}: {state['reason']}")
+    elif args.publishing_command == "resume":
+        ended = publishing.resume(r, keys, actor)
+        _out(
+            f"publishing resumed (was paused by {ended['by']}: {ended['reason']})"
+            if ended
+            else "publishing was not paused"
+        )
+    elif args.publishing_command == "status":
+        state = publishing.paused(r, keys)
+        _out(f"paused by {state['by']}: {state['reason']}" if state else "publishing is on")
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first, second = getpass.getpass("password: "), getpass.getpass("again: ")
@@ -193,3 +212,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ks.add_parser("list")
     kr = ks.add_parser("revoke")
     kr.add_argument("id")
+
+    pb = sub.add_parser("publishing", help="the room-wide pause: pause --reason ..., resume, status")
+    ps = pb.add_subparsers(dest="publishing_command", required=True)
+    pp = ps.add_parser("pause", help="stop all publishing; every screen shows the reason")
+    pp.add_argument("--reason", required=True, help="why, shown on every screen and kept in the audit trail")
+    ps.add_parser("resume")
+    ps.add_parser("status")

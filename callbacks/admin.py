@@ -1,4 +1,4 @@
-"""The admin pages' callbacks: people, kiosk links, API tokens and the audit trail.
+"""The admin pages' callbacks: publishing (pause / resume), guardrails, people, kiosk links, API tokens, the audit trail.
 
 Each checks the signed-in identity on the server (web/roles.py `require`), reads included: the lists and the
 audit trail are for admins only, whatever page asked. Every change goes through the store functions the CLI
@@ -20,7 +20,8 @@ from auth.web import base_url
 from callbacks.clicks import clicked
 from layouts import admin as view
 from layouts import ids
-from store import audit, tokens, users
+from store import audit, publishing, tokens, users
+from store import guardrails as guard_store
 from store.errors import NotFound, StoreError
 from web.roles import Forbidden, require
 from web.services import Services
@@ -34,18 +35,97 @@ def _base(s: Services) -> str:
 
 
 def lists(s: Services, _version) -> tuple:
-    """(people, kiosk links, API tokens) tables, for admins only."""
+    """(publishing state, guardrails' source, people, kiosk links, API tokens), for admins only."""
     try:
         ident = require(table.USER_MANAGE)
-        require(table.KIOSK_MANAGE)
-        require(table.TOKEN_MANAGE)
+        for action in (table.KIOSK_MANAGE, table.TOKEN_MANAGE, table.EVENT_PAUSE, table.GUARDRAILS_EDIT):
+            require(action)
     except Forbidden as exc:
-        return str(exc), "", ""
+        return str(exc), "", "", "", ""
     return (
+        view.publishing_state(publishing.paused(s.r, s.keys)),
+        view.guardrails_state(guard_store.override(s.r, s.keys), guard_store.LABELS),
         view.people_table(users.all_users(s.r, s.keys), ident.name),
         view.kiosks_table(tokens.kiosks(s.r, s.keys)),
         view.tokens_table(tokens.api_tokens(s.r, s.keys)),
     )
+
+
+# --- publishing: the room-wide pause
+def pause_publishing(s: Services, n, reason, version) -> tuple:
+    if not n:
+        return no_update, no_update
+    try:
+        ident = require(table.EVENT_PAUSE)
+        state = publishing.pause(s.r, s.keys, reason or "", ident)
+    except Forbidden as exc:
+        return f"Not paused: {exc}", no_update
+    except ValueError as exc:
+        return f"Not paused: {exc} (type the reason first).", no_update
+    return _done(
+        f"Publishing paused: {state['reason']}. Every screen shows it; nothing is sent until you resume.", version
+    )
+
+
+def resume_publishing(s: Services, n, version) -> tuple:
+    if not n:
+        return no_update, no_update
+    try:
+        ident = require(table.EVENT_PAUSE)
+        ended = publishing.resume(s.r, s.keys, ident)
+    except Forbidden as exc:
+        return f"Not resumed: {exc}", no_update
+    if ended is None:
+        return "Publishing was not paused.", no_update
+    return _done(f"Publishing resumed (it was paused by {ended['by']}: {ended['reason']}).", version)
+
+
+# --- guardrails: the event file's, with an override
+GUARD_OUT = ("banned_phrases", "topics_to_avoid", "allowed_domains", "competitors")  # the form's order
+
+
+def _form(rules) -> list:
+    text = guard_store.as_text(rules)
+    return [text[f] for f in GUARD_OUT]
+
+
+def guardrails_form(s: Services, _load) -> list:
+    """(note, the four fields) filled with the guardrails in force, for admins only."""
+    try:
+        require(table.GUARDRAILS_EDIT)
+    except Forbidden as exc:
+        return [str(exc), "", "", "", ""]
+    return ["", *_form(guard_store.effective(s.r, s.keys, s.settings.event))]
+
+
+def save_guardrails(s: Services, n, banned, topics, domains, competitors, version) -> list:
+    """(message, version, the four fields as stored): validated, audited with before and after."""
+    if not n:
+        return [no_update] * 6
+    values = dict(zip(GUARD_OUT, (banned, topics, domains, competitors), strict=True))
+    try:
+        ident = require(table.GUARDRAILS_EDIT)
+        guard_store.set_override(s.r, s.keys, {k: v or "" for k, v in values.items()}, s.settings.event, actor=ident)
+    except Forbidden as exc:
+        return [f"Not saved: {exc}", *[no_update] * 5]
+    except ValueError as exc:
+        return [f"Not saved: {exc}", *[no_update] * 5]
+    rules = guard_store.effective(s.r, s.keys, s.settings.event)
+    return [*_done("Guardrails saved: drafts are checked against them from now on.", version), *_form(rules)]
+
+
+def reset_guardrails(s: Services, n, version) -> list:
+    if not n:
+        return [no_update] * 6
+    try:
+        ident = require(table.GUARDRAILS_EDIT)
+        cleared = guard_store.clear_override(s.r, s.keys, s.settings.event, actor=ident)
+    except Forbidden as exc:
+        return [f"Not changed: {exc}", *[no_update] * 5]
+    rules = guard_store.effective(s.r, s.keys, s.settings.event)
+    if not cleared:
+        return ["The event file's guardrails are already in force.", no_update, *_form(rules)]
+    return [*_done("Back to the event file's guardrails.", version), *_form(rules)]
 
 
 def _done(message: str, version) -> tuple:
@@ -159,6 +239,8 @@ def search_audit(s: Services, _n, who, action, obj, since_min) -> tuple:
 
 def register(app, s: Services) -> None:
     app.callback(
+        Output(ids.ADMIN_PUBLISHING, "children"),
+        Output(ids.ADMIN_GUARDRAILS, "children"),
         Output(ids.ADMIN_PEOPLE, "children"),
         Output(ids.ADMIN_KIOSKS, "children"),
         Output(ids.ADMIN_TOKENS, "children"),
@@ -169,6 +251,41 @@ def register(app, s: Services) -> None:
         Output(ids.ADMIN_MESSAGE, "children", allow_duplicate=True),
         Output(ids.ADMIN_VERSION, "data", allow_duplicate=True),
     ]
+    guard_fields = [ids.GUARD_BANNED, ids.GUARD_TOPICS, ids.GUARD_DOMAINS, ids.GUARD_COMPETITORS]
+    app.callback(
+        Output(ids.GUARD_NOTE, "children"),
+        *[Output(f, "value") for f in guard_fields],
+        Input(ids.GUARD_LOAD, "data"),
+    )(lambda load: guardrails_form(s, load))
+    app.callback(
+        *changed,
+        Input(ids.PUBLISH_PAUSE, "n_clicks"),
+        State(ids.PUBLISH_REASON, "value"),
+        State(ids.ADMIN_VERSION, "data"),
+        prevent_initial_call=True,
+    )(lambda *args: pause_publishing(s, *args))
+    app.callback(
+        *changed,
+        Input(ids.PUBLISH_RESUME, "n_clicks"),
+        State(ids.ADMIN_VERSION, "data"),
+        prevent_initial_call=True,
+    )(lambda *args: resume_publishing(s, *args))
+    refill = [Output(f, "value", allow_duplicate=True) for f in guard_fields]
+    app.callback(
+        *changed,
+        *refill,
+        Input(ids.GUARD_SAVE, "n_clicks"),
+        *[State(f, "value") for f in guard_fields],
+        State(ids.ADMIN_VERSION, "data"),
+        prevent_initial_call=True,
+    )(lambda *args: save_guardrails(s, *args))
+    app.callback(
+        *changed,
+        *refill,
+        Input(ids.GUARD_RESET, "n_clicks"),
+        State(ids.ADMIN_VERSION, "data"),
+        prevent_initial_call=True,
+    )(lambda *args: reset_guardrails(s, *args))
     app.callback(
         *changed,
         Input(ids.NEW_USER_ADD, "n_clicks"),

@@ -21,6 +21,7 @@ from publish import outbox
 from publish.errors import PublishError
 from publish.publisher import publisher_for
 from store import care as care_store
+from store import guardrails as guard_store
 from store import publishing as pub_store
 from store.errors import NotFound
 from web import approvals
@@ -139,10 +140,10 @@ def _draft(s: Services, case_id: str, values: dict, user: str, now: float) -> st
     event = s.settings.event
     template = next((t for t in _library(s) if t.id == values.get("template")), None)
     holder: dict = {}
+    rules = guard_store.effective(s.r, s.keys, event)  # the event file's, with the admins' override
 
     def change(case: dict):
         draft = workflow.draft_reply(event, case, values.get("text"), user, now, template=template)
-        rules = guardrails.rules_for(event)
         ctx_ = _guard_context(s, case)
         findings = guardrails.check(draft, ctx_, rules)
         sensitive = bool(guardrails.sensitive_moment(ctx_, rules))

@@ -14,13 +14,13 @@ from auth import roles as table
 from layouts import exec as x
 from layouts import ids, measures
 from layouts.command_center import TICK_MS
-from layouts.status import freshness
+from layouts.status import freshness, paused_line
 from store import alerts as alert_store
 from store import cards as card_store
 from store.history import minute_counts
 from web.build import build_version
 from web.roles import Forbidden, require
-from web.services import Services
+from web.services import Services, publishing_paused
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ OUTPUTS = [
     (x.VOLUME, "children"),
     (x.MOMENTS, "children"),
     (x.PIPELINE, "children"),
+    (x.PAUSED, "children"),
+    (x.PAUSED, "hidden"),
 ]
 
 
@@ -53,7 +55,9 @@ def exec_screen(s: Services, seen) -> list:
         raise PreventUpdate
     stale_after = s.settings.event.thresholds.stale_after_s
     head = {**freshness(snap, stale_after), "tick_s": TICK_MS / 1000, "build": build_version()}
-    return [version, head, *s.snapshots.memo(("exec", version), lambda: render(s, snap, stale_after))]
+    body = s.snapshots.memo(("exec", version), lambda: render(s, snap, stale_after))
+    paused = paused_line(publishing_paused(s, version))
+    return [version, head, *body, paused, not paused]
 
 
 def render(s: Services, snap: dict, stale_after: float) -> list:

@@ -25,12 +25,12 @@ from layouts import ids
 from layouts.command_center import TICK_MS, forbidden_page, make_page
 from layouts.feed import feed_items, filter_posts, trending_rows
 from layouts.pages import page_for
-from layouts.status import alert_rows, freshness, learning_line, pipeline_line, sources_rows
+from layouts.status import alert_rows, freshness, learning_line, paused_line, pipeline_line, sources_rows
 from layouts.storylines import storyline_rows
 from layouts.volume import sentiment_figure, volume_figure
 from store import cards as card_store
 from web.roles import View, view_for
-from web.services import Services
+from web.services import Services, publishing_paused
 
 FOCUS_S = 60  # how long an alert's "chart" link keeps the chart zoomed on its moment
 ANNOUNCE_S = 2.0  # an alert raised this recently (by snapshot time) has not been toasted yet
@@ -192,7 +192,7 @@ def render(s: Services, snap: dict, view: View, source: str, min_score: float, m
         pipeline_line(snap),
         sentiment_figure(snap),
         (snap.get("clock") or {}).get("label", ""),
-        header_status(s, snap),
+        header_status(s, snap, publishing_paused(s, snap.get("version", 0))),
         learning_line(snap.get("learning") or {}),
         alert_rows(snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK)),
         storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME)),
@@ -216,14 +216,18 @@ def announce(snap: dict) -> tuple:
     return top.get("detail", "")[:200], True, f"{top['severity'].upper()} · {top['title']}", "alert-flash on"
 
 
-def header_status(s: Services, snap: dict) -> list | str:
-    """Alerts and sources, and the audit trail's size once it passes 80 % of its budget (it is never trimmed)."""
+def header_status(s: Services, snap: dict, pause: dict | None = None) -> list | str:
+    """Publishing paused (who and why) first, then alerts and sources, and the audit trail's size once it passes
+    80 % of its budget (it is never trimmed)."""
     line = f"{len(snap.get('alerts', []))} alerts · {len(snap.get('sources', {}))} sources"
+    out: list = [line]
+    if pause:
+        out.insert(0, html.Span(paused_line(pause), id=ids.PAUSED_BANNER, className="paused-note", role="status"))
     size = s.audit_gauge.status()
     if size and size.get("warning"):
         pct = round(size["fraction"] * 100)
-        return [line, html.Span(f" · audit trail {pct}% of its budget", className="text-warning audit-warning")]
-    return line
+        out.append(html.Span(f" · audit trail {pct}% of its budget", className="text-warning audit-warning"))
+    return out if len(out) > 1 else line
 
 
 def cards(s: Services, snap: dict, seen: int | None, view: View) -> list:

@@ -14,9 +14,9 @@ from dash.exceptions import PreventUpdate
 
 from layouts import wall as w
 from layouts.command_center import TICK_MS
-from layouts.status import freshness
+from layouts.status import freshness, paused_line
 from web.build import build_version
-from web.services import Services
+from web.services import Services, publishing_paused
 
 # A colour emoji font for screens whose system has none (a TV's browser, a bare kiosk): the server's own copy,
 # fetched by a browser only when a post holds an emoji and no local colour emoji font has it (assets/wall.css).
@@ -40,6 +40,8 @@ OUTPUTS = [
     (w.TAKEOVER, "className"),
     (w.TAKEOVER_BODY, "children"),
     (w.TAKEOVER_CHART, "figure"),
+    (w.PAUSED, "children"),
+    (w.PAUSED, "hidden"),
 ]
 
 
@@ -57,7 +59,8 @@ def wall_screen(s: Services, seen, rem) -> list:
         "build": build_version(),
     }
     body = s.snapshots.memo(("wall", version, rem), lambda: render(snap, views, cfg.rotate_s, cfg.takeover_s, rem))
-    return [version, head, *body]
+    paused = paused_line(publishing_paused(s, version))
+    return [version, head, *body, paused, not paused]
 
 
 def render(snap: dict, views: list[str], rotate_s: float, takeover_s: float, rem: float) -> list:

@@ -1,4 +1,4 @@
-"""The admin pages: people, kiosk links and API tokens (`/admin`), and the audit trail (`/audit`). Text only."""
+"""The admin pages: publishing, guardrails, people, kiosk links and API tokens (`/admin`), and the audit trail (`/audit`). Text only."""
 
 from __future__ import annotations
 
@@ -67,13 +67,29 @@ def make_admin_page(settings: Settings, view, ident: Identity | None) -> html.Di
         ],
         className="d-flex flex-wrap align-items-center gap-1",
     )
+    publishing_form = html.Div(
+        [
+            dbc.Input(
+                id=ids.PUBLISH_REASON,
+                placeholder="why, e.g. injury on the field: hold everything",
+                maxLength=300,
+                className="me-1 admin-reason",
+            ),
+            dbc.Button("Pause publishing", id=ids.PUBLISH_PAUSE, color="danger", n_clicks=0),
+            dbc.Button("Resume publishing", id=ids.PUBLISH_RESUME, color="outline-light", n_clicks=0),
+        ],
+        className="d-flex flex-wrap align-items-center gap-1",
+    )
     return html.Div(
         [
             dcc.Store(id=ids.ADMIN_VERSION, data=0),
+            dcc.Store(id=ids.GUARD_LOAD, data=0),
             make_header(settings, view, ident, live=False),
             html.Div(
                 [
                     html.Div(id=ids.ADMIN_MESSAGE, className="admin-message", role="status"),
+                    _section("Publishing", publishing_form, ids.ADMIN_PUBLISHING),
+                    _section("Guardrails", guardrails_form(), ids.ADMIN_GUARDRAILS),
                     _section("People", people_form, ids.ADMIN_PEOPLE),
                     _section("Kiosk links (wall screens)", kiosk_form, ids.ADMIN_KIOSKS),
                     _section("API tokens", token_form, ids.ADMIN_TOKENS),
@@ -82,6 +98,59 @@ def make_admin_page(settings: Settings, view, ident: Identity | None) -> html.Di
             ),
         ],
         className="cc admin-page",
+    )
+
+
+GUARD_FIELDS = (
+    (ids.GUARD_BANNED, "Banned phrases", "one per line; a draft with one cannot be approved"),
+    (ids.GUARD_TOPICS, "Topics to avoid", "one per line"),
+    (ids.GUARD_DOMAINS, "Allowed link domains", "one host per line, e.g. oreo.com (subdomains too); empty: any"),
+    (ids.GUARD_COMPETITORS, "Competitors", "one per line: Name, or Name: phrase, phrase"),
+)
+
+
+def guardrails_form() -> html.Div:
+    fields = [
+        html.Div(
+            [
+                dbc.Label(label, html_for=fid, className="small mb-0"),
+                dbc.Textarea(id=fid, rows=5, className="admin-guard-text", title=hint, placeholder=hint),
+            ],
+            className="admin-guard-field",
+        )
+        for fid, label, hint in GUARD_FIELDS
+    ]
+    return html.Div(
+        [
+            html.Div(fields, className="d-flex flex-wrap gap-2"),
+            html.Div(
+                [
+                    dbc.Button("Save guardrails", id=ids.GUARD_SAVE, color="warning", n_clicks=0),
+                    dbc.Button("Use the event file's", id=ids.GUARD_RESET, color="outline-light", n_clicks=0),
+                    html.Span(id=ids.GUARD_NOTE, className="small text-muted"),
+                ],
+                className="d-flex flex-wrap align-items-center gap-1 mt-1",
+            ),
+        ]
+    )
+
+
+def publishing_state(pause: dict | None) -> html.Div:
+    if not pause:
+        return html.Div("Publishing is on.", className="text-success")
+    return html.Div(
+        f"Publishing paused by {pause['by']} at {_when(pause['at'])}: {pause['reason']}",
+        className="text-danger fw-bold",
+    )
+
+
+def guardrails_state(override: dict | None, labels: dict[str, str]) -> html.Div:
+    if not override:
+        return html.Div("In force: the event file's guardrails.", className="small")
+    fields = ", ".join(labels[f] for f in labels if f in override)
+    return html.Div(
+        f"In force: the event file's, with {fields} set by {override['by']} at {_when(override['at'])}.",
+        className="small text-warning",
     )
 
 

@@ -24,6 +24,7 @@ MOOD = "exec-mood"
 VOLUME = "exec-volume"
 MOMENTS = "exec-moments"
 PIPELINE = "exec-pipeline"
+PAUSED = "exec-paused"  # "Publishing paused: <reason> (by X)" while an admin has paused publishing
 REPORT_BUTTON = "report-button"
 REPORT_DOWNLOAD = "report-download"
 REPORT_NOTE = "report-note"
@@ -62,6 +63,7 @@ def make_exec_page(settings: Settings, build: str, ident=None) -> html.Div:
                     html.Span("connecting…", id=FRESH, className="exec-fresh bad"),
                     report_button(),
                     _whoami(ident),
+                    html.Div(id=PAUSED, className="exec-paused", hidden=True, role="status"),
                 ],
                 className="exec-top",
             ),

@@ -35,6 +35,11 @@ def freshness(snap: dict, stale_after: float) -> dict:
     return {"v": snap.get("version"), "age": data_age, "stale": stale, "banner": banner, "stale_after": stale_after}
 
 
+def paused_line(pause: dict | None) -> str:
+    """ "Publishing paused: <reason> (by X)" while an admin has paused publishing; "" otherwise."""
+    return f"Publishing paused: {pause.get('reason', '')} (by {pause.get('by', '?')})" if pause else ""
+
+
 def pipeline_line(snap: dict) -> str:
     p = snap.get("pipeline") or {}
     by_source = p.get("dropped_by_source") or {}

@@ -24,6 +24,7 @@ CLOCK = "wall-clock"
 VIEW_LABEL = "wall-view-label"
 LIVE = "wall-live"
 STALE = "wall-stale"
+PAUSED = "wall-paused"  # "Publishing paused: <reason> (by X)" while an admin has paused publishing
 TAKEOVER = "wall-takeover"
 TAKEOVER_BODY = "wall-takeover-body"
 TAKEOVER_CHART = "wall-takeover-chart"
@@ -88,6 +89,7 @@ def make_wall_page(settings: Settings, build: str) -> html.Div:
                     html.Span(id=CLOCK, className="wall-clock"),
                     html.Span(id=VIEW_LABEL, className="wall-view-label"),
                     html.Span("connecting", id=LIVE, className="wall-live bad"),
+                    html.Div(id=PAUSED, className="wall-paused", hidden=True, role="status"),
                 ],
                 className="wall-top",
             ),

@@ -263,6 +263,12 @@ class Keys:
         """JSON {reason, by, at} while the room has paused publishing; absent otherwise."""
         return self._k("pub:paused")
 
+    @property
+    def guardrails_override(self) -> str:
+        """JSON {banned_phrases, topics_to_avoid, allowed_domains, competitors, by, at}: an admin's runtime override
+        of the event file's guardrails (store/guardrails.py); absent: the event file's apply."""
+        return self._k("pub:guardrails")
+
     # Customer care (issue 12): triaged posts, cases, corrections and the care model. Append-only section.
     @property
     def care_in(self) -> str:

@@ -15,6 +15,7 @@ import time
 import orjson
 import redis
 
+from store import audit as _audit
 from store.audit import durable as _fsync
 from store.errors import NotFound
 from store.keys import Keys
@@ -62,19 +63,43 @@ def drafts_for_card(r: redis.Redis, keys: Keys, card_id: str) -> list[dict]:
 
 
 # --- the room-wide pause
-def pause(r: redis.Redis, keys: Keys, reason: str, by: str, now: float | None = None) -> dict:
+def pause(r: redis.Redis, keys: Keys, reason: str, by, now: float | None = None) -> dict:
+    """Pause all publishing with a reason; `by` is the identity (or a name) recorded as who paused. The state and
+    its audit entry ("publishing.pause", before and after) land in one durable transaction. Pausing again while
+    paused replaces the reason (audited too)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("say why publishing is paused")
-    state = {"reason": reason[:300], "by": by, "at": time.time() if now is None else now}
-    r.set(keys.publish_paused, orjson.dumps(state))
-    _fsync(r)
+    name = by if isinstance(by, str) else by.name
+    state = {"reason": reason[:300], "by": name, "at": time.time() if now is None else now}
+
+    def build(pipe):
+        raw = pipe.get(keys.publish_paused)
+        pipe.multi()
+        pipe.set(keys.publish_paused, orjson.dumps(state))
+        before = orjson.loads(raw) if raw else None
+        _audit.append(
+            pipe, keys, _audit.entry(by, "publishing.pause", "publishing", "room", before=before, after=state)
+        )
+
+    _audit.write(r, [keys.publish_paused], build)
     return state
 
 
-def resume(r: redis.Redis, keys: Keys) -> None:
-    r.delete(keys.publish_paused)
-    _fsync(r)
+def resume(r: redis.Redis, keys: Keys, by) -> dict | None:
+    """Resume publishing; returns the pause that ended (None, and nothing written, if it was not paused)."""
+
+    def build(pipe):
+        raw = pipe.get(keys.publish_paused)
+        if raw is None:
+            return None
+        before = orjson.loads(raw)
+        pipe.multi()
+        pipe.delete(keys.publish_paused)
+        _audit.append(pipe, keys, _audit.entry(by, "publishing.resume", "publishing", "room", before=before))
+        return before
+
+    return _audit.write(r, [keys.publish_paused], build)
 
 
 def paused(r: redis.Redis, keys: Keys) -> dict | None:

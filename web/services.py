@@ -53,6 +53,20 @@ class Services:
     audit_gauge: AuditGauge = field(default=None)  # type: ignore[assignment]
 
 
+def publishing_paused(s: Services, version: int) -> dict | None:
+    """The room-wide pause for the screens: one GET per snapshot version per web process, shared by every screen
+    (screens re-render only on a new snapshot, so a pause or resume shows with the next one, about a second)."""
+    from store import publishing
+
+    def read():
+        try:
+            return publishing.paused(s.r, s.keys)
+        except redis.RedisError:
+            return None
+
+    return s.snapshots.memo(("publishing-paused", version), read)
+
+
 def build_services(settings: Settings, r: redis.Redis | None = None) -> Services:
     r = r or connect(settings.get("REDIS_URL"))
     keys = Keys(settings.event.id)

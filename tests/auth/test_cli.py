@@ -92,3 +92,21 @@ def test_first_admin_link_is_made_once_and_signs_in(r, keys, settings):
     again = app.test_client()
     page = again.get(path).get_data(as_text=True)
     assert again.post(path, data={"csrf": form_csrf(page)}).status_code == 403  # used up
+
+
+def test_publishing_pause_and_resume_from_the_cli(r, keys, redis_url, tmp_path):
+    from store import publishing
+
+    keys = type(keys)("superbowl")
+    assert cli(redis_url, tmp_path, "publishing", "status").stdout.strip() == "publishing is on"
+    out = cli(redis_url, tmp_path, "publishing", "pause", "--reason", "Injury on the field")
+    assert out.returncode == 0 and "publishing paused by cli:" in out.stdout, out.stderr
+    assert publishing.paused(r, keys)["reason"] == "Injury on the field"
+    assert "Injury on the field" in cli(redis_url, tmp_path, "publishing", "status").stdout
+    assert cli(redis_url, tmp_path, "publishing", "pause", "--reason", "  ").returncode == 2  # says why
+    assert cli(redis_url, tmp_path, "publishing", "pause").returncode == 2  # --reason is required
+    out = cli(redis_url, tmp_path, "publishing", "resume")
+    assert out.returncode == 0 and "resumed" in out.stdout and publishing.paused(r, keys) is None
+    assert "was not paused" in cli(redis_url, tmp_path, "publishing", "resume").stdout
+    actions = [(e["who"].split(":")[0], e["action"]) for e in audit.query(r, keys, action="publishing.")]
+    assert actions == [("cli", "publishing.resume"), ("cli", "publishing.pause")]

@@ -166,3 +166,17 @@ def test_the_care_panel_is_wired_on_the_strategists_page_only(r):
     approver = PEOPLE["alice"]
     assert "care-lane" in str(room) and "care-lane" not in str(make_page(settings, view_for(approver, "/"), approver))
     assert "care-lane" not in str(page_for(settings, "wall")) and "care-lane" not in str(page_for(settings, "exec"))
+
+
+def test_a_reply_is_checked_against_the_admins_guardrail_override(s):
+    from store import guardrails as guard_store
+
+    case = seed_case(s)
+    admin = Identity("ada", frozenset({"admin"}))
+    guard_store.set_override(s.r, s.keys, {"banned_phrases": "free box"}, s.settings.event, actor=admin)
+    msg = act(s, "draft", case["id"], {"user": "dana", "text": "@ann.bsky.social a free box is on its way"}, "/")
+    assert msg.startswith("Not submitted: Guardrails: Remove “free box”"), msg
+    assert care_store.get(s.r, s.keys, case["id"]).get("drafts", []) == []
+    guard_store.clear_override(s.r, s.keys, s.settings.event, actor=admin)
+    msg = act(s, "draft", case["id"], {"user": "dana", "text": "@ann.bsky.social a free box is on its way"}, "/")
+    assert "submitted" in msg and not msg.startswith("Not"), msg

@@ -90,7 +90,7 @@ def test_pause_refuses_with_the_reason_and_resume_lets_it_through(r, keys, pub, 
     with pytest.raises(ValueError, match="why"):
         publishing.pause(r, keys, " ", by="carol")
     assert x_server.requests == []
-    publishing.resume(r, keys)
+    assert publishing.resume(r, keys, by="carol")["reason"] == "Injury on the field"
     assert publishing.paused(r, keys) is None
     assert outbox.publish(r, keys, d, pub, by="alice", live=True)["intent"]["state"] == "published"
 

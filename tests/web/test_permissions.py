@@ -21,9 +21,10 @@ from layouts import care as care_ui
 from layouts import exec as exec_ui
 from layouts import ids
 from store import alerts as alert_store
-from store import audit, tokens, users
+from store import audit, publishing, tokens, users
 from store import cards as card_store
 from store import care as care_store
+from store import guardrails as guard_store
 from store import snapshot as snapshot_store
 from streams.aggregator import Aggregator
 from tests.web.dash_client import PASSWORD, callback_key, dispatch_body, open_kiosk, sign_in
@@ -73,6 +74,9 @@ def app(tmp_path, r):
     tokens.create_api_token(r, s.keys, "grafana", ["read"], actor=ADMIN)
     app.kiosk_id = tokens.create_kiosk(r, s.keys, "spare screen", actor=ADMIN)[1]["id"]
     app.token_id = tokens.api_tokens(r, s.keys)[0]["id"]
+    # paused, with an override: resuming and going back to the event file's guardrails then change the store
+    publishing.pause(r, s.keys, "seeded pause", ADMIN)
+    guard_store.set_override(r, s.keys, {"banned_phrases": "seeded phrase"}, s.settings.event, actor=ADMIN)
     return app
 
 
@@ -107,6 +111,10 @@ def writes(app) -> dict:
         "revoke kiosk link": ("ada", ids.KIOSK_REVOKE, [[({"type": ids.KIOSK_REVOKE, "kiosk": app.kiosk_id}, 1)]], [0]),
         "create API token": ("ada", ids.NEW_TOKEN_ADD, [1], ["export", ["audit"], 0]),
         "revoke API token": ("ada", ids.TOKEN_REVOKE, [[({"type": ids.TOKEN_REVOKE, "token": app.token_id}, 1)]], [0]),
+        "pause publishing": ("ada", ids.PUBLISH_PAUSE, [1], ["Injury on the field", 0]),
+        "resume publishing": ("ada", ids.PUBLISH_RESUME, [1], [0]),
+        "save guardrails": ("ada", ids.GUARD_SAVE, [1], ["guarantee\nfree cookies", "referees", "oreo.com", "Milano", 0]),
+        "use the event file's guardrails": ("ada", ids.GUARD_RESET, [1], [0]),
         "assign care case": ("sam", care_ui.BUTTONS["assign"], [1, *[None] * (len(care_ui.BUTTONS) - 1)],
                              [app.case_id, None, "", "sam", None, "", None, None, "", "/"]),
     }  # fmt: skip
@@ -128,6 +136,7 @@ def reads(app) -> dict:
             "Framing @fan1",
         ),
         "admin lists": ("ada", ids.ADMIN_VERSION, [0], [], "grafana"),
+        "guardrails form": ("ada", ids.GUARD_LOAD, [0], [], "seeded phrase"),
         "audit search": ("ada", ids.AUDIT_SEARCH, [1], [None, None, None, ""], "card.create"),
         "care lane": ("sam", ids.SNAP_VERSION, [1], [None], "ann.bsky"),
         "open care case": ("sam", care_ui.OPEN, [[({"type": care_ui.OPEN, "case": app.case_id}, 1)]], [], "crushed"),
@@ -175,6 +184,10 @@ WRITE_NAMES = [
     "revoke kiosk link",
     "create API token",
     "revoke API token",
+    "pause publishing",
+    "resume publishing",
+    "save guardrails",
+    "use the event file's guardrails",
     "assign care case",
 ]
 
@@ -243,13 +256,26 @@ def test_strategists_work_is_refused_to_an_approver_and_an_admin(app, r, name):
         assert store_state(r) == before
 
 
-@pytest.mark.parametrize("name", ["add person", "disable person", "create kiosk link", "revoke API token"])
-def test_admin_work_is_refused_to_a_strategist(app, r, name):
+ADMIN_WRITES = [
+    "add person",
+    "disable person",
+    "create kiosk link",
+    "revoke API token",
+    "pause publishing",
+    "resume publishing",
+    "save guardrails",
+    "use the event file's guardrails",
+]
+
+
+@pytest.mark.parametrize("name", ADMIN_WRITES)
+def test_admin_work_is_refused_to_a_strategist_and_an_approver(app, r, name):
     spec = writes(app)[name]
-    caller = sign_in(app, "sam")
-    before = store_state(r)
-    assert refused(post(*caller, app, spec))
-    assert store_state(r) == before
+    for who in ("sam", "ann"):
+        caller = sign_in(app, who)
+        before = store_state(r)
+        assert refused(post(*caller, app, spec)), who
+        assert store_state(r) == before
 
 
 def test_approving_is_refused_to_a_strategist_and_to_an_approver_of_another_group(app, r):
@@ -263,7 +289,9 @@ def test_approving_is_refused_to_a_strategist_and_to_an_approver_of_another_grou
     assert card_store.get(r, app.services.keys, "c2")["status"] == "in review"
 
 
-@pytest.mark.parametrize("name", ["pick context", "admin lists", "audit search", "care lane", "open care case"])
+@pytest.mark.parametrize(
+    "name", ["pick context", "admin lists", "guardrails form", "audit search", "care lane", "open care case"]
+)
 @pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "strategist", "approver"])
 def test_privileged_reads_answer_only_who_may(app, r, name, kind):
     spec = reads(app)[name]

@@ -88,6 +88,24 @@ def test_first_admin_signs_in_with_the_printed_link_and_manages_people_links_and
     wait(driver).until(lambda d: "lobby wall" in text(d, "#admin-kiosks"))
     assert "not opened yet" in text(driver, "#admin-kiosks")
 
+    # Publishing: a reason is required; the pause shows on the command center's header, then resume
+    driver.find_element(By.ID, "publish-pause").click()
+    wait(driver).until(lambda d: "say why" in text(d, "#admin-message"))
+    driver.find_element(By.ID, "publish-reason").send_keys("Injury on the field")
+    driver.find_element(By.ID, "publish-pause").click()
+    wait(driver).until(lambda d: "Publishing paused by admin" in text(d, "#admin-publishing"))
+    # Guardrails: the form opens with the event file's; a bad domain is refused in words
+    wait(driver).until(lambda d: "guarantee" in (d.find_element(By.ID, "guard-banned").get_attribute("value") or ""))
+    driver.find_element(By.ID, "guard-domains").send_keys("\nhttps://oreo.com/deals")
+    driver.find_element(By.ID, "guard-save").click()
+    wait(driver).until(lambda d: "write just the host" in text(d, "#admin-message"))
+    open_page(driver, stack.url + "/")
+    wait(driver).until(lambda d: "Publishing paused: Injury on the field (by admin)" in text(d, "#header-status"))
+    driver.get(stack.url + "/admin")
+    wait(driver).until(lambda d: "Publishing paused by admin" in text(d, "#admin-publishing"))
+    driver.find_element(By.ID, "publish-resume").click()
+    wait(driver).until(lambda d: "Publishing is on." in text(d, "#admin-publishing"))
+
     driver.get(stack.url + "/audit")
     wait(driver).until(lambda d: "kiosk.create" in text(d, "#audit-rows"))
     assert "signin" in text(driver, "#audit-rows") and "admin" in text(driver, "#audit-rows")
