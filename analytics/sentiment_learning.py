@@ -31,6 +31,7 @@ import json
 import math
 import re
 import struct
+import threading
 from collections import deque
 
 import numpy as np
@@ -240,6 +241,27 @@ class SentimentModel:
             arrays = np.load(io.BytesIO(rest), allow_pickle=False)
             model.coef, model.intercept = arrays["coef"].astype(np.float64), arrays["intercept"]
         return model
+
+
+_warming: list[threading.Thread] = []
+
+
+def ensure_warm() -> bool:
+    """True once the anchors (VADER's lexicon, scikit-learn: seconds to build) are ready; otherwise starts building
+    them on a background thread (once) and returns False, so the aggregator's tick is never held up by it: the
+    corrections wait in their stream until a later tick."""
+    if _anchors.cache_info().currsize:
+        return True
+    if not _warming:
+        thread = threading.Thread(target=_anchors, name="sentiment-warm-up", daemon=True)
+        _warming.append(thread)
+        thread.start()
+    return False
+
+
+def warm_up() -> None:
+    """Build the anchors now (tests, and callers that can wait)."""
+    _anchors()
 
 
 @functools.cache

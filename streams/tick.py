@@ -11,7 +11,7 @@ from analytics.alerts import AlertEngine
 from analytics.care import CareBuilt, CareInputs, CareModel
 from analytics.care import tick as care_tick
 from analytics.learning import RelevanceModel
-from analytics.sentiment_learning import SentimentModel
+from analytics.sentiment_learning import SentimentModel, ensure_warm
 from analytics.sentiment_shift import SENTIMENT_BIN_S, bin_totals
 from analytics.storylines import storylines
 from analytics.trends import TrendDetector
@@ -235,7 +235,7 @@ def learn_sentiment(model: SentimentModel, inputs: TickInputs) -> int:
     """Fold the team's new sentiment corrections into the shared model, with the feed they saw (and left alone)
     as context; the aggregator saves it and workers apply it to new posts."""
     sent = inputs.sentiment
-    if not sent.texts:
+    if not sent.texts or not ensure_warm():  # not learned: read again (from the same cursor) next tick
         return 0
     context = [p.get("text", "") for p in inputs.feed if p.get("id") not in sent.fixes and p.get("text")]
     model.learn(sent.texts, sent.lexicon, sent.labels, context)

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from analytics.sentiment import label
+from analytics.sentiment_learning import warm_up
 from config.settings import Settings, load_settings
 from store import aggregates, audit
 from store import posts as post_store
@@ -93,6 +94,7 @@ def test_corrections_show_at_once_then_teach_every_worker(r, keys, settings):
     assert label(before_new["webhook:new-before"]["sentiment"]) == "negative"
     assert context
 
+    warm_up()  # the aggregator builds the lexicon anchors in the background; here, before the first tick
     agg = Aggregator(settings, r, keys)
     agg.tick(now)  # the feed the room sees (and corrects) is the snapshot's
     first = slang["webhook:slang-0"]

@@ -91,3 +91,20 @@ def test_how_many_corrections_it_takes(n):
     if n <= 2:
         assert right == 0
     assert all(label(model.apply(t, LEXICON.compound(t))[0]) == want for t, want in CONTROLS.items())
+
+
+def test_the_tick_waits_for_the_anchors_instead_of_building_them(monkeypatch):
+    """Building the anchors takes seconds: a tick that finds them missing learns nothing (the cursor stays, so the
+    corrections are read again) and leaves them building in the background."""
+    from analytics import sentiment_learning
+    from store.sentiment import SentimentInputs
+    from streams.tick import TickInputs, learn_sentiment
+
+    monkeypatch.setattr(sentiment_learning, "ensure_warm", lambda: False)
+    monkeypatch.setattr("streams.tick.ensure_warm", lambda: False)
+    model = SentimentModel()
+    inputs = TickInputs(0, 0, {}, {}, {}, {}, {}, [], {}, [], "0-0", [])
+    inputs.sentiment = SentimentInputs(texts=["that ad is sick"], lexicon=["negative"], labels=["positive"])
+    assert learn_sentiment(model, inputs) == 0 and model.corrections == 0
+    monkeypatch.setattr("streams.tick.ensure_warm", lambda: True)
+    assert learn_sentiment(model, inputs) == 1 and model.corrections == 1
