@@ -34,6 +34,7 @@ CARD_MOVE = "card.move"
 CARD_DRAFT = "card.draft"
 POST_MARK = "post.mark"
 POST_FRAME = "post.frame"
+POST_SENTIMENT = "post.sentiment"  # correct a post's sentiment (teaches the sentiment model)
 ALERT_ACK = "alert.ack"
 ALERT_TRIAGE = "alert.triage"
 
@@ -64,7 +65,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     VIEWER: frozenset({VIEW_WALL, VIEW_EXEC, VIEW_API}),
     STRATEGIST: frozenset(
         _READ_ALL
-        | {CARD_CREATE, CARD_EDIT, CARD_MOVE, CARD_DRAFT, POST_MARK, POST_FRAME, ALERT_ACK, ALERT_TRIAGE}
+        | {CARD_CREATE, CARD_EDIT, CARD_MOVE, CARD_DRAFT, POST_MARK, POST_FRAME, POST_SENTIMENT, ALERT_ACK, ALERT_TRIAGE}
         | CARE_ACTIONS
     ),
     APPROVER: frozenset(_READ_ALL | {CARD_APPROVE, CARD_REJECT}),

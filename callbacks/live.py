@@ -119,7 +119,9 @@ def refilter(s: Services, source, min_score, pathname: str | None):
     if not snap:
         return no_update
     view = screen_view(pathname)
-    return feed_items(filter_posts(snap, source, min_score), time.time(), view.can(table.POST_FRAME))
+    return feed_items(
+        filter_posts(snap, source, min_score), time.time(), view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)
+    )
 
 
 def focus_alert(s: Services, trigger: dict | None) -> tuple:
@@ -193,10 +195,12 @@ def render(s: Services, snap: dict, view: View, source: str, min_score: float, m
         sentiment_figure(snap),
         (snap.get("clock") or {}).get("label", ""),
         header_status(s, snap, publishing_paused(s, snap.get("version", 0))),
-        learning_line(snap.get("learning") or {}),
+        learning_line(snap.get("learning") or {}, snap.get("sentiment_learning") or {}),
         alert_rows(snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK)),
         storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME)),
-        feed_items(filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME)),
+        feed_items(
+            filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)
+        ),
         volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=moment),
         *announce(snap),
     )

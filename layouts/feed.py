@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts.render import age, compact, safe_href, sentiment_badge, source_badge
+from layouts.render import SENTIMENT_COLORS, age, compact, safe_href, sentiment_badge, source_badge
 from model.post import SOURCES
 
 
@@ -50,13 +50,44 @@ def filter_posts(snap: dict, source: str, min_score: float, limit: int = 25) -> 
     return [p for p in posts if p.get("score", 0) >= (min_score or 0)][:limit]
 
 
-def feed_items(posts: list[dict], now: float, with_controls: bool = True) -> list:
+def feed_items(posts: list[dict], now: float, with_controls: bool = True, can_correct: bool = False) -> list:
     if not posts:
         return [html.Div("No posts match yet.", className="text-muted p-3")]
-    return [feed_item(p, now, with_controls) for p in posts]
+    return [feed_item(p, now, with_controls, can_correct) for p in posts]
 
 
-def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
+# The one-click sentiment correction: (label, button text, accessible name).
+SENTIMENT_BUTTONS = (("positive", "＋", "positive"), ("neutral", "○", "neutral"), ("negative", "−", "negative"))
+
+
+def post_sentiment(p: dict) -> list:
+    """The post's mood: the lexicon's (or learned) compound, or the team's correction and who made it."""
+    fix = p.get("sentiment_fix")
+    if not fix:
+        return [sentiment_badge(p.get("sentiment", 0.0))]
+    name = fix.get("label", "neutral")
+    return [
+        dbc.Badge(f"{name} ✎", color=SENTIMENT_COLORS.get(name, "secondary"), className="me-1 sentiment-fixed"),
+        # A string child: the corrector's name is rendered as text.
+        html.Span(f"corrected by {fix.get('by', '?')}", className="small text-muted me-2 sentiment-by"),
+    ]
+
+
+def sentiment_buttons(p: dict) -> list:
+    current = (p.get("sentiment_fix") or {}).get("label")
+    return [
+        html.Button(
+            text,
+            id={"type": ids.SENTIMENT_POST, "post": p["id"], "label": value},
+            className="btn btn-sm btn-outline-secondary sentiment-btn" + (" active" if value == current else ""),
+            title=f"Correct sentiment: {name}",
+            **{"aria-label": f"Correct sentiment to {name}"},
+        )
+        for value, text, name in SENTIMENT_BUTTONS
+    ]
+
+
+def feed_item(p: dict, now: float, with_controls: bool, can_correct: bool = False) -> html.Div:
     # Every screen downloads this list twice a second: few elements per post, text joined where it can be.
     author = p.get("author", {})
     meta = " · ".join(
@@ -73,7 +104,7 @@ def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
             html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
             html.Span(meta, className="text-muted me-2 small"),
             source_badge(p.get("source", "?")),
-            sentiment_badge(p.get("sentiment", 0.0)),
+            *post_sentiment(p),
             dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),
         ],
         className="feed-head",
@@ -107,6 +138,15 @@ def feed_item(p: dict, now: float, with_controls: bool) -> html.Div:
                 title="Teach the ranking: less like this",
             ),
         ]
+    if can_correct:
+        actions.append(
+            html.Span(
+                sentiment_buttons(p),
+                className="ms-2 sentiment-btns",
+                role="group",
+                **{"aria-label": "Correct this post's sentiment"},
+            )
+        )
     return html.Div(
         [head, text, reasons, html.Div(actions, className="feed-actions")],
         className="feed-item",

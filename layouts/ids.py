@@ -92,5 +92,6 @@ FOCUS = "focus"  # dcc.Store: a moment the volume chart zooms to (an alert's)
 FRAME_POST = "frame-post"
 FRAME_STORY = "frame-story"
 MARK_POST = "mark-post"  # {"type": MARK_POST, "post": id, "relevant": bool}
+SENTIMENT_POST = "sentiment-post"  # {"type": SENTIMENT_POST, "post": id, "label": "positive"|"neutral"|"negative"}
 ACK_ALERT = "ack-alert"
 FOCUS_ALERT = "focus-alert"

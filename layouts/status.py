@@ -135,8 +135,13 @@ def alert_rows(alerts: list[dict], now: float, can_ack: bool) -> list:
     return rows
 
 
-def learning_line(learning: dict) -> str:
+def learning_line(learning: dict, sentiment: dict | None = None) -> str:
     marks = learning.get("marks", 0)
     if not marks:
-        return "ranking: rules · mark posts ✓/✗ to teach it"
-    return f"ranking learns from {marks} marks" + ("" if learning.get("ready") else " (needs a ✓ and a ✗)")
+        line = "ranking: rules · mark posts ✓/✗ to teach it"
+    else:
+        line = f"ranking learns from {marks} marks" + ("" if learning.get("ready") else " (needs a ✓ and a ✗)")
+    corrections = (sentiment or {}).get("corrections", 0)
+    if corrections:
+        return f"{line} · sentiment learns from {corrections} correction" + ("" if corrections == 1 else "s")
+    return line

@@ -16,6 +16,7 @@ from model.post import Post
 
 if TYPE_CHECKING:  # the model is only carried here; model/ imports nothing from the pipeline
     from analytics.learning import RelevanceModel
+    from analytics.sentiment_learning import SentimentModel
 
 FEED_ALL = "all"  # the main feed's name in `FeedWrite.ranks` and in feed floors; the others are source names
 
@@ -31,6 +32,7 @@ class Context:
     in_feed: set[str] = field(default_factory=set)  # fold keys whose first post is in the feed
     model: RelevanceModel | None = None
     care_authors: set[str] = field(default_factory=set)  # lower-case handles with an open care case
+    sentiment_model: SentimentModel | None = None  # learned from the team's corrections (None: lexicon only)
 
 
 class Enriched:

@@ -29,6 +29,7 @@ SIGNALS_MAXLEN = 10_000
 CARE_IN_MAXLEN = 10_000  # triaged posts waiting for the aggregator (it reads them every tick)
 CARE_CASES_MAX = 5000  # resolved cases beyond this are dropped, oldest first
 CARE_RESPONSES = 2000  # first-response times kept for p50/p95
+SENTIMENT_CORRECTIONS_MAXLEN = 10_000  # corrections kept for learning (each is one click)
 
 GROUP = "processors"
 
@@ -316,3 +317,23 @@ class Keys:
     @property
     def care_model_version(self) -> str:
         return self._k("care:model:ver")
+
+    # Sentiment corrections (issue 11): the team's one-click corrections and the model learned from them.
+    @property
+    def sentiment_corrections(self) -> str:
+        """Stream of corrections the sentiment model learns from: text, lexicon label, chosen label, by."""
+        return self._k("sent:corrections")
+
+    @property
+    def sentiment_fixes(self) -> str:
+        """Hash post id -> the post's current correction JSON {label, value, was, by, at}: what the feed shows."""
+        return self._k("sent:fixes")
+
+    @property
+    def sentiment_model(self) -> str:
+        """Hash: model (SentimentModel bytes), cursor (the last correction learned)."""
+        return self._k("sent:model")
+
+    @property
+    def sentiment_model_version(self) -> str:
+        return self._k("sent:model:ver")

@@ -27,6 +27,7 @@ from store import care as care_store
 from store import health as health_store
 from store import learning as learning_store
 from store import posts as post_store
+from store import sentiment as sentiment_store
 from store.keys import Keys
 from streams.notify import Notifier
 from streams.sources.base import REDIS_ERRORS, redis_backoff
@@ -62,6 +63,8 @@ class Aggregator:
             model=learning_store.load_model(r, keys) or RelevanceModel(),
             care_model=care_store.load_model(r, keys) or CareModel(),
         )
+        self.state.sentiment_model = sentiment_store.load_model(r, keys) or self.state.sentiment_model
+        self.sentiment_cursor = sentiment_store.load_cursor(r, keys)
         self.signal_cursor = state.get("cursor", "0-0")
         self.marks_cursor = learning_store.load_cursor(r, keys)
         url = settings.alert_webhook_url
@@ -122,6 +125,7 @@ class Aggregator:
             cards_version=cards.version(r, keys),
             dropped=post_store.dropped(r, keys),
             care=care_store.read_tick(r, keys),
+            sentiment=sentiment_store.read_tick(r, keys, self.sentiment_cursor),
         )
 
     def write(self, inputs: TickInputs, built: Built) -> None:
@@ -143,6 +147,9 @@ class Aggregator:
             self.marks_cursor = inputs.marks_cursor
             learning_store.save_model(r, keys, self.model, self.marks_cursor)
             logger.info("learned from %d marks (%d in all)", built.learned, self.model.marks)
+        if built.sentiment_learned:
+            self.sentiment_cursor = inputs.sentiment.cursor
+            sentiment_store.save_model(r, keys, self.state.sentiment_model, self.sentiment_cursor)
         self.version += 1
         built.snap["version"] = self.version
         snapshot.write(r, keys, built.snap, self.version)

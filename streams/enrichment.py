@@ -73,6 +73,7 @@ class Enricher:
         self._about = lru_cache(maxsize=TEXT_CACHE)(self._about_uncached)
         self._text = lru_cache(maxsize=TEXT_CACHE)(self._text_uncached)
         self._source_series: dict[str, str] = {}
+        self._learned: tuple[object, object] = (None, self.sentiment.compound)  # (sentiment model, its scorer)
 
     def signals(self, post: Post, series: list[str], ctx: Context) -> relevance.Signals:
         text, e, handle = post.text, post.engagement, post.author.handle.lower()
@@ -164,10 +165,24 @@ class Enricher:
             key,
             seen_before == 0,
             spam,
-            scorer=self.sentiment.compound,
+            scorer=self.scorer(ctx.sentiment_model),
         )
         enriched.junk = spam or spam_phrase or relevance.tag_stuffed(len(post.hashtags), len(post.links))
         return enriched
+
+    def scorer(self, model) -> object:
+        """The lexicon's compound, or, once the team has corrected posts, the learned model's where it is confident
+        (analytics/sentiment_learning.py); texts are scored once per model."""
+        if model is None or not model.ready:
+            return self.sentiment.compound
+        if self._learned[0] is not model:
+            lexicon = self.sentiment.compound
+
+            def learned(text: str) -> float:
+                return model.apply(text, lexicon(text))[0]
+
+            self._learned = (model, lru_cache(maxsize=TEXT_CACHE)(learned))
+        return self._learned[1]
 
     def batch(self, posts: list[Post], now: float, ctx: Context | None = None) -> tuple[list[Enriched], Aggregates]:
         ctx = ctx or Context()

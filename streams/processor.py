@@ -20,6 +20,7 @@ from store import aggregates
 from store import care as care_store
 from store import learning as learning_store
 from store import posts as post_store
+from store import sentiment as sentiment_store
 from store.keys import Keys
 from streams.enrichment import Enricher, lookups, parse_all
 from streams.sources.base import REDIS_ERRORS, redis_backoff
@@ -55,6 +56,8 @@ class Processor:
         self.triager = Triager(settings.event)
         self.care_model: CareModel | None = None
         self._care_version, self._care_checked = 0, 0.0
+        self.sentiment_model = None
+        self._sentiment_version, self._sentiment_checked = 0, 0.0
 
     def handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None = None) -> int:
         """Process one batch of stream entries; returns how many new posts it counted."""
@@ -86,6 +89,7 @@ class Processor:
         )
         fresh_posts = [p for p in unique if p.id in unseen]
         ctx.model = self._model(now)
+        ctx.sentiment_model = self._sentiment_model(now)
         enriched, agg = self.enricher.batch(fresh_posts, now, ctx)
         care = self.triager.batch(enriched, ctx.care_authors, self._care_model(now))  # brand posts only
         aggregates.write_batch(
@@ -124,6 +128,16 @@ class Processor:
             if version != self._care_version:
                 self._care_version, self.care_model = version, care_store.load_model(self.r, self.keys)
         return self.care_model
+
+    def _sentiment_model(self, now: float):
+        """The sentiment model learned from the team's corrections, re-read when the aggregator saves a new one."""
+        if now - self._sentiment_checked >= MODEL_CHECK_S:
+            self._sentiment_checked = now
+            version = sentiment_store.model_version(self.r, self.keys)
+            if version != self._sentiment_version:
+                self._sentiment_version = version
+                self.sentiment_model = sentiment_store.load_model(self.r, self.keys)
+        return self.sentiment_model
 
     def _signals(self, enriched: list) -> list[dict]:
         """Posts that may deserve an alert: watch-words with the brand, influencers naming the brand."""

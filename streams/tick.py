@@ -11,11 +11,13 @@ from analytics.alerts import AlertEngine
 from analytics.care import CareBuilt, CareInputs, CareModel
 from analytics.care import tick as care_tick
 from analytics.learning import RelevanceModel
+from analytics.sentiment_learning import SentimentModel, ensure_warm
 from analytics.sentiment_shift import SENTIMENT_BIN_S, bin_totals
 from analytics.storylines import storylines
 from analytics.trends import TrendDetector
 from config.settings import EventConfig
 from model.clock import EventClock
+from store.sentiment import SentimentInputs
 from streams.enrichment import ALL
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class TickInputs:
     cards_version: int = 0
     dropped: dict[str, int] = field(default_factory=dict)  # source -> posts it had to drop (never silently)
     care: CareInputs = field(default_factory=CareInputs)  # customer care: new triaged posts, open cases
+    sentiment: SentimentInputs = field(default_factory=SentimentInputs)  # corrections to learn, fixes to show
 
 
 @dataclass
@@ -64,6 +67,7 @@ class TickState:
     storylines: list[dict] = field(default_factory=list)
     storylines_at: float = 0.0
     care_model: CareModel = field(default_factory=CareModel)
+    sentiment_model: SentimentModel = field(default_factory=SentimentModel)
 
     def storylines_due(self, now: float) -> bool:
         return now - self.storylines_at >= STORYLINE_EVERY_S
@@ -78,6 +82,7 @@ class Built:
     alerts_changed: bool  # signals were read or alerts raised: save the cursor and cool-downs
     learned: int  # marks folded into the model (0: nothing to save)
     care: CareBuilt | None = None  # customer care: escalations to apply, corrections learned
+    sentiment_learned: int = 0  # sentiment corrections folded into the model (0: nothing to save)
 
 
 def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) -> Built:
@@ -87,6 +92,8 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
     trending = _trending(state.trends, inputs.tag_counts, now, event, _posts_in(inputs.window, now, state))
     new = _raise_alerts(state.alerts, clock, inputs, now, trending)
     learned = _learn(state.model, inputs)
+    sentiment_learned = learn_sentiment(state.sentiment_model, inputs)
+    show_fixes(inputs)
     care = care_tick(event.care, inputs.care, state.care_model, now)  # timers, escalations (their alerts)
     new += care.alerts
     snap = {
@@ -102,6 +109,7 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
         "alerts": latest_alerts(inputs.alerts, new),
         "storylines": _storylines(state, inputs.story_posts, now),
         "learning": {"marks": state.model.marks, "ready": state.model.ready},
+        "sentiment_learning": {"corrections": state.sentiment_model.corrections},
         "cards_version": inputs.cards_version,
         "pipeline": pipeline(inputs.stats, inputs.lag, inputs.window, inputs.end, now, inputs.dropped),
         "sources": inputs.sources,
@@ -109,7 +117,7 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
         "clock": clock.as_dict(),
         "care": care.snap,
     }
-    return Built(snap, new, bool(new or inputs.signals), learned, care)
+    return Built(snap, new, bool(new or inputs.signals), learned, care, sentiment_learned)
 
 
 def volume(series: list[tuple[str, str]], window: dict, start: int, end: int) -> dict:
@@ -221,3 +229,25 @@ def _learn(model: RelevanceModel, inputs: TickInputs) -> int:
     if inputs.marks:
         model.learn(inputs.marks, inputs.labels)
     return len(inputs.marks)
+
+
+def learn_sentiment(model: SentimentModel, inputs: TickInputs) -> int:
+    """Fold the team's new sentiment corrections into the shared model, with the feed they saw (and left alone)
+    as context; the aggregator saves it and workers apply it to new posts."""
+    sent = inputs.sentiment
+    if not sent.texts or not ensure_warm():  # not learned: read again (from the same cursor) next tick
+        return 0
+    context = [p.get("text", "") for p in inputs.feed if p.get("id") not in sent.fixes and p.get("text")]
+    model.learn(sent.texts, sent.lexicon, sent.labels, context)
+    return len(sent.texts)
+
+
+def show_fixes(inputs: TickInputs) -> None:
+    """Lay each corrected post's correction ({label, value, was, by, at}) over the feeds the snapshot carries."""
+    fixes = inputs.sentiment.fixes
+    if not fixes:
+        return
+    for posts in (inputs.feed, *inputs.feed_by_source.values()):
+        for p in posts:
+            if fix := fixes.get(p.get("id")):
+                p["sentiment_fix"] = fix

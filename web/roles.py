@@ -28,6 +28,7 @@ CONTROLS = {
             table.CARD_DRAFT,
             table.POST_MARK,
             table.POST_FRAME,
+            table.POST_SENTIMENT,
             table.ALERT_ACK,
             table.ALERT_TRIAGE,
             table.CARD_APPROVE,

@@ -104,6 +104,7 @@ def writes(app) -> dict:
         "move card": ("sam", ids.CARD_STATUS_SET, [[({"type": ids.CARD_STATUS_SET, "card": "c1", "status": "drafting"}, 1)]], []),
         "approve card": ("ann", ids.CARD_STATUS_SET, [[({"type": ids.CARD_STATUS_SET, "card": "c2", "status": "approved"}, 1)]], []),
         "mark post": ("sam", ids.MARK_POST, [[({"type": ids.MARK_POST, "post": "bluesky:1", "relevant": True}, 1)]], []),
+        "correct sentiment": ("sam", ids.SENTIMENT_POST, [[({"type": ids.SENTIMENT_POST, "post": "bluesky:1", "label": "negative"}, 1)]], []),
         "acknowledge": ("sam", ids.ACK_ALERT, [[({"type": ids.ACK_ALERT, "alert": "a1"}, 1)]], []),
         "add person": ("ada", ids.NEW_USER_ADD, [1], ["lee", ["viewer"], "", 0]),
         "disable person": ("ada", ids.USER_TOGGLE, [[({"type": ids.USER_TOGGLE, "user": "vic"}, 1)]], [0]),
@@ -177,6 +178,7 @@ WRITE_NAMES = [
     "move card",
     "approve card",
     "mark post",
+    "correct sentiment",
     "acknowledge",
     "add person",
     "disable person",
@@ -246,7 +248,7 @@ def test_a_write_is_refused_and_the_store_is_unchanged(app, r, name, kind):
     assert store_state(r) == before
 
 
-@pytest.mark.parametrize("name", ["save card", "move card", "mark post", "acknowledge"])
+@pytest.mark.parametrize("name", ["save card", "move card", "mark post", "correct sentiment", "acknowledge"])
 def test_strategists_work_is_refused_to_an_approver_and_an_admin(app, r, name):
     spec = writes(app)[name]
     for who in ("ann", "ada"):
@@ -339,7 +341,7 @@ def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r
         answer = client.post("/_dash-update-component", json=screen_body(app, path), headers=headers)
         text = answer.get_data(as_text=True)
         assert answer.status_code == 200 and "bluesky:1" in text, path  # the feed, without its buttons
-        for kind_id in (ids.MARK_POST, ids.FRAME_POST, ids.ACK_ALERT, ids.CARD_STATUS_SET):
+        for kind_id in (ids.MARK_POST, ids.SENTIMENT_POST, ids.FRAME_POST, ids.ACK_ALERT, ids.CARD_STATUS_SET):
             assert kind_id not in text, (path, kind_id)
         cards = client.post(
             "/_dash-update-component",
@@ -352,7 +354,7 @@ def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r
 def test_a_strategist_gets_the_controls_and_no_admin_page(app):
     client, headers = sign_in(app, "sam")
     text = client.post("/_dash-update-component", json=screen_body(app, "/"), headers=headers).get_data(as_text=True)
-    assert ids.MARK_POST in text and ids.ACK_ALERT in text
+    assert ids.MARK_POST in text and ids.SENTIMENT_POST in text and ids.ACK_ALERT in text
     page = client.post("/_dash-update-component", json=route_body(app, "/admin"), headers=headers)
     assert ids.NEW_USER_ADD not in page.get_data(as_text=True) and f'"{ids.CARD_SAVE}"' in page.get_data(as_text=True)
 
