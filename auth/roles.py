@@ -65,7 +65,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     VIEWER: frozenset({VIEW_WALL, VIEW_EXEC, VIEW_API}),
     STRATEGIST: frozenset(
         _READ_ALL
-        | {CARD_CREATE, CARD_EDIT, CARD_MOVE, CARD_DRAFT, POST_MARK, POST_FRAME, POST_SENTIMENT, ALERT_ACK, ALERT_TRIAGE}
+        | {
+            CARD_CREATE,
+            CARD_EDIT,
+            CARD_MOVE,
+            CARD_DRAFT,
+            POST_MARK,
+            POST_FRAME,
+            POST_SENTIMENT,
+            ALERT_ACK,
+            ALERT_TRIAGE,
+        }
         | CARE_ACTIONS
     ),
     APPROVER: frozenset(_READ_ALL | {CARD_APPROVE, CARD_REJECT}),
