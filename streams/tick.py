@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from analytics.alerts import AlertEngine
+from analytics.alerts import ALL, AlertEngine
 from analytics.care import CareBuilt, CareInputs, CareModel
 from analytics.care import tick as care_tick
 from analytics.learning import RelevanceModel
@@ -16,7 +16,6 @@ from analytics.storylines import storylines
 from analytics.trends import TrendDetector
 from config.settings import EventConfig
 from model.clock import EventClock
-from streams.enrichment import ALL
 
 logger = logging.getLogger(__name__)
 
