@@ -60,10 +60,10 @@ class Aggregator:
         # Storylines and the learned models need scikit-learn and scipy (seconds to import, more on busy cores): a
         # restarted aggregator ticks at once and clusters once the import is done (nothing here imports them: the
         # models build their sklearn parts on first use, under one import lock). Tests import them here so their
-        # first tick has storylines.
-        if warm_in_background:
-            threading.Thread(target=_warm_up, name="sklearn-warm-up", daemon=True).start()
-        else:
+        # first tick has storylines. In the background it starts after the first snapshot: the import is seconds of
+        # CPU that would otherwise compete with that snapshot (and with the room's other restarting processes).
+        self._warm_up_later = warm_in_background  # started by `run` once the first snapshot is out
+        if not warm_in_background:
             warm_up()
         self.settings, self.r, self.keys = settings, r, keys
         self.event = settings.event
@@ -195,6 +195,10 @@ class Aggregator:
             try:
                 self.tick()
                 backoff.reset()
+                if self._warm_up_later:
+                    self._warm_up_later = False
+                    logger.info("first snapshot built; importing scikit-learn for storylines in the background")
+                    threading.Thread(target=_warm_up, name="sklearn-warm-up", daemon=True).start()
             except REDIS_ERRORS as exc:
                 delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)

@@ -171,6 +171,8 @@ def test_kill_9_of_each_process_under_ingest_loses_nothing_counts_once_and_heals
             healed_at = wait_for(healthy, HEALTHY_WITHIN_S)
             assert healed_at, f"not healthy within {HEALTHY_WITHIN_S}s of killing the {name}; last health: {last[name]}"
             healed[name] = round(time.monotonic() - killed, 2)
+            # One JSON line per kill (`pytest -s` shows them; docs/reliability.md quotes them).
+            print(json.dumps({"metric": f"chaos_heal_{name}", "value": healed[name], "unit": "s"}), flush=True)
     finally:
         client.stop.set()
         client.join(30)
