@@ -20,6 +20,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from analytics import heavy
 from analytics.entities import URL_LIKE
 from analytics.matching import Matcher
 
@@ -28,9 +29,10 @@ from analytics.matching import Matcher
 def _sklearn():
     """scikit-learn, imported on first use: it costs a worker seconds at start-up, and a room without marks never
     builds a model (a restarted worker is back in the group sooner)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-    from sklearn.linear_model import SGDClassifier
-    from sklearn.utils import murmurhash3_32
+    with heavy.LOCK:
+        from sklearn.feature_extraction.text import HashingVectorizer
+        from sklearn.linear_model import SGDClassifier
+        from sklearn.utils import murmurhash3_32
 
     return HashingVectorizer, SGDClassifier, murmurhash3_32
 
@@ -143,10 +145,30 @@ class CareModel:
 
     def __init__(self, n_features: int = 2**18, seed: int = 0):
         self.n_features, self.seed = n_features, seed
-        self.vectorizer = _sklearn()[0](n_features=n_features, analyzer=_analyze, alternate_sign=False)
-        self.classifier = _sklearn()[1](loss="log_loss", alpha=ALPHA, random_state=seed)
+        # Built on first use, as in RelevanceModel: a model with no corrections never imports scikit-learn.
+        self._vectorizer = self._classifier = None
+        self._weights: dict[str, np.ndarray] | None = None  # restored by from_bytes, put in on first use
         self._replay: dict[str, deque[list[str]]] = {k: deque(maxlen=REPLAY_PER_CLASS) for k in KINDS}
         self._seen = dict.fromkeys(KINDS, 0)
+
+    @property
+    def vectorizer(self):
+        if self._vectorizer is None:
+            self._vectorizer = _sklearn()[0](n_features=self.n_features, analyzer=_analyze, alternate_sign=False)
+        return self._vectorizer
+
+    @property
+    def classifier(self):
+        if self._classifier is None:
+            classifier = _sklearn()[1](loss="log_loss", alpha=ALPHA, random_state=self.seed)
+            if self._weights is not None:
+                w = self._weights
+                classifier.coef_, classifier.intercept_ = w["coef"], w["intercept"]
+                classifier.t_, classifier.classes_ = float(w["t"][0]), np.arange(len(KINDS))
+                classifier.n_features_in_ = self.n_features
+                self._weights = None
+            self._classifier = classifier
+        return self._classifier
 
     @property
     def corrections(self) -> int:
@@ -218,8 +240,11 @@ class CareModel:
             "replay": {k: list(v) for k, v in self._replay.items()},
         }
         weights = io.BytesIO()
-        if hasattr(self.classifier, "coef_"):
-            c = self.classifier
+        if self._classifier is None and self._weights is not None:  # restored and not used since
+            w = self._weights
+            np.savez_compressed(weights, coef=w["coef"], intercept=w["intercept"], t=w["t"])
+        elif self._classifier is not None and hasattr(self._classifier, "coef_"):
+            c = self._classifier
             np.savez_compressed(weights, coef=c.coef_, intercept=c.intercept_, t=np.array([c.t_]))
         head = json.dumps(header).encode()
         return MAGIC + struct.pack(">BI", VERSION, len(head)) + head + weights.getvalue()
@@ -238,9 +263,7 @@ class CareModel:
             model._replay[k].extend(header["replay"].get(k, []))
         if rest := data[9 + size :]:
             arrays = np.load(io.BytesIO(rest), allow_pickle=False)
-            c = model.classifier
-            c.coef_, c.intercept_ = arrays["coef"], arrays["intercept"]
-            c.t_, c.classes_, c.n_features_in_ = float(arrays["t"][0]), np.arange(len(KINDS)), model.n_features
+            model._weights = {k: arrays[k] for k in ("coef", "intercept", "t")}  # the classifier gets them on first use
         return model
 
 

@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from analytics import heavy
 from analytics.entities import URL_LIKE
 
 
@@ -20,9 +21,10 @@ from analytics.entities import URL_LIKE
 def _sklearn():
     """scikit-learn, imported on first use: it costs a worker seconds at start-up, and a room without marks never
     builds a model (a restarted worker is back in the group sooner)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-    from sklearn.linear_model import SGDClassifier
-    from sklearn.utils import murmurhash3_32
+    with heavy.LOCK:
+        from sklearn.feature_extraction.text import HashingVectorizer
+        from sklearn.linear_model import SGDClassifier
+        from sklearn.utils import murmurhash3_32
 
     return HashingVectorizer, SGDClassifier, murmurhash3_32
 
@@ -67,11 +69,32 @@ class RelevanceModel:
 
     def __init__(self, n_features: int = 2**18, seed: int = 0):
         self.n_features, self.seed = n_features, seed
-        self.vectorizer = _sklearn()[0](n_features=n_features, analyzer=_analyze, alternate_sign=False)
-        self.classifier = _sklearn()[1](loss="log_loss", alpha=ALPHA, random_state=seed)
+        # The vectorizer and the classifier are built on first use (scikit-learn takes seconds to import): a
+        # model that has not learned anything yet, or is only counted and saved, never needs them.
+        self._vectorizer = self._classifier = None
+        self._weights: dict[str, np.ndarray] | None = None  # restored by from_bytes, put in on first use
         self._replay: dict[int, deque[list[str]]] = {c: deque(maxlen=REPLAY_PER_CLASS) for c in (0, 1)}
         self._seen = {0: 0, 1: 0}
         self._index_cache: dict[str, int] = {}
+
+    @property
+    def vectorizer(self):
+        if self._vectorizer is None:
+            self._vectorizer = _sklearn()[0](n_features=self.n_features, analyzer=_analyze, alternate_sign=False)
+        return self._vectorizer
+
+    @property
+    def classifier(self):
+        if self._classifier is None:
+            classifier = _sklearn()[1](loss="log_loss", alpha=ALPHA, random_state=self.seed)
+            if self._weights is not None:
+                w = self._weights
+                classifier.coef_, classifier.intercept_ = w["coef"], w["intercept"]
+                classifier.t_, classifier.classes_ = float(w["t"][0]), CLASSES
+                classifier.n_features_in_ = self.n_features
+                self._weights = None
+            self._classifier = classifier
+        return self._classifier
 
     @property
     def marks(self) -> int:
@@ -141,8 +164,11 @@ class RelevanceModel:
             "replay": [list(self._replay[0]), list(self._replay[1])],
         }
         weights = io.BytesIO()
-        if hasattr(self.classifier, "coef_"):
-            c = self.classifier
+        if self._classifier is None and self._weights is not None:  # restored and not used since
+            w = self._weights
+            np.savez_compressed(weights, coef=w["coef"], intercept=w["intercept"], t=w["t"])
+        elif self._classifier is not None and hasattr(self._classifier, "coef_"):
+            c = self._classifier
             np.savez_compressed(weights, coef=c.coef_, intercept=c.intercept_, t=np.array([c.t_]))
         head = json.dumps(header).encode()
         return MAGIC + struct.pack(">BI", VERSION, len(head)) + head + weights.getvalue()
@@ -164,6 +190,5 @@ class RelevanceModel:
         return model
 
     def _restore(self, arrays) -> None:
-        c = self.classifier
-        c.coef_, c.intercept_ = arrays["coef"], arrays["intercept"]
-        c.t_, c.classes_, c.n_features_in_ = float(arrays["t"][0]), CLASSES, self.n_features
+        self._classifier = None  # built on first use, with these weights
+        self._weights = {k: arrays[k] for k in ("coef", "intercept", "t")}

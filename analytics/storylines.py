@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 
-from analytics.dedupe import fold_key
+from analytics import heavy
 from analytics.entities import URL_LIKE
 
 logger = logging.getLogger(__name__)
@@ -77,8 +77,10 @@ _SKLEARN_READY = threading.Event()
 
 
 def warm_up() -> None:
-    """Import scikit-learn (seconds): the aggregator does it in a thread at start so its first ticks are not held."""
+    """Import scikit-learn and the near-duplicate folding (datasketch, hence scipy): seconds. The aggregator does it
+    in a thread at start so its first ticks are not held; storylines are built once it is done."""
     _sklearn()
+    _fold_key()
     _SKLEARN_READY.set()
 
 
@@ -88,10 +90,20 @@ def ready() -> bool:
 
 @functools.cache
 def _sklearn():
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+    with heavy.LOCK:
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
     return AgglomerativeClustering, TfidfVectorizer, sorted(ENGLISH_STOP_WORDS | _OWN_STOP_WORDS)
+
+
+@functools.cache
+def _fold_key():
+    """analytics.dedupe.fold_key: datasketch imports scipy (a second or more), so it is imported on first use."""
+    with heavy.LOCK:
+        from analytics.dedupe import fold_key
+
+    return fold_key
 
 
 _HASHTAG = re.compile(r"#(\w+)")
@@ -117,6 +129,7 @@ def _clean(text: str, common: frozenset[str] = frozenset()) -> str:
 def _fold(posts: list[dict]) -> dict[str, list[int]]:
     """Post indices per fold key, so a retweet storm is one text with a weight, not a thousand texts."""
     groups: dict[str, list[int]] = defaultdict(list)
+    fold_key = _fold_key()
     for i, p in enumerate(posts):
         groups[fold_key(p.get("text") or "")].append(i)
     return groups

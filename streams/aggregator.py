@@ -15,7 +15,9 @@ import redis
 
 from analytics.alerts import AlertBook, AlertEngine
 from analytics.care import CareModel
+from analytics.care import _sklearn as care_sklearn
 from analytics.learning import RelevanceModel
+from analytics.learning import _sklearn as learning_sklearn
 from analytics.storylines import ready as storylines_ready
 from analytics.storylines import warm_up
 from analytics.trends import TrendDetector
@@ -41,15 +43,28 @@ SAVE_STATE_EVERY = 20
 TRIM_ALERTS_EVERY = 60
 
 
+def _warm_up() -> None:
+    """Storylines' imports first (they gate the storylines), then the models' (so a first mark or care correction
+    does not hold a tick while scikit-learn's linear models import)."""
+    try:
+        warm_up()
+        learning_sklearn()
+        care_sklearn()
+    except Exception:  # noqa: BLE001 - the tick imports on use and says what is wrong there
+        logger.exception("warming up scikit-learn failed")
+
+
 class Aggregator:
     """Builds snapshots. `tick(now)` is one build; `run` repeats it every `settings.tick_s`."""
 
     def __init__(self, settings: Settings, r: redis.Redis, keys: Keys, *, warm_in_background: bool = False):
-        # Storylines need scikit-learn (seconds to import): a restarted aggregator ticks at once and clusters once
-        # the import is done; tests import it here so their first tick has storylines.
-        if warm_in_background:
-            threading.Thread(target=warm_up, name="sklearn-warm-up", daemon=True).start()
-        else:
+        # Storylines and the learned models need scikit-learn and scipy (seconds to import, more on busy cores): a
+        # restarted aggregator ticks at once and clusters once the import is done (nothing here imports them: the
+        # models build their sklearn parts on first use, under one import lock). Tests import them here so their
+        # first tick has storylines. In the background it starts after the first snapshot: the import is seconds of
+        # CPU that would otherwise compete with that snapshot (and with the room's other restarting processes).
+        self._warm_up_later = warm_in_background  # started by `run` once the first snapshot is out
+        if not warm_in_background:
             warm_up()
         self.settings, self.r, self.keys = settings, r, keys
         self.event = settings.event
@@ -187,6 +202,10 @@ class Aggregator:
             try:
                 self.tick()
                 backoff.reset()
+                if self._warm_up_later:
+                    self._warm_up_later = False
+                    logger.info("first snapshot built; importing scikit-learn for storylines in the background")
+                    threading.Thread(target=_warm_up, name="sklearn-warm-up", daemon=True).start()
             except REDIS_ERRORS as exc:
                 delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)

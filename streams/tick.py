@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from analytics.alerts import AlertEngine
+from analytics.alerts import ALL, AlertEngine
 from analytics.care import CareBuilt, CareInputs, CareModel
 from analytics.care import tick as care_tick
 from analytics.learning import RelevanceModel
@@ -18,7 +18,6 @@ from analytics.trends import TrendDetector
 from config.settings import EventConfig
 from model.clock import EventClock
 from store.sentiment import SentimentInputs
-from streams.enrichment import ALL
 
 logger = logging.getLogger(__name__)
 

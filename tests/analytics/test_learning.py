@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,32 @@ def test_on_the_simulator_marks_lift_brand_posts_above_game_chatter():
     high = [v for (_, t), (v, _) in zip(later, points, strict=True) if t.grade >= 2]
     low = [v for (_, t), (v, _) in zip(later, points, strict=True) if t.grade == 0]
     assert statistics.mean(high) > statistics.mean(low) + 1.5
+
+
+def test_a_restored_model_saved_again_unused_is_the_same_model():
+    # from_bytes keeps the weights until the classifier is first used (scikit-learn is imported then): saving
+    # such a model again, and then using it, is the same as using the original.
+    model = trained()
+    again = RelevanceModel.from_bytes(RelevanceModel.from_bytes(model.to_bytes()).to_bytes())
+    assert again.points([RELEVANT, NOISE]) == model.points([RELEVANT, NOISE])
+    model.learn([NOISE], [1])
+    again.learn([NOISE], [1])
+    assert again.points([RELEVANT, NOISE]) == model.points([RELEVANT, NOISE])
+
+
+def test_building_the_aggregator_imports_no_scikit_learn_or_scipy():
+    # A restarted aggregator's first snapshot waits for nothing heavy (docs/reliability.md, the chaos test): the
+    # models build their sklearn parts on first use, storylines import sklearn and datasketch (scipy) on first use.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import streams.aggregator; from analytics.learning import RelevanceModel; "
+        "from analytics.care import CareModel; from analytics.learning import tokens; "
+        "m = RelevanceModel.from_bytes(RelevanceModel().to_bytes()); m.learn([], []); m.points([{'text': 'x'}]); "
+        "CareModel.from_bytes(CareModel().to_bytes()).predict(['x']); "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'scipy', 'datasketch', 'pandas'}))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
+    assert out.strip() == "[]"

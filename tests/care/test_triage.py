@@ -75,6 +75,8 @@ def test_corrections_teach_the_model_and_it_survives_a_round_trip(triager):
     assert t.kind == "none"
     assert any(r.startswith("learned: none") for r in t.reasons)
     assert restored.corrections == model.corrections == 6
+    again = CareModel.from_bytes(restored.to_bytes())  # saved again before its classifier was used: the same
+    assert again.predict([text, "where is my order"]) == model.predict([text, "where is my order"])
     with pytest.raises(InvalidModel):
         CareModel.from_bytes(b"\x80\x04pickle")
 

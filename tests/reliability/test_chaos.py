@@ -1,6 +1,6 @@
 """Chaos under steady ingest, on the real stack (`cli.py up`, loopback): kill -9 a worker, the aggregator, the web
 and the embedded Valkey in turn. Every post /api/ingest answered 202 for is counted exactly once, and the room
-is healthy again (/api/health 200 "ok") within 10 s of each kill."""
+is healthy again (/api/health 200 "ok") within HEALTHY_WITHIN_S of each kill (the target: 10 s)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,13 @@ from tests.web.stack import TOKEN, Stack, event_file
 
 KEYS = Keys("superbowl")
 BATCH = 50
-# The target is 10 s (docs/reliability.md quotes the measured times, printed below). The deadline is looser
-# because a restarted Python child imports for seconds and CI machines differ 3x: this test proves the room
-# heals and counts exactly once; it is not a stopwatch.
+# The target is 10 s per kill; each heal time is printed as a JSON line (`pytest -s`) and docs/reliability.md
+# quotes them. The deadline is not the target because a heal is a restarted Python process's start-up, which
+# scales with how busy the cores are: on 2 cores at load 3-5 every heal was 2-7 s but the web once took 10.6 s;
+# during a CI run (load 13-19) the worker took up to 27.5 s and the web 22 s, with no code of theirs changed.
+# A 10 s deadline would fail on a loaded machine for reasons that are not a defect; 30 s still catches a child
+# that is not restarted or a back-off that waits (1 s doubling to 30 s). This test proves the room heals and
+# counts exactly once; it is not a stopwatch.
 HEALTHY_WITHIN_S = 30.0
 # A worker killed mid-batch leaves it pending; a live worker reclaims it after 30 s idle (processor.CLAIM_IDLE_MS).
 DRAIN_WITHIN_S = 45.0
@@ -171,6 +175,8 @@ def test_kill_9_of_each_process_under_ingest_loses_nothing_counts_once_and_heals
             healed_at = wait_for(healthy, HEALTHY_WITHIN_S)
             assert healed_at, f"not healthy within {HEALTHY_WITHIN_S}s of killing the {name}; last health: {last[name]}"
             healed[name] = round(time.monotonic() - killed, 2)
+            # One JSON line per kill (`pytest -s` shows them; docs/reliability.md quotes them).
+            print(json.dumps({"metric": f"chaos_heal_{name}", "value": healed[name], "unit": "s"}), flush=True)
     finally:
         client.stop.set()
         client.join(30)
