@@ -12,7 +12,6 @@ import flask
 from dash import ClientsideFunction, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts import ids
 from layouts import wall as w
 from layouts.command_center import TICK_MS
 from layouts.status import freshness
