@@ -73,4 +73,3 @@ def test_one_aggregator_writes_and_the_standby_takes_over_within_3_s(r, aggregat
     assert took < TAKEOVER_WITHIN_S, f"the standby wrote its first snapshot {took:.2f}s after the kill"
     assert snapshot.version(r, KEYS) > at_kill  # carries the version on: screens see a newer snapshot
     assert Lease(r, KEYS.aggregator_lease, 1).current().split(":")[1] == str(second.pid)
-
