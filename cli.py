@@ -92,9 +92,9 @@ def cmd_process(settings: Settings, args) -> None:
 
 
 def cmd_aggregate(settings: Settings, args) -> None:
-    from streams.aggregator import Aggregator
+    from streams.aggregator import lead
 
-    Aggregator(settings, client(settings), Keys(settings.event.id), warm_in_background=True).run(stop_event())
+    lead(settings, client(settings), Keys(settings.event.id), stop_event())
 
 
 def cmd_archive(settings: Settings, args) -> None:

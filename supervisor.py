@@ -81,7 +81,11 @@ class Supervisor:
             if getattr(sources, name).enabled and importlib.util.find_spec(module) is not None:
                 children.append(Child(f"source:{name}", ["collect", name]))
         children += [Child(f"worker-{i + 1}", ["process"]) for i in range(self.settings.workers)]
-        children += [Child("aggregator", ["aggregate"]), Child("web", ["serve"])]
+        # Several aggregators stand by for one another: one holds the lease and writes (streams/aggregator.py lead).
+        children += [
+            Child("aggregator" + (f"-{i + 1}" if i else ""), ["aggregate"]) for i in range(self.settings.aggregators)
+        ]
+        children.append(Child("web", ["serve"]))
         children.append(Child("archiver", ["archive"]))  # the archive's one writer (archive/writer.py)
         return children
 

@@ -455,6 +455,7 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("WARROOM_VAR", "var", "folder for the embedded server's data and logs"),
     ("WARROOM_WORKERS", "2", "processor worker processes started by `up`"),
     ("WARROOM_TICK_S", "0.5", "aggregator tick in seconds"),
+    ("WARROOM_AGGREGATORS", "1", "aggregators started by `up`: one writes snapshots, the others stand by for it"),
     ("WARROOM_INGEST_TOKEN", "", "bearer token for POST /api/ingest (ingest is off when empty)"),
     ("X_BEARER_TOKEN", "", "X API v2 app token"),
     ("X_API_BASE_URL", "https://api.x.com", "X API host (tests, proxies)"),
@@ -525,6 +526,10 @@ class Settings:
         return int(self.get("WARROOM_WORKERS"))
 
     @property
+    def aggregators(self) -> int:
+        return int(self.get("WARROOM_AGGREGATORS"))
+
+    @property
     def alert_webhook(self) -> tuple[str, str]:
         """(variable, URL) of the alert webhook: the event file's `alerts.webhook_url_env`, else the default one."""
         for name in (self.event.alerts.webhook_url_env, DEFAULT_WEBHOOK_ENV):
@@ -540,7 +545,12 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     env = {name: environ.get(name) or default for name, default, _ in ENV_VARS}
-    for name, cast in (("PORT", int), ("WARROOM_WORKERS", int), ("WARROOM_TICK_S", float)):
+    for name, cast in (
+        ("PORT", int),
+        ("WARROOM_WORKERS", int),
+        ("WARROOM_AGGREGATORS", int),
+        ("WARROOM_TICK_S", float),
+    ):
         try:
             if cast(env[name]) <= 0:
                 raise ValueError

@@ -23,6 +23,7 @@ INFLUENCE_TTL_S = 3 * 3600
 STORYLINE_POSTS = 3000  # recent relevant posts kept for storylines
 MARKS_MAXLEN = 10_000
 SNAPSHOT_TTL_S = 3600
+AGGREGATOR_LEASE_S = 2.0  # a dead aggregator's lease lapses this long after its last renewal
 SOURCE_GAPS_MAX = 50
 ALERTS_MAX = 500
 SIGNALS_MAXLEN = 10_000
@@ -144,6 +145,12 @@ class Keys:
     @property
     def trend_state(self) -> str:
         return self._k("trend:state")
+
+    @property
+    def aggregator_lease(self) -> str:
+        """Who writes snapshots: one aggregator holds it (renewed each tick, expires AGGREGATOR_LEASE_S after it
+        stops); the others stand by and take over."""
+        return self._k("aggregator:lease")
 
     # Strategists' work
     @property

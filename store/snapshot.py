@@ -9,12 +9,22 @@ import orjson
 import redis
 
 from store.keys import SNAPSHOT_TTL_S, Keys
+from store.lease import Lease
 
 
-def write(r: redis.Redis, keys: Keys, snap: dict, version: int) -> None:
+def write(r: redis.Redis, keys: Keys, snap: dict, version: int, lease: Lease | None = None) -> None:
+    """Publish a snapshot; with a lease, only while it is held (raises LeaseLost otherwise)."""
+    data = orjson.dumps(snap)
+
+    def put(pipe):
+        pipe.set(keys.snapshot, data, ex=SNAPSHOT_TTL_S)
+        pipe.set(keys.snapshot_version, version)
+
+    if lease is not None:
+        lease.fenced(put)
+        return
     pipe = r.pipeline(transaction=True)
-    pipe.set(keys.snapshot, orjson.dumps(snap), ex=SNAPSHOT_TTL_S)
-    pipe.set(keys.snapshot_version, version)
+    put(pipe)
     pipe.execute()
 
 

@@ -30,7 +30,8 @@ from store import health as health_store
 from store import learning as learning_store
 from store import posts as post_store
 from store import sentiment as sentiment_store
-from store.keys import Keys
+from store.keys import AGGREGATOR_LEASE_S, Keys
+from store.lease import Lease, LeaseLost
 from streams.notify import Notifier
 from streams.sources.base import REDIS_ERRORS, redis_backoff
 from streams.tick import ALERTS_SHOWN, Built, TickInputs, TickState, build
@@ -86,6 +87,7 @@ class Aggregator:
         self.notifier = Notifier(url).start() if url else None
         self.version = int(r.get(keys.snapshot_version) or 0)
         self.ticks = 0
+        self.lease: Lease | None = None  # set by run(): snapshots are then written only while it is held
 
     @property
     def model(self) -> RelevanceModel:
@@ -167,7 +169,9 @@ class Aggregator:
             sentiment_store.save_model(r, keys, self.state.sentiment_model, self.sentiment_cursor)
         self.version += 1
         built.snap["version"] = self.version
-        snapshot.write(r, keys, built.snap, self.version)
+        if self.lease is not None:
+            built.snap["writer"] = self.lease.holder  # which aggregator wrote it (failover: exactly one at a time)
+        snapshot.write(r, keys, built.snap, self.version, self.lease)
         self.ticks += 1
         if self.ticks % SAVE_STATE_EVERY == 0:
             r.set(keys.trend_state, self.state.trends.to_bytes())
@@ -194,18 +198,25 @@ class Aggregator:
         for case_id, reason, to in applied:
             logger.warning("care case %s escalated to %s (%s)", case_id, to, reason)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, lease: Lease | None = None) -> None:
+        """Tick until `stop`; with a lease, renew it before each tick and return as soon as it is lost."""
         backoff = redis_backoff()  # a restarted Redis is used again within a second
         logger.info("aggregator started, tick %.2fs", self.settings.tick_s)
+        self.lease = lease
         next_tick = time.time()
         while not stop.is_set():
             try:
+                if lease is not None and not lease.renew():
+                    raise LeaseLost(f"held by {lease.current()!r}")
                 self.tick()
                 backoff.reset()
                 if self._warm_up_later:
                     self._warm_up_later = False
                     logger.info("first snapshot built; importing scikit-learn for storylines in the background")
                     threading.Thread(target=_warm_up, name="sklearn-warm-up", daemon=True).start()
+            except LeaseLost as exc:
+                logger.warning("aggregator lease lost (%s): standing by", exc)
+                return
             except REDIS_ERRORS as exc:
                 delay = backoff.next()
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
@@ -216,3 +227,42 @@ class Aggregator:
                 stop.wait(wait)
             else:
                 next_tick = time.time()  # fell behind: do not try to catch up with a burst of builds
+
+
+LEASE_POLL_S = 0.2  # how often a standby asks for the lease: takeover within AGGREGATOR_LEASE_S + this + a start
+
+
+def lead(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, *, make=None) -> None:
+    """Run as the aggregator that writes snapshots while this process holds the lease; stand by otherwise.
+
+    Several can run for failover: exactly one holds the lease and writes; when it dies its lease lapses and a
+    standby takes it, builds its state from Redis (what the last holder saved) and carries on from the last
+    snapshot version. A clean stop releases the lease at once."""
+    make = make or (lambda: Aggregator(settings, r, keys, warm_in_background=True))
+    lease = Lease(r, keys.aggregator_lease, AGGREGATOR_LEASE_S)
+    backoff, waiting, warmed = redis_backoff(), None, False
+    try:
+        while not stop.is_set():
+            try:
+                if not lease.acquire():
+                    if (who := lease.current()) != waiting:
+                        logger.info("standing by: %s writes the snapshots", who)
+                        if waiting is None and not warmed:  # a standby has time: be ready to lead at once
+                            threading.Thread(target=_warm_up, name="sklearn-warm-up", daemon=True).start()
+                            warmed = True
+                        waiting = who
+                    stop.wait(LEASE_POLL_S)
+                    continue
+                waiting = None
+                logger.info("aggregator lease taken by %s", lease.holder)
+                make().run(stop, lease)
+                backoff.reset()
+            except REDIS_ERRORS as exc:
+                delay = backoff.next()
+                logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
+                stop.wait(delay)
+    finally:
+        try:
+            lease.release()
+        except REDIS_ERRORS:
+            pass
