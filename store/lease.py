@@ -8,11 +8,14 @@ replaced cannot write once more.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
 
 import redis
+
+logger = logging.getLogger(__name__)
 
 # Keep or take the lease: it is mine, or nobody's (lapsed) -> mine for ttl; someone else's -> refuse.
 _RENEW = """
@@ -27,6 +30,16 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 class LeaseLost(Exception):
@@ -50,6 +63,20 @@ class Lease:
         return bool(self._renew(keys=[self.key], args=[self.holder, self.ttl_ms]))
 
     acquire = renew
+
+    def take_from_dead(self) -> bool:
+        """Take the lease at once when its holder was a process on this host that no longer exists (a restarted
+        aggregator need not wait for a killed one's lease to lapse). Any doubt -> False: wait for the lapse."""
+        held = self.current()
+        if not held or held == self.holder:
+            return self.renew()
+        host, _, rest = held.partition(":")
+        pid = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+            return False
+        if self._release(keys=[self.key], args=[held]):
+            logger.info("took the lease from %s: that process is gone", held)
+        return self.renew()
 
     def release(self) -> None:
         """Give it up at once (a clean stop), so a standby need not wait for it to lapse."""

@@ -244,7 +244,7 @@ def lead(settings: Settings, r: redis.Redis, keys: Keys, stop: threading.Event, 
     try:
         while not stop.is_set():
             try:
-                if not lease.acquire():
+                if not lease.take_from_dead():
                     if (who := lease.current()) != waiting:
                         logger.info("standing by: %s writes the snapshots", who)
                         if waiting is None and not warmed:  # a standby has time: be ready to lead at once

@@ -46,3 +46,20 @@ def test_a_replaced_holder_cannot_write_a_snapshot(r, keys):
         snapshot.write(r, keys, {"from": "a"}, 2, a)
     snapshot.write(r, keys, {"from": "b"}, 2, b)
     assert snapshot.read(r, keys) == {"from": "b"}
+
+
+def test_a_dead_local_holder_is_replaced_at_once_a_live_or_remote_one_is_not(r, keys):
+    import os
+    import socket
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host = socket.gethostname()
+    r.set(keys.aggregator_lease, f"{host}:{gone.pid}:abc", px=30_000)
+    me = Lease(r, keys.aggregator_lease, 30, holder="me")
+    assert me.take_from_dead() and me.current() == "me"
+    r.set(keys.aggregator_lease, f"{host}:{os.getpid()}:abc", px=30_000)  # alive: this very process
+    assert not me.take_from_dead()
+    r.set(keys.aggregator_lease, f"elsewhere:{gone.pid}:abc", px=30_000)  # another host: cannot know
+    assert not me.take_from_dead()
