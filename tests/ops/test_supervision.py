@@ -175,3 +175,10 @@ def wait_for(cond, timeout: float) -> float | None:
             pass
         time.sleep(0.05)
     return None
+
+
+def test_up_plans_one_aggregator_unless_told_more_and_standbys_get_their_own_names():
+    one = [c.name for c in Supervisor(load_settings({}), ROOT).plan()]
+    assert one.count("aggregator") == 1 and not any(n.startswith("aggregator-") for n in one)
+    two = [c for c in Supervisor(load_settings({"WARROOM_AGGREGATORS": "2"}), ROOT).plan() if "aggregate" in c.args]
+    assert [c.name for c in two] == ["aggregator", "aggregator-2"]
