@@ -2,7 +2,8 @@
 // thumb and value box, dash-bootstrap-components' selects): checked by axe-core in tests/web/test_screens.py.
 (function () {
   var NAMES = {"feed-source": "Source", "card-type": "Card type", "card-priority": "Priority", "card-status": "Status",
-               "care-kind": "Correct the case's kind", "care-template": "Care template"};
+               "care-kind": "Correct the case's kind", "care-template": "Care template",
+               "respond-network": "Network", "respond-text": "Response text", "respond-note": "Rejection note"};
   function name(el, label) { if (!el.getAttribute("aria-label")) { el.setAttribute("aria-label", label); } }
   function fix() {
     if (!document.documentElement.lang) { document.documentElement.lang = "en"; }

@@ -80,3 +80,27 @@ FRAME_STORY = "frame-story"
 MARK_POST = "mark-post"  # {"type": MARK_POST, "post": id, "relevant": bool}
 ACK_ALERT = "ack-alert"
 FOCUS_ALERT = "focus-alert"
+
+# Responding (issue 10): the Respond drawer a card's "Respond" opens (layouts/responses.py, callbacks/responses.py)
+RESPOND_OPEN = "respond-open"  # pattern id type: {"type": RESPOND_OPEN, "card": id} (on each card)
+RESPOND_DRAWER = "respond-drawer"
+RESPOND_CARD = "respond-card"  # dcc.Store: the card the drawer responds on
+RESPOND_EDITING = "respond-editing"  # dcc.Store: the draft whose text the form is editing, or None (a new draft)
+RESPOND_VERSION = "respond-version"  # dcc.Store: bumped after each write, so the drafts list redraws
+RESPOND_SEEN = "respond-seen"  # dcc.Store: what the drafts list last drew (unchanged: not redrawn)
+RESPOND_HEAD = "respond-head"
+RESPOND_NETWORK = "respond-network"
+RESPOND_AS = "respond-as"
+RESPOND_TEMPLATE = "respond-template"
+RESPOND_HINT = "respond-hint"
+RESPOND_TEXT = "respond-text"
+RESPOND_COUNT = "respond-count"
+RESPOND_FINDINGS = "respond-findings"
+RESPOND_SUBMIT = "respond-submit"
+RESPOND_MESSAGE = "respond-message"
+RESPOND_DRAFTS = "respond-drafts"
+RESPOND_NOTE = "respond-note"  # the note a rejection sends back
+RESPOND_APPROVE = "respond-approve"  # {"type": RESPOND_APPROVE, "draft": id}
+RESPOND_REJECT = "respond-reject"  # {"type": RESPOND_REJECT, "draft": id}
+RESPOND_PUBLISH = "respond-publish"  # {"type": RESPOND_PUBLISH, "draft": id}
+RESPOND_EDIT = "respond-edit"  # {"type": RESPOND_EDIT, "draft": id}: load its text into the form
