@@ -147,7 +147,7 @@ def drafts_view(s: Services, _version, card_id: str | None, _snap, seen) -> tupl
     except Refused as exc:
         return str(exc), None
     if not card_id:
-        return [], None
+        return ([], "none") if seen != "none" else (no_update, no_update)
     now = time.time()
     items = responses.for_card(s, card_id, now)
     can_draft = responses.may_draft(ident)

@@ -50,12 +50,11 @@ def make_respond_drawer(view) -> html.Div:
                     ],
                     className="d-flex align-items-center mb-1",
                 ),
-                dcc.Dropdown(
+                dbc.Select(
                     id=ids.RESPOND_TEMPLATE,
                     options=[],
                     placeholder="Start from a template (fills the text)",
                     className="respond-template mb-1",
-                    clearable=True,
                 ),
                 html.Div(id=ids.RESPOND_HINT, className="small text-muted mb-1"),
                 dbc.Textarea(

@@ -13,12 +13,14 @@ card.draft").
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 
 from analytics import guardrails
 from auth import roles as table
 from auth.identity import Identity
+from config.settings import ConfigError
 from publish import outbox
 from publish import text as counting
 from publish.errors import PublishError
@@ -36,6 +38,7 @@ APPROVE = "response.approve"
 REJECT = "response.reject"
 PUBLISH = "response.publish"
 RESPOND_AS = (None, "reply", "quote")
+logger = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -101,7 +104,13 @@ def networks(s) -> list[str]:
 
 
 def library(s) -> list:
-    return templates.library(s.settings.event, s.settings.event_path)
+    """The event file's templates and its templates_file's; a templates_file that cannot be read leaves the event
+    file's own (logged: the drawer keeps working)."""
+    try:
+        return templates.library(s.settings.event, s.settings.event_path)
+    except ConfigError as exc:
+        logger.warning("templates: %s; offering the event file's own", exc)
+        return list(s.settings.event.publishing.templates)
 
 
 def offered(s, the_card: dict, network: str, now: float | None = None) -> list[dict]:

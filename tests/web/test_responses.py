@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import time
 
+import flask
 import pytest
+from dash import no_update
 
 from auth.identity import KIOSK, Identity
+from callbacks import responses as cb
 from config.settings import load_settings
+from layouts import ids
 from store import audit
 from store import cards as card_store
 from store import publishing as pub_store
@@ -187,3 +191,75 @@ def test_every_write_bumps_the_cards_version_so_screens_redraw(s):
     responses.create(s, SAM, "c1", "mastodon", "Toot")
     assert card_store.version(s.r, s.keys) == v + 1
     assert set(responses.by_card(s)) == {"c1"}
+
+
+# The drawer's callbacks, called directly as a signed-in request would run them ----------------------------------
+_CONTEXT_APP = flask.Flask("response-callback-tests")
+
+
+def as_(ident, fn, *args):
+    with _CONTEXT_APP.test_request_context("/_dash-update-component", method="POST"):
+        flask.g.identity = ident
+        return fn(*args)
+
+
+def buttons(tree) -> list[str]:
+    """The pattern-id types of the buttons in a rendered tree."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child)
+        elif hasattr(node, "to_plotly_json"):
+            if isinstance(getattr(node, "id", None), dict):
+                found.append(node.id["type"])
+            walk(getattr(node, "children", None))
+
+    walk(tree)
+    return found
+
+
+def test_the_drawer_offers_approval_to_the_waiting_group_only_and_never_to_the_author(s):
+    d = responses.create_and_submit(s, DANA, "c1", "x", "<b>Still</b> dunking")
+    for ident, expected in ((ALICE, True), (DANA, False), (CAROL, False)):
+        rows, _ = as_(ident, cb.drafts_view, s, 0, "c1", 1, None)
+        assert (ids.RESPOND_APPROVE in buttons(rows)) is expected, ident.name
+    rows, seen = as_(SAM, cb.drafts_view, s, 0, "c1", 1, None)
+    assert ids.RESPOND_APPROVE not in buttons(rows) and ids.RESPOND_EDIT in buttons(rows)
+    assert as_(SAM, cb.drafts_view, s, 0, "c1", 2, seen) == (no_update, no_update)  # unchanged: not redrawn
+    texts = [n.children for n in _walk(rows) if "respond-draft-text" in (getattr(n, "className", "") or "")]
+    assert texts == ["<b>Still</b> dunking"]  # a text child: React escapes it, never HTML
+    assert as_(VIC, cb.drafts_view, s, 0, "c1", 1, None)[0] == "vic (viewer) may not card.draft"
+    responses.approve(s, ALICE, d["id"])
+    message, version = as_(SAM, cb.decide, s, "publish", {"type": ids.RESPOND_PUBLISH, "draft": d["id"]}, None, 3)
+    assert message.startswith("Not published: Waiting for Legal") and version == 4
+
+
+def test_submit_from_the_form_runs_as_the_signed_in_person(s):
+    args = (
+        1,
+        "c1",
+        "x",
+        "new",
+        "dunk-in-the-dark",
+        "Power out? No problem. You can still dunk in the dark. #DunkInTheDark",
+    )
+    message, version, editing = as_(SAM, cb.submit, s, *args, None, 0)
+    assert message.startswith("Submitted. Waiting for Brand lead (fast lane)") and version == 1 and editing is None
+    (d,) = pub_store.drafts_for_card(s.r, s.keys, "c1")
+    assert d["author"] == "sam" and entries(s, responses.SUBMIT)[0]["who"] == "sam"
+    message, _, _ = as_(VIC, cb.submit, s, *args, None, 1)
+    assert message == "vic (viewer) may not card.draft"
+    assert len(pub_store.drafts_for_card(s.r, s.keys, "c1")) == 1
+    count, findings = as_(SAM, cb.preview, s, "See https://evil.example", "bluesky", "c1", None)
+    assert count == "24 / 300" and any("Link only to oreo.com" in li.children for li in findings)
+
+
+def _walk(node):
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _walk(child)
+    elif hasattr(node, "to_plotly_json"):
+        yield node
+        yield from _walk(getattr(node, "children", None))
