@@ -40,8 +40,7 @@ def template_options(s: Services, network: str | None, card_id: str | None) -> t
     if not card_id:
         return [], no_update, ""
     try:
-        if not responses.may_draft(current_identity()):
-            responses.require_reader(None)
+        responses.require_drafter(current_identity())
         card = responses.card(s, card_id)
     except Refused as exc:
         return [], no_update, str(exc)
@@ -62,8 +61,7 @@ def fill(s: Services, template_id: str | None, card_id: str | None, network: str
     if not template_id:
         return no_update, no_update
     try:
-        if not responses.may_draft(current_identity()):
-            responses.require_reader(None)
+        responses.require_drafter(current_identity())
         card = responses.card(s, card_id)
     except Refused as exc:
         return no_update, str(exc)
@@ -75,11 +73,10 @@ def fill(s: Services, template_id: str | None, card_id: str | None, network: str
 
 def preview(s: Services, text: str | None, network: str | None, card_id: str | None, template_id: str | None):
     """(count against the network's limit, guardrail findings) as the drafter types."""
-    if not table.may(current_identity(), table.CARD_DRAFT):
-        try:
-            responses.require_reader(None)
-        except Refused as exc:
-            return str(exc), []
+    try:
+        responses.require_drafter(current_identity())
+    except Refused as exc:
+        return str(exc), []
     p = responses.preview(s, card_id, network, text, template_id)
     return ui.count_line(p), ui.findings_list(p["findings"])
 
@@ -127,11 +124,10 @@ def load_edit(s: Services, trigger: dict | None) -> tuple:
     if trigger is None:
         return (no_update,) * 4
     ident = current_identity()
-    if not responses.may_draft(ident):
-        try:
-            responses.require_reader(None)
-        except Refused as exc:
-            return no_update, no_update, no_update, str(exc)
+    try:
+        responses.require_drafter(ident)
+    except Refused as exc:
+        return no_update, no_update, no_update, str(exc)
     try:
         d = responses.draft(s, trigger["draft"])
     except Refused as exc:
@@ -139,7 +135,7 @@ def load_edit(s: Services, trigger: dict | None) -> tuple:
     return d["id"], d["text"], d["network"], "Editing: submitting sends it through the chain again."
 
 
-def drafts_view(s: Services, _version, card_id: str | None, _snap, seen) -> tuple:
+def drafts_view(s: Services, _version, card_id: str | None, _tick, seen) -> tuple:
     """(the card's responses, what was drawn); unchanged since the last draw: not redrawn."""
     ident = current_identity()
     try:
@@ -261,6 +257,13 @@ def register(app, s: Services) -> None:
         Output(ids.RESPOND_SEEN, "data"),
         Input(ids.RESPOND_VERSION, "data"),
         Input(ids.RESPOND_CARD, "data"),
-        Input(ids.SNAP_VERSION, "data"),
+        Input(ids.RESPOND_TICK, "n_intervals"),  # not the screen's versions: that callback is nearly always out
         State(ids.RESPOND_SEEN, "data"),
-    )(lambda version, card_id, snap, seen: drafts_view(s, version, card_id, snap, seen))
+    )(lambda version, card_id, tick, seen: drafts_view(s, version, card_id, tick, seen))
+
+    # The drawer's own clock runs only while it is open (others' approvals and expiries show within seconds).
+    app.clientside_callback(
+        "function (open) { return !open; }",
+        Output(ids.RESPOND_TICK, "disabled"),
+        Input(ids.RESPOND_DRAWER, "is_open"),
+    )

@@ -87,6 +87,7 @@ RESPOND_DRAWER = "respond-drawer"
 RESPOND_CARD = "respond-card"  # dcc.Store: the card the drawer responds on
 RESPOND_EDITING = "respond-editing"  # dcc.Store: the draft whose text the form is editing, or None (a new draft)
 RESPOND_VERSION = "respond-version"  # dcc.Store: bumped after each write, so the drafts list redraws
+RESPOND_TICK = "respond-tick"  # the drawer's own clock (2 s, while open): the drafts list follows others' writes
 RESPOND_SEEN = "respond-seen"  # dcc.Store: what the drafts list last drew (unchanged: not redrawn)
 RESPOND_HEAD = "respond-head"
 RESPOND_NETWORK = "respond-network"

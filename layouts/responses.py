@@ -97,6 +97,7 @@ def make_respond_drawer(view) -> html.Div:
             dcc.Store(id=ids.RESPOND_EDITING, data=None),
             dcc.Store(id=ids.RESPOND_VERSION, data=0),
             dcc.Store(id=ids.RESPOND_SEEN, data=None),
+            dcc.Interval(id=ids.RESPOND_TICK, interval=2000, disabled=True),
             dbc.Offcanvas(
                 body, id=ids.RESPOND_DRAWER, title="Respond", is_open=False, placement="end", scrollable=True
             ),

@@ -73,6 +73,11 @@ def _require_group(ident: Identity | None, action: str) -> Identity:
     return ident  # type: ignore[return-value]
 
 
+def require_drafter(ident: Identity | None) -> Identity:
+    """The drafting form's reads (templates, fill, count and findings): those who may draft."""
+    return _require(ident, table.CARD_DRAFT)
+
+
 def require_reader(ident: Identity | None) -> Identity:
     """Drafters and approvers see the Respond area; anyone else gets the permission's words."""
     if may_draft(ident) or may_approve(ident):

@@ -132,6 +132,22 @@ def test_fast_lane_a_pre_approved_template_unchanged_needs_one_approver(s):
     assert responses.summary(d, time.time())["state"] == "approved"
 
 
+def test_a_sensitive_moment_sends_a_playful_template_to_legal_too(s):
+    alert = {"id": "a1", "kind": "spike", "title": "Player injury on the field", "detail": "", "at": 1.0}
+    snapshot_store.write(s.r, s.keys, {"version": 2, "built_at": time.time(), "alerts": [alert], "storylines": []}, 2)
+    text = responses.offered(s, CARD, "x")[0]["text"]
+    assert any(
+        rule == "sensitive_moment"
+        for _, rule, _ in responses.preview(s, "c1", "x", text, "dunk-in-the-dark")["findings"]
+    )
+    d = responses.create_and_submit(s, SAM, "c1", "x", text, template_id="dunk-in-the-dark")
+    assert [x["group"] for x in d["approval"]["steps"]] == ["brand", "legal"]
+    d = responses.approve(s, ALICE, d["id"])
+    assert responses.summary(d, time.time())["message"].startswith("Waiting for Sensitive moment")
+    d = responses.approve(s, CAROL, d["id"])
+    assert responses.summary(d, time.time())["state"] == "approved"
+
+
 def test_a_changed_template_text_is_not_the_fast_lane_whatever_the_browser_says(s):
     d = responses.create_and_submit(
         s, SAM, "c1", "x", "Power out? We are still dunking. #DunkInTheDark", template_id="dunk-in-the-dark"
