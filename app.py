@@ -12,6 +12,7 @@ from callbacks import care as care_callbacks
 from callbacks import exec as exec_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
+from callbacks import responses as response_callbacks
 from callbacks import sentiment as sentiment_callbacks
 from callbacks import wall as wall_callbacks
 from config.settings import Settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     sentiment_callbacks.register(app, services)
     alert_callbacks.register(app, services)
     care_callbacks.register(app, services)
+    response_callbacks.register(app, services)  # the Respond drawer (issue 10)
     wall_callbacks.register(app, services)  # the wall and the executive view (layouts/wall.py, layouts/exec.py)
     exec_callbacks.register(app, services)
     admin_callbacks.register(app, services)

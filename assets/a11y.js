@@ -3,7 +3,9 @@
 (function () {
   var NAMES = {"feed-source": "Source", "card-type": "Card type", "card-priority": "Priority", "card-status": "Status",
                "care-kind": "Correct the case's kind", "care-template": "Care template",
-               "publish-reason": "Why publishing is paused"};
+               "publish-reason": "Why publishing is paused",
+               "respond-network": "Network", "respond-text": "Response text", "respond-note": "Rejection note",
+               "respond-template": "Template"};
   function name(el, label) { if (!el.getAttribute("aria-label")) { el.setAttribute("aria-label", label); } }
   function fix() {
     if (!document.documentElement.lang) { document.documentElement.lang = "en"; }

@@ -18,8 +18,10 @@ from layouts import ids
 from layouts.framing import cards_list
 from store import audit
 from store import cards as card_store
+from store import guardrails as guard_store
 from store import learning as learning_store
 from store.errors import NotFound
+from web import responses
 from web.roles import Forbidden, by, require, require_any, view_for
 from web.services import Services
 from web.workflow import move_actions, new_card, transition
@@ -112,7 +114,8 @@ def cards_after_save(s: Services, pathname: str | None) -> tuple:
 def room_cards(s: Services, view) -> list:
     """The room's cards for a page, each with its own timeline from the audit trail."""
     items = card_store.all_cards(s.r, s.keys)
-    return cards_list(items, time.time(), view, timelines(s, [c["id"] for c in items[:CARDS_SHOWN]]))
+    shown = [c["id"] for c in items[:CARDS_SHOWN]]
+    return cards_list(items, time.time(), view, timelines(s, shown), responses=responses.by_card(s))
 
 
 def timelines(s: Services, card_ids: list[str]) -> dict[str, list[dict]]:
@@ -139,7 +142,8 @@ def move_card(s: Services, trigger: dict | None):
     except NotFound as exc:
         return str(exc)
     before = card
-    card, message = transition(card, trigger["status"], s.settings.event.guardrails.banned_phrases)
+    banned = guard_store.effective(s.r, s.keys, s.settings.event).banned_phrases  # the admin's override included
+    card, message = transition(card, trigger["status"], banned)
     if card is before:
         return message  # the flow does not allow it: nothing changed, nothing to record
     action = next(a for a, g in options if table.may(ident, a, g))

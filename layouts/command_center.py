@@ -16,6 +16,7 @@ from layouts.exec import report_button
 from layouts.feed import make_feed_panel
 from layouts.framing import make_framing_form
 from layouts.render import panel
+from layouts.responses import make_respond_drawer, may_respond
 from layouts.volume import make_volume_chart
 from web.roles import pages_for
 
@@ -124,6 +125,8 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
     # What the last save or move said (every page that may move a card needs it: an approver's too).
     cards_body.append(html.Div(id=ids.CARD_SAVED, className="small mt-1 mb-1", role="status"))
     cards_body.append(html.Div(id=ids.CARDS, className="cards-list"))
+    if may_respond(view):  # a card's Respond opens it (off-canvas: no room taken in the grid)
+        cards_body.append(make_respond_drawer(view))
     framing = panel(
         "Framing · opportunities and threats",
         cards_body,

@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts import responses as respond_ui
 from layouts.render import age
 from web.workflow import PRIORITIES, STATUSES, TYPES, move_actions, next_statuses
 
@@ -70,12 +71,20 @@ def make_framing_form() -> html.Div:
     )
 
 
-def cards_list(cards: list[dict], now: float, view, timelines: dict[str, list[dict]] | None = None, limit: int = 30):
-    """The room's cards for a view (its controls decide which moves are drawn; the server checks each)."""
+def cards_list(
+    cards: list[dict],
+    now: float,
+    view,
+    timelines: dict[str, list[dict]] | None = None,
+    limit: int = 30,
+    responses: dict[str, list[dict]] | None = None,
+):
+    """The room's cards for a view (its controls decide which moves are drawn; the server checks each).
+    `responses`: each card's drafts as web.responses.summary gives them (their status is drawn on the card)."""
     if not cards:
         return [html.Div("No cards yet.", className="text-muted p-2")]
-    timelines = timelines or {}
-    return [card_item(c, now, view, timelines.get(c["id"], [])) for c in cards[:limit]]
+    timelines, responses = timelines or {}, responses or {}
+    return [card_item(c, now, view, timelines.get(c["id"], []), responses.get(c["id"], [])) for c in cards[:limit]]
 
 
 def card_moves(c: dict, view) -> list[str]:
@@ -85,7 +94,7 @@ def card_moves(c: dict, view) -> list[str]:
     return [s for s in next_statuses(c) if any(view.can(action) for action, _ in move_actions(c, s))]
 
 
-def card_item(c: dict, now: float, view, timeline: list[dict] = ()) -> html.Div:
+def card_item(c: dict, now: float, view, timeline: list[dict] = (), responses: list[dict] = ()) -> html.Div:
     kind = c.get("type", "opportunity")
     head = html.Div(
         [
@@ -101,11 +110,16 @@ def card_item(c: dict, now: float, view, timeline: list[dict] = ()) -> html.Div:
     parts = [head, html.Div(c.get("summary", ""), className="card-summary-text"), meta]
     if c.get("note"):
         parts.append(html.Div(c["note"], className="small text-warning"))
+    responder = respond_ui.may_respond(view)
+    if responder:  # the room's responses are the drafters' and approvers' business, not the wall's
+        parts += respond_ui.card_status_lines(list(responses))
     moves = card_moves(c, view)
-    if moves:
+    respond = [respond_ui.respond_button(c["id"])] if responder else []
+    if moves or respond:
         parts.append(
             html.Div(
-                [
+                respond
+                + [
                     dbc.Button(
                         f"→ {s}",
                         id={"type": ids.CARD_STATUS_SET, "card": c["id"], "status": s},

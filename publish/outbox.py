@@ -36,8 +36,12 @@ def publish(
     by: str,
     live: bool,
     now: float | None = None,
+    audit_entry: dict | None = None,
 ) -> dict:
-    """{"mode", "request", and, live: "intent" with its state and result}. Raises PublishError in words."""
+    """{"mode", "request", and, live: "intent" with its state and result}. Raises PublishError in words.
+
+    `audit_entry` (live only): queued with the intent (detail "intent") and with the result (detail "published" or
+    the error's kind), each on the store's own MULTI."""
     now = time.time() if now is None else now
     if publisher.network != draft["network"]:
         raise ValueError(f"a {draft['network']} draft cannot go through the {publisher.network} publisher")
@@ -60,7 +64,8 @@ def publish(
     key = idempotency_key(draft)
     request = publisher.render_request(draft, key=key, at=now, refs=publisher.lookup(draft)).as_dict()
     try:
-        it = store.begin(r, keys, draft, key, request, by, now)
+        entry = None if audit_entry is None else {**audit_entry, "detail": "intent"}
+        it = store.begin(r, keys, draft, key, request, by, now, audit_entry=entry)
     except store.Paused as exc:
         raise PublishError(errors.PAUSED, str(exc)) from None
     except store.IntentExists as exc:
@@ -74,7 +79,9 @@ def publish(
     try:
         posted = publisher.publish(it)
     except PublishError as exc:
-        store.finish(r, keys, key, error=exc.as_dict())
+        entry = None if audit_entry is None else {**audit_entry, "detail": f"failed: {exc.kind}"}
+        store.finish(r, keys, key, error=exc.as_dict(), audit_entry=entry)
         raise
-    done = store.finish(r, keys, key, posted=posted.as_dict())
+    entry = None if audit_entry is None else {**audit_entry, "detail": "published"}
+    done = store.finish(r, keys, key, posted=posted.as_dict(), audit_entry=entry)
     return {"mode": LIVE, "request": request, "intent": done, "posted": posted.as_dict()}

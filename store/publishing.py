@@ -43,9 +43,21 @@ class Paused(Exception):
 
 
 # --- drafts
-def save_draft(r: redis.Redis, keys: Keys, draft: dict) -> dict:
-    """Create or update a draft; returns once the AOF holds it (WAITAOF)."""
-    r.hset(keys.drafts, draft["id"], orjson.dumps(draft))
+def save_draft(r: redis.Redis, keys: Keys, draft: dict, audit_entry: dict | None = None) -> dict:
+    """Create or update a draft; returns once the AOF holds it (WAITAOF).
+
+    With `audit_entry` (store.audit.entry(who, "response.…", "draft", id, before=...)) the entry, with the draft as
+    stored for `after`, and a bump of the cards version (every screen redraws its cards and their responses) are
+    queued on the same MULTI as the draft: both land or neither."""
+    if audit_entry is None:
+        r.hset(keys.drafts, draft["id"], orjson.dumps(draft))
+        return {**draft, "durable": _fsync(r)}
+    item = {**audit_entry, "object_type": "draft", "object_id": draft["id"], "after": draft}
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.drafts, draft["id"], orjson.dumps(draft))
+    pipe.incr(keys.cards_version)
+    _audit.append(pipe, keys, item)
+    pipe.execute()
     return {**draft, "durable": _fsync(r)}
 
 
@@ -113,9 +125,19 @@ def intent(r: redis.Redis, keys: Keys, key: str) -> dict | None:
     return orjson.loads(raw) if raw else None
 
 
-def begin(r: redis.Redis, keys: Keys, draft: dict, key: str, request: dict, by: str, now: float) -> dict:
+def begin(
+    r: redis.Redis,
+    keys: Keys,
+    draft: dict,
+    key: str,
+    request: dict,
+    by: str,
+    now: float,
+    audit_entry: dict | None = None,
+) -> dict:
     """Record the intent durably before the network call. Refuses while paused (Paused) and when this draft revision
-    already has a pending or published intent (IntentExists); a failed one is replaced (the retry reuses the key)."""
+    already has a pending or published intent (IntentExists); a failed one is replaced (the retry reuses the key).
+    `audit_entry` is queued on the same MULTI (its `after` is the intent)."""
     new = {
         "key": key,
         "draft_id": draft["id"],
@@ -142,6 +164,8 @@ def begin(r: redis.Redis, keys: Keys, draft: dict, key: str, request: dict, by: 
                 pipe.multi()
                 pipe.hset(keys.publish_intents, key, orjson.dumps(new))
                 pipe.zadd(keys.publish_pending, {key: now})
+                if audit_entry is not None:
+                    _audit.append(pipe, keys, {**audit_entry, "after": new})
                 pipe.execute()
                 break
             except redis.WatchError:
@@ -160,8 +184,10 @@ def finish(
     error: dict | None = None,
     now: float | None = None,
     how: str = "",
+    audit_entry: dict | None = None,
 ) -> dict:
-    """Record the result (a Posted dict, or an error dict) and mark the draft published, in one transaction."""
+    """Record the result (a Posted dict, or an error dict) and mark the draft published, in one transaction (with
+    `audit_entry`, whose `after` is the finished intent, when given)."""
     found = intent(r, keys, key)
     if found is None:
         raise NotFound(f"publish intent {key!r} does not exist")
@@ -182,6 +208,9 @@ def finish(
             draft["publish_error"] = error
         draft["updated_at"] = now
         pipe.hset(keys.drafts, found["draft_id"], orjson.dumps(draft))
+    if audit_entry is not None:
+        pipe.incr(keys.cards_version)
+        _audit.append(pipe, keys, {**audit_entry, "after": done})
     pipe.execute()
     _fsync(r)
     return done

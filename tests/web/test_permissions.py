@@ -28,6 +28,7 @@ from store import guardrails as guard_store
 from store import snapshot as snapshot_store
 from streams.aggregator import Aggregator
 from tests.web.dash_client import PASSWORD, callback_key, dispatch_body, open_kiosk, sign_in
+from web import responses
 
 ADMIN = Identity("setup", frozenset({"admin"}), kind="cli")
 FORM = ("Dunk in the dark", "We answer with a cookie.", "opportunity", "P1", "Sam", "new")
@@ -71,6 +72,7 @@ def app(tmp_path, r):
     card_store.save(
         r, s.keys, {**card, "id": "c2", "status": "in review", "group": "brand"}, audit.entry(ADMIN, "x", "card", "")
     )
+    app.drafts = seed_responses(app)
     tokens.create_api_token(r, s.keys, "grafana", ["read"], actor=ADMIN)
     app.kiosk_id = tokens.create_kiosk(r, s.keys, "spare screen", actor=ADMIN)[1]["id"]
     app.token_id = tokens.api_tokens(r, s.keys)[0]["id"]
@@ -90,6 +92,20 @@ def seed_case(app) -> str:
     pipe.execute()
     Aggregator(s.settings, s.r, s.keys).tick(now)
     return care_store.open_cases(s.r, s.keys)[0]["id"]
+
+
+PENDING_TEXT = "Still dunking in the dark, cookie in hand"
+
+
+def seed_responses(app) -> dict:
+    """On card c1: a response waiting for its first approval and one approved through the fast lane."""
+    s = app.services
+    sam = Identity("sam", frozenset({"strategist"}))
+    pending = responses.create_and_submit(s, sam, "c1", "x", PENDING_TEXT)
+    template = next(t for t in responses.offered(s, card_store.get(s.r, s.keys, "c1"), "x") if t["pre_approved"])
+    fast = responses.create_and_submit(s, sam, "c1", "x", template["text"], template_id=template["id"])
+    responses.approve(s, Identity("bob", frozenset({"approver"}), frozenset({"brand"})), fast["id"])
+    return {"pending": pending["id"], "approved": fast["id"]}
 
 
 def store_state(r) -> dict:
@@ -118,6 +134,10 @@ def writes(app) -> dict:
         "use the event file's guardrails": ("ada", ids.GUARD_RESET, [1], [0]),
         "assign care case": ("sam", care_ui.BUTTONS["assign"], [1, *[None] * (len(care_ui.BUTTONS) - 1)],
                              [app.case_id, None, "", "sam", None, "", None, None, "", "/"]),
+        "submit response": ("sam", ids.RESPOND_SUBMIT, [1], ["c1", "x", "new", None, "Still dunking", None, 0]),
+        "approve response": ("ann", ids.RESPOND_APPROVE, [[({"type": ids.RESPOND_APPROVE, "draft": app.drafts["pending"]}, 1)]], [0]),
+        "reject response": ("ann", ids.RESPOND_REJECT, [[({"type": ids.RESPOND_REJECT, "draft": app.drafts["pending"]}, 1)]], ["Say cookie", 0]),
+        "publish response": ("sam", ids.RESPOND_PUBLISH, [[({"type": ids.RESPOND_PUBLISH, "draft": app.drafts["approved"]}, 1)]], [0]),
     }  # fmt: skip
 
 
@@ -142,7 +162,15 @@ def reads(app) -> dict:
         "care lane": ("sam", ids.SNAP_VERSION, [1], [None], "ann.bsky"),
         "open care case": ("sam", care_ui.OPEN, [[({"type": care_ui.OPEN, "case": app.case_id}, 1)]], [], "crushed"),
         "report download": ("vic", exec_ui.REPORT_BUTTON, [1], ["/exec"], "Report ready"),
-    }
+        # the Respond drawer: the form's reads answer drafters only, the drawer and its drafts approvers too
+        "response templates": ("sam", ids.RESPOND_NETWORK, ["x", "c1"], [], "You can still dunk in the dark"),
+        "response fill": ("sam", ids.RESPOND_TEMPLATE, ["dunk-in-the-dark"], ["c1", "x"], "Power out?"),
+        "response preview": ("sam", ids.RESPOND_TEXT, ["See https://evil.example/x", "x"], ["c1", None], "Link only to"),
+        "response edit": ("sam", ids.RESPOND_EDIT, [[({"type": ids.RESPOND_EDIT, "draft": app.drafts["pending"]}, 1)]], [],
+                          PENDING_TEXT),
+        "open respond": ("sam", ids.RESPOND_OPEN, [[({"type": ids.RESPOND_OPEN, "card": "c1"}, 1)]], [], "Dunk in the dark"),
+        "response drafts": ("ann", ids.RESPOND_VERSION, [0, "c1", 1], [None], PENDING_TEXT),
+    }  # fmt: skip
 
 
 # Callbacks every signed-in screen may call: they write nothing and what they show depends only on the view
@@ -191,6 +219,10 @@ WRITE_NAMES = [
     "save guardrails",
     "use the event file's guardrails",
     "assign care case",
+    "submit response",
+    "approve response",
+    "reject response",
+    "publish response",
 ]
 
 
@@ -292,7 +324,19 @@ def test_approving_is_refused_to_a_strategist_and_to_an_approver_of_another_grou
 
 
 @pytest.mark.parametrize(
-    "name", ["pick context", "admin lists", "guardrails form", "audit search", "care lane", "open care case"]
+    "name",
+    [
+        "pick context",
+        "admin lists",
+        "guardrails form",
+        "audit search",
+        "care lane",
+        "open care case",
+        "response templates",
+        "response fill",
+        "response preview",
+        "response edit",
+    ],
 )
 @pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "strategist", "approver"])
 def test_privileged_reads_answer_only_who_may(app, r, name, kind):
@@ -307,6 +351,49 @@ def test_privileged_reads_answer_only_who_may(app, r, name, kind):
     res = post(*caller, app, spec)
     assert refused(res) and secret_bit not in res.get_data(as_text=True), (name, kind)
     assert store_state(r) == before
+
+
+@pytest.mark.parametrize("name", ["open respond", "response drafts"])
+@pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "admin"])
+def test_the_respond_drawer_answers_drafters_and_approvers_only(app, r, name, kind):
+    spec = reads(app)[name]
+    for who in ("sam", "ann"):
+        ok = post(*sign_in(app, who), app, spec)
+        assert ok.status_code == 200 and spec[4] in ok.get_data(as_text=True), who
+    caller = sign_in(app, "ada") if kind == "admin" else as_(kind, app, r)
+    before = store_state(r)
+    res = post(*caller, app, spec)
+    assert refused(res) and spec[4] not in res.get_data(as_text=True), (name, kind)
+    assert store_state(r) == before
+
+
+@pytest.mark.parametrize("name", ["submit response", "publish response"])
+def test_drafting_and_publishing_are_refused_to_an_approver_and_an_admin(app, r, name):
+    spec = writes(app)[name]
+    for who in ("ann", "ada"):
+        caller = sign_in(app, who)
+        before = store_state(r)
+        assert refused(post(*caller, app, spec)), (name, who)
+        assert store_state(r) == before
+
+
+@pytest.mark.parametrize("name", ["approve response", "reject response"])
+def test_approving_a_response_is_refused_to_a_strategist_and_an_admin(app, r, name):
+    """(And approving to an approver outside the waiting step's group; rejecting is open to every group of the
+    chain, web/approvals.py.)"""
+    spec = writes(app)[name]
+    users.create(r, app.services.keys, "lee", ["approver"], ["legal"], actor=ADMIN, password=PASSWORD)
+    for who in ("sam", "ada"):
+        caller = sign_in(app, who)
+        before = store_state(r)
+        assert refused(post(*caller, app, spec)), (name, who)
+        assert store_state(r) == before
+    if name == "approve response":
+        caller = sign_in(app, "lee")
+        before = store_state(r)
+        res = post(*caller, app, spec)  # legal: not the waiting step's group
+        assert res.status_code == 200 and "Brand lead needs someone in brand" in res.get_data(as_text=True)
+        assert store_state(r) == before
 
 
 def test_the_report_is_for_strategists_and_executives_only(app, r):
@@ -341,14 +428,21 @@ def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r
         answer = client.post("/_dash-update-component", json=screen_body(app, path), headers=headers)
         text = answer.get_data(as_text=True)
         assert answer.status_code == 200 and "bluesky:1" in text, path  # the feed, without its buttons
-        for kind_id in (ids.MARK_POST, ids.SENTIMENT_POST, ids.FRAME_POST, ids.ACK_ALERT, ids.CARD_STATUS_SET):
+        for kind_id in (
+            ids.MARK_POST,
+            ids.SENTIMENT_POST,
+            ids.FRAME_POST,
+            ids.ACK_ALERT,
+            ids.CARD_STATUS_SET,
+            ids.RESPOND_OPEN,
+        ):
             assert kind_id not in text, (path, kind_id)
         cards = client.post(
             "/_dash-update-component",
             json=dispatch_body(app, ids.CARD_SAVED, ["x"], [path]),
             headers=headers,
         ).get_data(as_text=True)
-        assert "c1" in cards and ids.CARD_STATUS_SET not in cards
+        assert "c1" in cards and ids.CARD_STATUS_SET not in cards and ids.RESPOND_OPEN not in cards
 
 
 def test_a_strategist_gets_the_controls_and_no_admin_page(app):
