@@ -198,7 +198,7 @@ def test_publishing_refuses_while_paused(s):
     with pytest.raises(Refused, match="paused by ada: blackout: hold everything"):
         responses.publish(s, SAM, d["id"])
     assert not pub_store.get_draft(s.r, s.keys, d["id"]).get("dry_run")
-    pub_store.resume(s.r, s.keys)
+    pub_store.resume(s.r, s.keys, "ada")
     assert responses.publish(s, SAM, d["id"])["dry_run"]
 
 
