@@ -1,6 +1,7 @@
 """Macro recall (and accuracy) of the sentiment labels: plain VADER against analytics/sentiment.py, on the
-shipped sets: data/vader/tweets_GroundTruth.txt (labels from the human mean rating) and data/sentiment/labelled.jsonl
-(hand-labelled for this project). One JSON line per (set, scorer)."""
+shipped sets: data/tweeteval (TweetEval's validation split, independent of VADER), data/vader/tweets_GroundTruth.txt
+(labels from the human mean rating) and data/sentiment/labelled.jsonl (hand-labelled for this project).
+One JSON line per (set, scorer)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def vader_set() -> list[tuple[str, str]]:
     return rows
 
 
+def tweeteval_set() -> list[tuple[str, str]]:
+    """TweetEval sentiment, validation split (data/tweeteval/README.md): independent of VADER."""
+    names = {"0": "negative", "1": "neutral", "2": "positive"}
+    texts = (ROOT / "data" / "tweeteval" / "val_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = (ROOT / "data" / "tweeteval" / "val_labels.txt").read_text(encoding="utf-8").split()
+    assert len(texts) == len(labels), "val_text.txt and val_labels.txt must have one line per tweet"
+    return [(names[label], text) for label, text in zip(labels, texts, strict=True)]
+
+
 def hand_set() -> list[tuple[str, str]]:
     path = ROOT / "data" / "sentiment" / "labelled.jsonl"
     return [(d["label"], d["text"]) for d in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if d]
@@ -52,7 +62,8 @@ def macro_recall(rows: list[tuple[str, str]], scorer) -> dict:
 def main() -> None:
     vader = SentimentIntensityAnalyzer()
     scorers = {"vader": lambda t: vader.polarity_scores(t)["compound"], "warroom": Sentiment().compound}
-    for name, rows in (("vader_groundtruth", vader_set()), ("hand_labelled", hand_set())):
+    sets = (("tweeteval_val", tweeteval_set()), ("vader_groundtruth", vader_set()), ("hand_labelled", hand_set()))
+    for name, rows in sets:
         for scorer, fn in scorers.items():
             print(json.dumps({"set": name, "scorer": scorer, **macro_recall(rows, fn)}))
 
