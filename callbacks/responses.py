@@ -175,6 +175,24 @@ def register(app, s: Services) -> None:
         Input({"type": ids.RESPOND_OPEN, "card": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )(lambda _clicks: open_card(s, clicked()))
+    # A link to a card (the approvers' notification: /?respond=<card id>) opens its drawer once the page is drawn.
+    app.callback(
+        Output(ids.RESPOND_CARD, "data", allow_duplicate=True),
+        Output(ids.RESPOND_DRAWER, "is_open", allow_duplicate=True),
+        Output(ids.RESPOND_HEAD, "children", allow_duplicate=True),
+        Output(ids.RESPOND_NETWORK, "value", allow_duplicate=True),
+        Output(ids.RESPOND_EDITING, "data", allow_duplicate=True),
+        Input(ids.RESPOND_REQUEST, "data"),
+        prevent_initial_call=True,
+    )(lambda card_id: open_card(s, {"card": card_id} if isinstance(card_id, str) and card_id else None))
+    app.clientside_callback(
+        """function (_) {
+            var m = /[?&]respond=([^&#]+)/.exec(window.location.search);
+            return m ? decodeURIComponent(m[1]) : window.dash_clientside.no_update;
+        }""",
+        Output(ids.RESPOND_REQUEST, "data"),
+        Input(ids.RESPOND_REQUEST, "id"),
+    )
 
     app.callback(
         Output(ids.RESPOND_TEMPLATE, "options"),

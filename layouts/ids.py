@@ -100,6 +100,9 @@ FOCUS_ALERT = "focus-alert"
 RESPOND_OPEN = "respond-open"  # pattern id type: {"type": RESPOND_OPEN, "card": id} (on each card)
 RESPOND_DRAWER = "respond-drawer"
 RESPOND_CARD = "respond-card"  # dcc.Store: the card the drawer responds on
+RESPOND_REQUEST = (
+    "respond-request"  # dcc.Store: the card a link asked to open (/?respond=<card id>), read in the browser
+)
 RESPOND_EDITING = "respond-editing"  # dcc.Store: the draft whose text the form is editing, or None (a new draft)
 RESPOND_VERSION = "respond-version"  # dcc.Store: bumped after each write, so the drafts list redraws
 RESPOND_TICK = "respond-tick"  # the drawer's own clock (2 s, while open): the drafts list follows others' writes

@@ -94,6 +94,7 @@ def make_respond_drawer(view) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.RESPOND_CARD, data=None),
+            dcc.Store(id=ids.RESPOND_REQUEST, data=None),
             dcc.Store(id=ids.RESPOND_EDITING, data=None),
             dcc.Store(id=ids.RESPOND_VERSION, data=0),
             dcc.Store(id=ids.RESPOND_SEEN, data=None),

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from analytics import guardrails
 from auth import roles as table
 from auth.identity import Identity
+from auth.web import base_url
 from config.settings import ConfigError
 from publish import outbox
 from publish import text as counting
@@ -260,7 +261,31 @@ def submit(s, ident: Identity | None, draft_id: str | None, now: float | None = 
         )
     except approvals.ApprovalError as exc:
         raise Refused(f"Not submitted: {exc}") from None
-    return _save(s, ident, SUBMIT, before, after, detail=approvals.status(after, now).message)
+    saved = _save(s, ident, SUBMIT, before, after, detail=approvals.status(after, now).message)
+    tell_approvers(s, saved, now)
+    return saved
+
+
+def tell_approvers(s, d: dict, now: float) -> dict | None:
+    """Through the alert webhook (Slack): whose approval the draft now waits for, with a link that opens the
+    card's Respond drawer. On screen the card's status says it (the cards version is bumped with every write).
+    Returns what was sent, or None (no webhook, or nobody to wait for)."""
+    who = approvals.who_can_approve(d, now)
+    if who is None or s.notifier is None:
+        return None
+    the_card = card(s, d["card_id"])
+    link = f"{base_url(s.settings)}/?respond={the_card['id']}"
+    names = f" ({', '.join('@' + u for u in who['users'])})" if who["users"] else ""
+    message = {
+        "kind": "approval",
+        "title": f"Response awaiting {who['group']} approval{names}: {the_card.get('title', '')}",
+        "detail": f"{d['network']}: {d['text'][:500]}\n<{link}|Open the card to approve or reject>",
+        "subject": the_card["id"],
+        "at": now,
+        "link": link,
+    }
+    s.notifier.submit(message)
+    return message
 
 
 def create_and_submit(s, ident: Identity | None, card_id, network, text, **kwargs) -> dict:
@@ -284,7 +309,9 @@ def approve(s, ident: Identity | None, draft_id: str | None, now: float | None =
         after = approvals.approve(before, ident.name, sorted(ident.groups), now, findings=found)
     except approvals.ApprovalError as exc:
         raise Refused(f"Not approved: {exc}") from None
-    return _save(s, ident, APPROVE, before, after, detail=approvals.status(after, now).message)
+    saved = _save(s, ident, APPROVE, before, after, detail=approvals.status(after, now).message)
+    tell_approvers(s, saved, now)  # the next step's group, if there is one
+    return saved
 
 
 def reject(s, ident: Identity | None, draft_id: str | None, note: str | None, now: float | None = None) -> dict:

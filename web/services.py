@@ -15,6 +15,7 @@ from store import audit
 from store.keys import Keys
 from store.server import connect
 from store.snapshot import SnapshotReader
+from streams.notify import Notifier
 from streams.sources.base import Pressure, Sink
 from web import roles
 
@@ -51,6 +52,7 @@ class Services:
     cache: ResponseCache  # the screen callback's shared answers (installed on the server by create_app)
     ingest: Sink  # the webhook's health row: posts, rate, last post
     audit_gauge: AuditGauge = field(default=None)  # type: ignore[assignment]
+    notifier: Notifier | None = None  # the alert webhook (Slack): approvers are told a response waits for them
 
 
 def publishing_paused(s: Services, version: int) -> dict | None:
@@ -73,7 +75,9 @@ def build_services(settings: Settings, r: redis.Redis | None = None) -> Services
     snapshots = SnapshotReader(r, keys)
     gauge = AuditGauge(r, keys, int(settings.event.audit.budget_mb * 1024 * 1024))
     ingest = Sink(r, keys, "webhook", pressure=Pressure(r, keys, settings.event.backlog))  # 503 over budget
-    return Services(settings, r, keys, snapshots, screen_cache(snapshots), ingest, gauge)
+    url = settings.alert_webhook_url
+    notifier = Notifier(url).start() if url else None
+    return Services(settings, r, keys, snapshots, screen_cache(snapshots), ingest, gauge, notifier)
 
 
 def screen_cache(snapshots: SnapshotReader) -> ResponseCache:

@@ -170,6 +170,7 @@ def reads(app) -> dict:
                           PENDING_TEXT),
         "open respond": ("sam", ids.RESPOND_OPEN, [[({"type": ids.RESPOND_OPEN, "card": "c1"}, 1)]], [], "Dunk in the dark"),
         "response drafts": ("ann", ids.RESPOND_VERSION, [0, "c1", 1], [None], PENDING_TEXT),
+        "open respond link": ("sam", ids.RESPOND_REQUEST, ["c1"], [], "Dunk in the dark"),
     }  # fmt: skip
 
 
@@ -353,7 +354,7 @@ def test_privileged_reads_answer_only_who_may(app, r, name, kind):
     assert store_state(r) == before
 
 
-@pytest.mark.parametrize("name", ["open respond", "response drafts"])
+@pytest.mark.parametrize("name", ["open respond", "open respond link", "response drafts"])
 @pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "admin"])
 def test_the_respond_drawer_answers_drafters_and_approvers_only(app, r, name, kind):
     spec = reads(app)[name]

@@ -279,3 +279,31 @@ def _walk(node):
     elif hasattr(node, "to_plotly_json"):
         yield node
         yield from _walk(getattr(node, "children", None))
+
+
+def test_approvers_are_told_through_the_webhook_with_a_link_that_opens_the_card(tmp_path, r):
+    from streams.notify import Notifier
+    from tests.streams.test_notify import Hook, serving
+
+    hook = Hook()
+    with serving(hook) as url:
+        s = build_services(load_settings({"WARROOM_VAR": str(tmp_path / "var"), "WARROOM_BASE_URL": "https://room"}), r)
+        s.notifier = Notifier(url).start()
+        card_store.save(r, s.keys, CARD, audit.entry("setup", "card.create", "card", ""))
+        snapshot_store.write(r, s.keys, {"version": 1, "built_at": time.time(), "alerts": [], "storylines": []}, 1)
+        d = responses.create_and_submit(s, SAM, "c1", "x", "Still dunking in the dark.")
+        responses.approve(s, ALICE, d["id"])  # brand done: legal is next
+        deadline = time.monotonic() + 10
+        while len(hook.bodies) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        s.notifier.stop()
+    first, second = (b["alert"] for b in hook.bodies)
+    assert "awaiting brand approval (@alice, @bob)" in first["title"] and CARD["title"] in first["title"]
+    assert first["link"] == "https://room/?respond=c1" and "<https://room/?respond=c1|" in first["detail"]
+    assert "Still dunking in the dark." in first["detail"]
+    assert "awaiting legal approval (@carol)" in second["title"]
+
+
+def test_a_link_to_a_card_opens_its_drawer_for_who_may_read_it(s):
+    card_id, is_open, _head, network, editing = as_(SAM, cb.open_card, s, {"card": "c1"})
+    assert (card_id, is_open, editing) == ("c1", True, None) and network
