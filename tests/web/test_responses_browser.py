@@ -100,7 +100,8 @@ def test_fast_lane_template_submit_approve_publish_dry_run(stack, driver):
 
     driver.delete_all_cookies()
     sign_in(driver, stack, "ann")
-    open_respond(driver, stack, card_id)
+    open_page(driver, stack.url + f"/?respond={card_id}")  # the link the approvers' webhook message carries
+    wait(driver).until(lambda d: count(d, "#respond-drawer.show") == 1)
     approve = '#respond-drafts button[id*="respond-approve"]'
     wait(driver).until(lambda d: count(d, approve) == 1)
     assert count(driver, "#respond-text") == 1 and count(driver, "#respond-submit:not([hidden])") <= 1
