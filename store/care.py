@@ -5,19 +5,16 @@ its audit entry (store/audit.py); what changes is decided by analytics/care.py a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import orjson
 import redis
 
 from analytics import care as care_rules
-from analytics.care import CareInputs, CareModel, InvalidModel
-from store import audit
+from analytics.care import CareInputs, CareModel
+from store import audit, models
 from store.errors import NotFound
 from store.keys import CARE_IN_MAXLEN, CARE_RESPONSES, MARKS_MAXLEN, Keys
-
-logger = logging.getLogger(__name__)
 
 READ_ITEMS = 2000
 
@@ -246,15 +243,8 @@ def save_model(r: redis.Redis, keys: Keys, model: CareModel) -> int:
 
 
 def load_model(r: redis.Redis, keys: Keys) -> CareModel | None:
-    raw = r.get(keys.care_model)
-    if not raw:
-        return None
-    try:
-        return CareModel.from_bytes(raw)
-    except InvalidModel as exc:
-        logger.warning("stored care model unreadable (%s); triaging by the rules alone", exc)
-        return None
+    return models.decode(r.get(keys.care_model), CareModel.from_bytes, "care model")
 
 
 def model_version(r: redis.Redis, keys: Keys) -> int:
-    return int(r.get(keys.care_model_version) or 0)
+    return models.version(r, keys.care_model_version)

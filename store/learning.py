@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 import orjson
 import redis
 
-from analytics.learning import InvalidModel, RelevanceModel
-from store import audit
+from analytics.learning import RelevanceModel
+from store import audit, models
 from store.keys import MARKS_MAXLEN, Keys
-
-logger = logging.getLogger(__name__)
 
 
 def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str, audit_entry: dict) -> None:
@@ -51,27 +48,16 @@ def marks_count(r: redis.Redis, keys: Keys) -> int:
 
 
 def save_model(r: redis.Redis, keys: Keys, model: RelevanceModel, cursor: str) -> int:
-    pipe = r.pipeline(transaction=True)
-    pipe.hset(keys.model, mapping={"model": model.to_bytes(), "cursor": cursor})
-    pipe.incr(keys.model_version)
-    return pipe.execute()[-1]
+    return models.save(r, keys.model, keys.model_version, model.to_bytes(), cursor)
 
 
 def load_model(r: redis.Redis, keys: Keys) -> RelevanceModel | None:
-    raw = r.hget(keys.model, "model")
-    if not raw:
-        return None
-    try:
-        return RelevanceModel.from_bytes(raw)
-    except InvalidModel as exc:
-        logger.warning("stored relevance model unreadable (%s); starting from the rules", exc)
-        return None
+    return models.load(r, keys.model, RelevanceModel.from_bytes, "relevance model")
 
 
 def load_cursor(r: redis.Redis, keys: Keys) -> str:
-    raw = r.hget(keys.model, "cursor")
-    return raw.decode() if raw else "0-0"
+    return models.cursor(r, keys.model)
 
 
 def version(r: redis.Redis, keys: Keys) -> int:
-    return int(r.get(keys.model_version) or 0)
+    return models.version(r, keys.model_version)

@@ -9,7 +9,6 @@ A correction is written once, in one MULTI/EXEC with its audit entry (then WAITA
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 
@@ -17,11 +16,9 @@ import orjson
 import redis
 
 from analytics.sentiment import label as lexicon_label
-from analytics.sentiment_learning import LABEL_VALUE, InvalidModel, SentimentModel
-from store import audit
+from analytics.sentiment_learning import LABEL_VALUE, SentimentModel
+from store import audit, models
 from store.keys import SENTIMENT_CORRECTIONS_MAXLEN, VOLUME_TTL_S, Keys
-
-logger = logging.getLogger(__name__)
 
 RETRIES = 5
 
@@ -111,27 +108,16 @@ def read_tick(r: redis.Redis, keys: Keys, cursor: str, count: int = 500) -> Sent
 
 
 def save_model(r: redis.Redis, keys: Keys, model: SentimentModel, cursor: str) -> int:
-    pipe = r.pipeline(transaction=True)
-    pipe.hset(keys.sentiment_model, mapping={"model": model.to_bytes(), "cursor": cursor})
-    pipe.incr(keys.sentiment_model_version)
-    return pipe.execute()[-1]
+    return models.save(r, keys.sentiment_model, keys.sentiment_model_version, model.to_bytes(), cursor)
 
 
 def load_model(r: redis.Redis, keys: Keys) -> SentimentModel | None:
-    raw = r.hget(keys.sentiment_model, "model")
-    if not raw:
-        return None
-    try:
-        return SentimentModel.from_bytes(raw)
-    except InvalidModel as exc:
-        logger.warning("stored sentiment model unreadable (%s); scoring by the lexicon alone", exc)
-        return None
+    return models.load(r, keys.sentiment_model, SentimentModel.from_bytes, "sentiment model")
 
 
 def load_cursor(r: redis.Redis, keys: Keys) -> str:
-    raw = r.hget(keys.sentiment_model, "cursor")
-    return raw.decode() if raw else "0-0"
+    return models.cursor(r, keys.sentiment_model)
 
 
 def model_version(r: redis.Redis, keys: Keys) -> int:
-    return int(r.get(keys.sentiment_model_version) or 0)
+    return models.version(r, keys.sentiment_model_version)
