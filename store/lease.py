@@ -92,9 +92,12 @@ class Lease:
             try:
                 pipe.watch(self.key)
                 v = pipe.get(self.key)
-                if (v.decode() if isinstance(v, bytes) else v) != self.holder:
+                v = v.decode() if isinstance(v, bytes) else v
+                if v is not None and v != self.holder:
                     raise LeaseLost(f"the lease is held by {v!r}")
                 pipe.multi()
+                if v is None:  # lapsed while this holder stalled and nobody took it: take it back with the write
+                    pipe.set(self.key, self.holder, px=self.ttl_ms)
                 write(pipe)
                 pipe.execute()
             except redis.WatchError as exc:
