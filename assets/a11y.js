@@ -19,6 +19,8 @@
       el.setAttribute("role", "region");
       if (title) { el.setAttribute("aria-label", title.textContent); }
     });
+    // dash-bootstrap-components' Toast draws its icon as <svg role="img"> with no name (the alert toast).
+    document.querySelectorAll(".toast-header svg[role=img]").forEach(function (el) { name(el, "Alert"); });
     document.querySelectorAll(".dash-slider-thumb").forEach(function (el) { name(el, "Minimum score"); });
     document.querySelectorAll(".dash-input-container, .dash-input-container input").forEach(function (el) {
       if (el.tagName === "INPUT") { name(el, "Minimum score value"); }
