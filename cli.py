@@ -103,6 +103,12 @@ def cmd_archive(settings: Settings, args) -> None:
     Archiver(settings, client(settings), Keys(settings.event.id)).run(stop_event())
 
 
+def cmd_watch(settings: Settings, args) -> None:
+    from publish import watcher
+
+    watcher.run(settings, client(settings), Keys(settings.event.id), stop_event())
+
+
 def cmd_report(settings: Settings, args) -> None:
     from report.build import write_report
 
@@ -243,6 +249,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("process", help="run one processor worker")
     sub.add_parser("aggregate", help="run the snapshot aggregator")
     sub.add_parser("archive", help="write what outlives the event to var/archive/ once a minute")
+    sub.add_parser("watch", help="reconcile interrupted publishes and poll our published posts' counts")
     rp = sub.add_parser("report", help="the report after the event: HTML, PDF, CSV and JSON from the archive")
     rp.add_argument("--from", dest="start", help="start (ISO time or unix seconds; default: the archive's first)")
     rp.add_argument("--to", dest="end", help="end (ISO time or unix seconds; default: the archive's last)")
@@ -283,6 +290,7 @@ COMMANDS = {
     "process": cmd_process,
     "aggregate": cmd_aggregate,
     "archive": cmd_archive,
+    "watch": cmd_watch,
     "report": cmd_report,
     "serve": cmd_serve,
     "simulate": cmd_simulate,

@@ -87,6 +87,8 @@ class Supervisor:
         ]
         children.append(Child("web", ["serve"]))
         children.append(Child("archiver", ["archive"]))  # the archive's one writer (archive/writer.py)
+        if self.settings.event.publishing.mode == "live":  # reconciles interrupted publishes, polls outcomes
+            children.append(Child("watcher", ["watch"]))
         return children
 
     def run(self) -> int:

@@ -81,17 +81,21 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "moment": "DOUBLE",
         "archived_at": "DOUBLE",
     },
-    # Written by the publishing side (issue 10) once responses exist: the report and the executive view read it.
+    # Published responses and what they did, written again whenever their outcome changes.
     "responses": {
         "id": "VARCHAR",
         "card_id": "VARCHAR",
         "network": "VARCHAR",
         "status": "VARCHAR",
+        "text": "VARCHAR",
         "published_at": "DOUBLE",
         "url": "VARCHAR",
         "likes": "BIGINT",
         "reposts": "BIGINT",
         "replies": "BIGINT",
+        "quotes": "BIGINT",
+        "positive": "BIGINT",
+        "negative": "BIGINT",
         "archived_at": "DOUBLE",
     },
     "posts": {
@@ -114,6 +118,7 @@ LATEST_BY = {
     "hashtags": "minute, tag",
     "alerts": "id",
     "cards": "id",
+    "responses": "id",
     "posts": "id, kept_for",
 }
 TIME_COLUMN = {

@@ -21,11 +21,14 @@ from pathlib import Path
 import orjson
 import redis
 
+from analytics import outcomes
 from archive.tables import SCHEMAS, Archive, write_part
 from config.settings import Settings
 from store import aggregates, snapshot
 from store import alerts as alert_store
 from store import cards as card_store
+from store import outcomes as outcome_store
+from store import publishing as pub_store
 from store.keys import TAGS_TTL_S, VOLUME_TTL_S, Keys
 from streams.sources.backoff import Backoff
 
@@ -52,6 +55,7 @@ class Archiver:
         self.cursor = self._load_cursor()
         self.seen_alerts: dict[str, float | None] = {}  # id -> acked_at as last written
         self.seen_cards: dict[str, float] = {}  # id -> updated_at as last written
+        self.seen_responses: dict[str, dict] = {}  # id -> the row as last written
         self.seen_posts: set[str] = set()
         self._write_event()
 
@@ -91,6 +95,7 @@ class Archiver:
             ("sources", self._sources(snap, at)),
             ("alerts", self._alerts(now)),
             ("cards", self._cards(now)),
+            ("responses", self._responses(now)),
             ("posts", self._posts(snap, now)),
         ):
             written[table] = write_part(self.root, table, rows, now)
@@ -216,6 +221,27 @@ class Archiver:
                 continue
             self.seen_cards[c["id"]] = c.get("updated_at")
             rows.append({col: _card_value(c, col) for col in SCHEMAS["cards"]} | {"archived_at": now})
+        return rows
+
+    def _responses(self, now: float) -> list[dict]:
+        found = outcome_store.all_outcomes(self.r, self.keys)
+        rows = []
+        for d in pub_store.published_drafts(self.r, self.keys):
+            o = found.get(d["id"]) or outcomes.merged(None, None)
+            row = {
+                "id": d["id"],
+                "card_id": d.get("card_id") or "",
+                "network": d["network"],
+                "status": "published",
+                "text": d.get("text") or "",
+                "published_at": float(d["published"]["at"]),
+                "url": d["published"].get("url") or "",
+                **{k: int(o.get(k, 0)) for k in ("likes", "reposts", "replies", "quotes", "positive", "negative")},
+            }
+            if self.seen_responses.get(d["id"]) == row:
+                continue
+            self.seen_responses[d["id"]] = row
+            rows.append({**row, "archived_at": now})
         return rows
 
     def _posts(self, snap: dict, now: float) -> list[dict]:

@@ -18,6 +18,7 @@ from layouts.status import freshness, paused_line
 from store import alerts as alert_store
 from store import cards as card_store
 from store.history import minute_counts
+from web import responses
 from web.build import build_version
 from web.roles import Forbidden, require
 from web.services import Services, publishing_paused
@@ -65,7 +66,7 @@ def render(s: Services, snap: dict, stale_after: float) -> list:
     minutes = history(s, now)
     hour = {n: sum(v for m, v in per.items() if m >= now - 3600) for n, per in minutes.items()}
     event = {n: sum(per.values()) for n, per in minutes.items()}
-    cards = card_store.all_cards(s.r, s.keys)
+    cards = with_responses(card_store.all_cards(s.r, s.keys), responses.by_card(s, now))
     alerts = alert_store.recent(s.r, s.keys, ALERTS_READ)
     ok, why = measures.data_light(snap, stale_after)
     return [
@@ -78,6 +79,27 @@ def render(s: Services, snap: dict, stale_after: float) -> list:
         x.moments_block(measures.top_moments(alerts, cards), now),
         x.pipeline_block(measures.pipeline(cards)),
     ]
+
+
+def with_responses(cards: list[dict], drafts_by_card: dict[str, list[dict]]) -> list[dict]:
+    """Each card with its published responses and what they did (what "what the team did about it" shows)."""
+    out = []
+    for c in cards:
+        published = [d for d in drafts_by_card.get(c["id"], []) if d.get("published")]
+        out.append(
+            {
+                **c,
+                "responses": [
+                    {
+                        "network": d["network"],
+                        "outcome": d.get("outcome"),
+                        "engagement": (d.get("outcome") or {}).get("engagement", 0),
+                    }
+                    for d in published
+                ],
+            }
+        )
+    return out
 
 
 def download_report(s: Services, clicks: int | None, pathname: str | None):

@@ -155,7 +155,9 @@ def moments_block(moments: list[dict], now: float) -> list:
         did = (
             [
                 html.Li(
-                    f"Card “{c['title']}” · {c.get('status', 'new')}" + (f" · {c['owner']}" if c.get("owner") else "")
+                    f"Card “{c['title']}” · {c.get('status', 'new')}"
+                    + (f" · {c['owner']}" if c.get("owner") else "")
+                    + responded(c.get("responses") or [])
                 )
                 for c in cards[:3]
             ]
@@ -182,6 +184,15 @@ def moments_block(moments: list[dict], now: float) -> list:
             )
         )
     return out
+
+
+def responded(published: list[dict]) -> str:
+    """A card's published responses in words (" · 2 responses published · 1.2K engagement"), "" when none."""
+    if not published:
+        return ""
+    n = len(published)
+    engagement = sum(int(r.get("engagement") or 0) for r in published)
+    return f" · {n} response{'s' * (n != 1)} published · {compact(engagement)} engagement"
 
 
 def pipeline_block(p: dict) -> list:

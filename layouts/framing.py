@@ -113,6 +113,7 @@ def card_item(c: dict, now: float, view, timeline: list[dict] = (), responses: l
     responder = respond_ui.may_respond(view)
     if responder:  # the room's responses are the drafters' and approvers' business, not the wall's
         parts += respond_ui.card_status_lines(list(responses))
+        parts.append(respond_ui.card_clock(c, list(responses)))
     moves = card_moves(c, view)
     respond = [respond_ui.respond_button(c["id"])] if responder else []
     if moves or respond:

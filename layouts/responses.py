@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from analytics import outcomes
 from auth import roles as table
 from config.settings import NETWORKS
 from layouts import ids
@@ -144,13 +145,32 @@ def _at(t: float | None) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S UTC") if t else "–"
 
 
+def outcome_line(o: dict | None) -> html.Div:
+    """What a published response did, in words: counts and where they come from."""
+    said = outcomes.words(o)
+    if not said:
+        return html.Div("Outcome: nothing yet (replies, quotes and reposts count as the room sees them)",
+                        className="small text-muted respond-outcome")  # fmt: skip
+    polled = f" · network counts as of {_at(o['polled_at'])}" if o.get("polled_at") else " · as the room's sources saw"
+    return html.Div(f"Outcome: {said}{polled}", className="small respond-outcome")
+
+
+def card_clock(card: dict, summaries: list[dict]) -> html.Div | None:
+    """The card's clock: from the first post to framed, drafted, approved and published."""
+    said = outcomes.clock_words(outcomes.milestones(card, summaries))
+    return html.Div(said, className="small text-muted card-clock") if said else None
+
+
 def card_status_lines(summaries: list[dict]) -> list:
-    """On a card in the list: one line per response (network, state)."""
+    """On a card in the list: one line per response (network, state, and once published what it did)."""
     return [
         html.Div(
             [
                 dbc.Badge(d["state"], color=STATE_COLORS.get(d["state"], "info"), className="me-1"),
                 html.Span(f"{NETWORK_NAMES.get(d['network'], d['network'])} response · {d['message']}"),
+                html.Span(f" · {outcomes.words(d.get('outcome'))}", className="card-response-outcome")
+                if outcomes.words(d.get("outcome"))
+                else None,
             ],
             className="small card-response",
             **{"data-draft-id": d["id"]},
@@ -195,6 +215,7 @@ def draft_item(d: dict, *, can_approve: bool, can_draft: bool) -> html.Div:
     if d.get("published"):
         p = d["published"]
         parts.append(html.Div(f"Published {_at(p.get('at'))} by {p.get('by')}: {p.get('url')}", className="small"))
+        parts.append(outcome_line(d.get("outcome")))
     if d.get("dry_run"):
         dr = d["dry_run"]
         parts.append(html.Div(f"Dry run {_at(dr['at'])} by {dr['by']}: nothing sent. The request:", className="small"))

@@ -33,6 +33,7 @@ class Context:
     model: RelevanceModel | None = None
     care_authors: set[str] = field(default_factory=set)  # lower-case handles with an open care case
     sentiment_model: SentimentModel | None = None  # learned from the team's corrections (None: lexicon only)
+    published: dict[str, str] = field(default_factory=dict)  # post id of one of our responses -> its draft id
 
 
 class Enriched:

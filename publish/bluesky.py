@@ -23,6 +23,7 @@ from publish.publisher import Posted, Publisher, Request
 
 DEFAULT_PDS = "https://bsky.social"
 POST = "app.bsky.feed.post"
+METRICS_BATCH = 25  # app.bsky.feed.getPosts takes up to 25 URIs
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, the TID alphabet
 
 
@@ -126,6 +127,19 @@ class BlueskyPublisher(Publisher):
     def send(self, request: Request) -> Posted:
         out = self._call(self.client.com.atproto.repo.create_record, request.json)
         return self._posted(out.uri, out.cid)
+
+    def metrics(self, ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), METRICS_BATCH):
+            views = self._call(self.client.app.bsky.feed.get_posts, {"uris": ids[i : i + METRICS_BATCH]}).posts
+            for v in views:
+                out[v.uri] = {
+                    "likes": v.like_count or 0,
+                    "reposts": v.repost_count or 0,
+                    "replies": v.reply_count or 0,
+                    "quotes": v.quote_count or 0,
+                }
+        return out
 
     def _posted(self, uri: str, cid: str | None) -> Posted:
         url = f"https://bsky.app/profile/{self.handle}/post/{_rkey(uri)}"

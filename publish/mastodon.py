@@ -96,6 +96,18 @@ class MastodonPublisher(Publisher):
         except (KeyError, TypeError, ValueError):
             return 500
 
+    def metrics(self, ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for sid in ids:  # Mastodon has no batch read of statuses by id
+            status = self._call(self.api.status, sid)
+            out[str(status["id"])] = {
+                "likes": status.get("favourites_count") or 0,
+                "reposts": status.get("reblogs_count") or 0,
+                "replies": status.get("replies_count") or 0,
+                "quotes": status.get("quotes_count") or 0,
+            }
+        return out
+
     def me(self) -> str:
         if self._me is None:
             self._me = str(self._call(self.api.account_verify_credentials)["id"])

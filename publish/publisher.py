@@ -126,6 +126,11 @@ class Publisher:
         """The post this intent made, if the account has it; raises PublishError when the network cannot say."""
         raise NotImplementedError
 
+    def metrics(self, ids: list[str]) -> dict[str, dict]:
+        """Post id -> {likes, reposts, replies, quotes} as the network counts them, for our own published posts
+        (ids as in Posted.id); raises PublishError when the network cannot say."""
+        raise NotImplementedError
+
     # --- shared behaviour
     @property
     def configured(self) -> bool:

@@ -20,6 +20,7 @@ from publish.publisher import Posted, Publisher, Request, _Redact, comparable
 from streams.sources.xhost import DEFAULT_BASE, redirect
 
 FIND_SLACK_S = 120  # clocks differ: look this much before the intent's start
+METRICS_BATCH = 100  # GET /2/tweets takes up to 100 ids
 
 
 # tweepy logs request headers and oauthlib the signed parameters at DEBUG: one filter on each of those loggers
@@ -111,6 +112,23 @@ class XPublisher(Publisher):
             if comparable(tweet.get("text", "")) == want:
                 return Posted(self.network, str(tweet["id"]), f"https://x.com/i/web/status/{tweet['id']}", _now())
         return None
+
+    def metrics(self, ids: list[str]) -> dict[str, dict]:
+        self.require_configured()
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), METRICS_BATCH):
+            page = self._call(
+                self.client.get_tweets, ids[i : i + METRICS_BATCH], tweet_fields=["public_metrics"], user_auth=True
+            )
+            for tweet in page.get("data") or []:
+                m = tweet.get("public_metrics") or {}
+                out[str(tweet["id"])] = {
+                    "likes": m.get("like_count", 0),
+                    "reposts": m.get("retweet_count", 0),
+                    "replies": m.get("reply_count", 0),
+                    "quotes": m.get("quote_count", 0),
+                }
+        return out
 
 
 def _now() -> float:

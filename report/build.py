@@ -70,7 +70,7 @@ def collect(archive: Archive, start: float | None = None, end: float | None = No
     rep.tables["storylines"] = storyline_table(storylines)
     rep.tables["alerts"] = alert_table(alerts)
     rep.tables["cards"] = card_table(archive.table("cards", latest=False), archive.table("responses"))
-    rep.tables["responses"] = archive.table("responses", start, end + 3600)
+    rep.tables["responses"] = response_table(archive.table("responses", start, end + 3600))
     rep.tables["source_coverage"] = source_coverage(volume, archive.table("sources", start, end + 60), start, end)
     return rep
 
@@ -206,9 +206,12 @@ def alert_table(alerts: pd.DataFrame) -> pd.DataFrame:
     return out[cols].reset_index(drop=True)
 
 
+ENGAGEMENT = ("replies", "quotes", "reposts", "likes")
+
+
 def card_table(history: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
     """Each card as it ended, when it was approved (its own time, else the first archived version that was),
-    how long that took, and its responses and their engagement (issue 10 fills the responses table)."""
+    how long that took, and its published responses and their engagement (replies, quotes, reposts, likes)."""
     cols = [
         "created",
         "title",
@@ -241,12 +244,24 @@ def card_table(history: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
                 "owner": last["owner"],
                 "approval_after_s": None if pd.isna(approved_at) else round(approved_at - last["created_at"], 1),
                 "responses": len(mine),
-                "engagement": int(mine[["likes", "reposts", "replies"]].fillna(0).to_numpy().sum()),
+                "engagement": int(mine[list(ENGAGEMENT)].fillna(0).to_numpy().sum()),
                 "id": card_id,
                 "_t": last["created_at"],
             }
         )
     return pd.DataFrame(rows).sort_values("_t").drop(columns="_t")[cols].reset_index(drop=True)
+
+
+def response_table(responses: pd.DataFrame) -> pd.DataFrame:
+    """Each published response with what it did, oldest first."""
+    cols = ["published", "network", "text", *ENGAGEMENT, "positive", "negative", "url"]
+    if responses.empty:
+        return pd.DataFrame(columns=cols)
+    out = responses.sort_values("published_at").copy()
+    out["published"] = out["published_at"].map(_iso)
+    for c in (*ENGAGEMENT, "positive", "negative"):
+        out[c] = out[c].fillna(0).astype(int)
+    return out[cols].reset_index(drop=True)
 
 
 def source_coverage(volume: pd.DataFrame, health: pd.DataFrame, start: float, end: float) -> pd.DataFrame:

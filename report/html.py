@@ -129,8 +129,8 @@ def render(rep: Report) -> str:
         "</section>",
         '<section class="page-break"><h2>Cards, responses and outcomes</h2>',
         table(cards, [c for c in cards.columns if c != "id"], {"approval_after_s": "approval after s"}),
-        '<p class="empty">Responses and their engagement come from the publishing workflow; '
-        f"{len(t['responses'])} recorded in this period.</p>",
+        "<h3>Published responses and what they did</h3>",
+        table(t["responses"]),
         "<h2>Source coverage and gaps</h2>",
         table(t["source_coverage"]),
         "</section></main></body></html>",

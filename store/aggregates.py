@@ -46,8 +46,10 @@ def prepare(
     sources: Iterable[str],
     feed_size: int,
     now: float,
+    refs: list[str] = (),
 ) -> tuple[set[str], Context, dict[str, float]]:
-    """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors.
+    """One round trip for what a batch must know: unseen ids, author resonance, text folds, feed floors, and which
+    of the posts the batch references (`refs`) are our published responses.
 
     Floors are keyed by feed name (FEED_ALL or a source): the lowest rank of a full feed, -inf while it has room.
     """
@@ -68,7 +70,15 @@ def prepare(
     feeds = _feeds(keys, sources, feed_size)
     for _, key, n in feeds:
         pipe.zrange(key, -n, -n, withscores=True)
+    refs = list(dict.fromkeys(refs))
+    if refs:
+        pipe.hmget(keys.published, refs)
     res = pipe.execute()
+    if refs:
+        found = res.pop()
+        published = {ref: _text(d) for ref, d in zip(refs, found, strict=True) if d is not None}
+    else:
+        published = {}
     seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
     unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
     ctx = Context(
@@ -78,8 +88,13 @@ def prepare(
         folds_low=_sum_fields(fold_keys, res[8], res[10]),
         in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None},
         care_authors={h for h, v in zip(handles, res[12], strict=True) if v is not None},
+        published=published,
     )
     return unseen, ctx, _floors([name for name, _, _ in feeds], res[13:])
+
+
+def _text(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
 
 
 def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
@@ -140,11 +155,13 @@ def write_batch(
     dead: list[tuple[bytes, str]] = (),
     signals: list[dict] = (),
     care: list[dict] = (),
+    outcomes: dict[str, int] | None = None,
     now: float,
 ) -> int:
     """Apply a batch atomically with its XACK, so a crash before EXEC re-delivers it and counts nothing twice.
 
-    `fresh_ids` are the posts counted (marked seen); `feed` is what the processor admitted. Returns posts admitted.
+    `fresh_ids` are the posts counted (marked seen); `feed` is what the processor admitted; `outcomes` the
+    replies, quotes and reposts of our published responses ("<draft id>|<kind>" -> n). Returns posts admitted.
     """
     pipe = r.pipeline(transaction=True)
     _counters(pipe, keys, agg)
@@ -170,6 +187,8 @@ def write_batch(
         pipe.xadd(keys.signals, {"s": orjson.dumps(sig)}, maxlen=SIGNALS_MAXLEN, approximate=True)
     if care:
         care_store.queue(pipe, keys, care)  # triaged brand posts, exactly once with the XACK
+    if outcomes:
+        _hincrby_many(pipe, keys.outcomes, outcomes)
     if last_at is not None:
         pipe.hset(keys.stats, "last_at", last_at)
     if entry_ids:

@@ -272,6 +272,23 @@ class Keys:
         return self._k("pub:paused")
 
     @property
+    def published(self) -> str:
+        """Hash "<network>:<native id>" of each post the room published -> its draft id: how a worker knows that a
+        post it reads replies to, quotes or reposts one of ours (written with the publish result)."""
+        return self._k("pub:published")
+
+    @property
+    def outcomes(self) -> str:
+        """Hash "<draft id>|<kind>" -> count: replies, quotes, reposts, positive and negative replies the room's own
+        sources saw for each published response (counted by the workers, exactly once with the batch's XACK)."""
+        return self._k("pub:outcomes")
+
+    @property
+    def outcomes_polled(self) -> str:
+        """Hash draft id -> JSON {likes, reposts, replies, quotes, at}: what the network itself says, polled."""
+        return self._k("pub:polled")
+
+    @property
     def guardrails_override(self) -> str:
         """JSON {banned_phrases, topics_to_avoid, allowed_domains, competitors, by, at}: an admin's runtime override
         of the event file's guardrails (store/guardrails.py); absent: the event file's apply."""

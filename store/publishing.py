@@ -75,6 +75,16 @@ def drafts_for_card(r: redis.Redis, keys: Keys, card_id: str) -> list[dict]:
 
 
 # --- the room-wide pause
+def published_drafts(r: redis.Redis, keys: Keys, since: float = 0.0) -> list[dict]:
+    """Drafts that went out at or after `since` (their `published` holds the network's id and url)."""
+    out = []
+    for raw in r.hvals(keys.drafts):
+        d = orjson.loads(raw)
+        if (d.get("published") or {}).get("at", -1) >= since:
+            out.append(d)
+    return out
+
+
 def pause(r: redis.Redis, keys: Keys, reason: str, by, now: float | None = None) -> dict:
     """Pause all publishing with a reason; `by` is the identity (or a name) recorded as who paused. The state and
     its audit entry ("publishing.pause", before and after) land in one durable transaction. Pausing again while
@@ -202,6 +212,7 @@ def finish(
     if raw_draft is not None:
         draft = orjson.loads(raw_draft)
         if posted:
+            pipe.hset(keys.published, f"{posted['network']}:{posted['id']}", found["draft_id"])  # outcomes count it
             draft["published"] = {**posted, "by": found.get("by"), "key": key}
             draft["publish_error"] = None
         else:

@@ -11,7 +11,7 @@ import time
 
 import redis
 
-from analytics import feed
+from analytics import feed, outcomes
 from analytics.care import CareModel, Triager
 from analytics.learning import RelevanceModel
 from config.settings import Settings
@@ -86,6 +86,7 @@ class Processor:
             {p.source for p in unique},
             self.thresholds.feed_size,
             now,
+            refs=outcomes.refs(unique),
         )
         fresh_posts = [p for p in unique if p.id in unseen]
         ctx.model = self._model(now)
@@ -104,6 +105,7 @@ class Processor:
             dead=invalid,
             signals=self._signals(enriched),
             care=care,
+            outcomes=outcomes.count(enriched, ctx.published),
             now=now,
         )
         for _, reason in invalid:

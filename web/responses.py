@@ -29,6 +29,7 @@ from publish.publisher import Publisher, publisher_for
 from store import audit
 from store import cards as card_store
 from store import guardrails as guard_store
+from store import outcomes as outcome_store
 from store import publishing as pub_store
 from store.errors import NotFound
 from web import approvals, drafts, templates
@@ -359,8 +360,9 @@ def publish(
 
 
 # --- what the card shows ---------------------------------------------------------------------------------------
-def summary(d: dict, now: float) -> dict:
-    """A draft as the card draws it: status words, the chain (steps, who approved when), who may act next."""
+def summary(d: dict, now: float, outcome: dict | None = None) -> dict:
+    """A draft as the card draws it: status words, the chain (steps, who approved when), who may act next, and
+    once published its outcome (analytics.outcomes.merged)."""
     st = approvals.status(d, now)
     a = d["approval"]
     return {
@@ -382,12 +384,16 @@ def summary(d: dict, now: float) -> dict:
         "dry_run": d.get("dry_run"),
         "published": d.get("published"),
         "publish_error": d.get("publish_error"),
+        "created_at": d.get("created_at"),
+        "card_id": d.get("card_id"),
+        "outcome": outcome if d.get("published") else None,
     }
 
 
 def for_card(s, card_id: str, now: float | None = None) -> list[dict]:
     now = time.time() if now is None else now
-    return [summary(d, now) for d in pub_store.drafts_for_card(s.r, s.keys, card_id)]
+    found = outcome_store.all_outcomes(s.r, s.keys)
+    return [summary(d, now, found.get(d["id"])) for d in pub_store.drafts_for_card(s.r, s.keys, card_id)]
 
 
 def by_card(s, now: float | None = None) -> dict[str, list[dict]]:
@@ -399,4 +405,8 @@ def by_card(s, now: float | None = None) -> dict[str, list[dict]]:
     for raw in s.r.hvals(s.keys.drafts):
         d = orjson.loads(raw)
         out.setdefault(d.get("card_id"), []).append(d)
-    return {k: [summary(d, now) for d in sorted(v, key=lambda d: d["created_at"])] for k, v in out.items()}
+    found = outcome_store.all_outcomes(s.r, s.keys)
+    return {
+        k: [summary(d, now, found.get(d["id"])) for d in sorted(v, key=lambda d: d["created_at"])]
+        for k, v in out.items()
+    }

@@ -61,3 +61,40 @@ def test_retention_deletes_old_parts_only(tmp_path):
 def test_an_empty_archive_reads_as_empty_tables_with_their_columns(tmp_path):
     cards = Archive(tmp_path).table("cards")
     assert cards.empty and "approved_at" in cards.columns
+
+
+def test_a_published_response_is_archived_with_its_outcome_and_again_when_it_grows(r, keys, tmp_path):
+    from report.build import card_table, response_table
+    from store import outcomes as outcome_store
+    from store import publishing
+
+    settings = load_settings({})
+    draft = {
+        "id": "d1",
+        "card_id": "c1",
+        "network": "x",
+        "text": "You can still dunk in the dark",
+        "created_at": 90.0,
+        "published": {"network": "x", "id": "1900", "url": "https://x.com/i/web/status/1900", "at": 100.0},
+    }
+    publishing.save_draft(r, keys, draft)
+    publishing.save_draft(r, keys, {**draft, "id": "d2", "published": None})  # not published: not archived
+    count = {"d1|replies": 2, "d1|positive": 1}
+    aggregates.write_batch(
+        r, keys, entry_ids=[], fresh_ids=[], agg=Aggregates(), feed=aggregates.FeedWrite(), outcomes=count, now=100
+    )
+    arch = Archiver(settings, r, keys, root=tmp_path)
+    assert arch.run_once(200)["responses"] == 1 and arch.run_once(260)["responses"] == 0
+    outcome_store.save_polled(r, keys, "d1", {"likes": 40, "reposts": 3, "replies": 1}, 270.0)
+    assert arch.run_once(320)["responses"] == 1
+    rows = Archive(tmp_path).table("responses")
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert (row["replies"], row["likes"], row["reposts"], row["positive"]) == (2, 40, 3, 1)
+    shown = response_table(rows)
+    assert list(shown["text"]) == ["You can still dunk in the dark"] and shown.iloc[0]["likes"] == 40
+    cards = Archive(tmp_path).table("cards", latest=False)
+    card_store_row = {"id": "c1", "title": "Blackout", "type": "opportunity", "priority": "P1", "status": "posted"}
+    cards.loc[0] = {**dict.fromkeys(cards.columns), **card_store_row, "created_at": 50.0, "archived_at": 60.0}
+    table = card_table(cards, rows)
+    assert table.iloc[0]["responses"] == 1 and table.iloc[0]["engagement"] == 45

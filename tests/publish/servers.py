@@ -4,11 +4,14 @@ Each records every request (method, path, query, headers, body), keeps the posts
 the next request to a route with an error (`fail`), and can hold a post's answer after storing it (`hold`): the
 crash test kills the publisher while the post exists and its answer has not arrived.
 
-- X API v2: POST /2/tweets, GET /2/users/me, GET /2/users/:id/tweets (text answered with t.co links, &amp;).
+- X API v2: POST /2/tweets, GET /2/tweets?ids= (public_metrics), GET /2/users/me, GET /2/users/:id/tweets (text
+  answered with t.co links, &amp;).
 - Bluesky PDS (XRPC): com.atproto.server.describeServer, createSession, com.atproto.repo.createRecord,
-  getRecord, listRecords, com.atproto.identity.resolveHandle, app.bsky.feed.getPosts.
+  getRecord, listRecords, com.atproto.identity.resolveHandle, app.bsky.feed.getPosts (with counts).
 - Mastodon: GET /api/v1/instance, /api/v2/instance, POST /api/v1/statuses (form, Idempotency-Key),
-  GET /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses.
+  GET /api/v1/statuses/:id (with counts), /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses.
+
+`engage(post_id, likes=..., ...)` sets what a metrics poll of one of the posts answers.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Local:
         self.held = threading.Event()  # set when a post was stored and its answer is being held
         self.release = threading.Event()
         self.hold_posts = False
+        self.engagement: dict[str, dict] = {}  # post id -> the network's counts (likes, reposts, replies, quotes)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,6 +69,7 @@ class Local:
                     "method": method,
                     "path": parts.path,
                     "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
+                    "query_all": parse_qs(parts.query),
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "body": body,
                     "encoding": "json" if "json" in ctype else ("form" if raw else None),
@@ -118,6 +123,15 @@ class Local:
             self.held.set()
             self.release.wait(timeout=30)
 
+    def engage(self, post_id: str, **counts: int) -> None:
+        """Set what the network counts for one of the posts (what a metrics poll answers)."""
+        with self.lock:
+            self.engagement[post_id] = {**self.engagement.get(post_id, {}), **counts}
+
+    def counts(self, post_id: str) -> dict:
+        e = self.engagement.get(post_id, {})
+        return {k: int(e.get(k, 0)) for k in ("likes", "reposts", "replies", "quotes")}
+
     def writes(self, path: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == "POST" and r["path"] == path]
 
@@ -154,6 +168,23 @@ class XServer(Local):
             post = {"id": tid, "text": text, "created_at": time.time(), "body": req["body"]}
             self.created(post)
             return 201, {"data": {"id": tid, "text": text, "edit_history_tweet_ids": [tid]}}, {}
+        if req["method"] == "GET" and path == "/2/tweets":
+            found = []
+            for tid in req["query"].get("ids", "").split(","):
+                if p := next((p for p in self.posts if p["id"] == tid), None):
+                    c = self.counts(tid)
+                    metrics = {
+                        "retweet_count": c["reposts"],
+                        "reply_count": c["replies"],
+                        "like_count": c["likes"],
+                        "quote_count": c["quotes"],
+                        "bookmark_count": 0,
+                        "impression_count": 0,
+                    }
+                    found.append(
+                        {"id": tid, "text": p["text"], "edit_history_tweet_ids": [tid], "public_metrics": metrics}
+                    )
+            return 200, {"data": found} if found else {"errors": [{"title": "Not Found Error"}]}, {}
         if req["method"] == "GET" and path == "/2/users/me":
             return 200, {"data": {"id": self.user_id, "name": "OREO", "username": self.username}}, {}
         if req["method"] == "GET" and path == f"/2/users/{self.user_id}/tweets":
@@ -271,10 +302,11 @@ class BlueskyServer(Local):
             return 200, {"records": [r for u, r in self.records.items() if u.startswith(prefix)]}, {}
         if nsid == "app.bsky.feed.getPosts":
             views = []
-            for uri in [q.get("uris")]:
+            for uri in req["query_all"].get("uris", []):
                 if rec := self.records.get(uri):
                     did = uri.split("/")[2]
                     handle = next((h for h, d in self.handles.items() if d == did), "someone.test")
+                    c = self.counts(uri)
                     views.append(
                         {
                             "uri": uri,
@@ -282,6 +314,10 @@ class BlueskyServer(Local):
                             "author": {"did": did, "handle": handle},
                             "record": rec["value"],
                             "indexedAt": rec["value"]["createdAt"],
+                            "likeCount": c["likes"],
+                            "repostCount": c["reposts"],
+                            "replyCount": c["replies"],
+                            "quoteCount": c["quotes"],
                         }
                     )
             return 200, {"posts": views}, {}
@@ -367,6 +403,19 @@ class MastodonServer(Local):
                 self.idempotent[key] = status
             self.created({"id": sid, "text": text, "body": req["body"], "created_at": now, "status": status})
             return 200, status, {}
+        if req["method"] == "GET" and path.startswith("/api/v1/statuses/"):
+            sid = path.rsplit("/", 1)[-1]
+            p = next((p for p in self.posts if p["id"] == sid), None)
+            if p is None:
+                return 404, {"error": "Record not found"}, {}
+            c = self.counts(sid)
+            counts = {
+                "favourites_count": c["likes"],
+                "reblogs_count": c["reposts"],
+                "replies_count": c["replies"],
+                "quotes_count": c["quotes"],
+            }
+            return 200, {**p["status"], **counts}, {}
         if path == "/api/v1/accounts/verify_credentials":
             return 200, self.account, {}
         if path == f"/api/v1/accounts/{self.account['id']}/statuses":

@@ -1,0 +1,32 @@
+"""Outcomes of published responses: the workers' counts (written with their batches, store/aggregates.py) and
+what each network says when polled (publish/watcher.py). Reads give one merged outcome per draft."""
+
+from __future__ import annotations
+
+import orjson
+import redis
+
+from analytics import outcomes
+from store.keys import Keys
+
+
+def _text(v) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def all_outcomes(r: redis.Redis, keys: Keys) -> dict[str, dict]:
+    """Draft id -> merged outcome (analytics.outcomes.merged) for every response with anything counted or polled.
+    Two reads, whatever the number of responses."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hgetall(keys.outcomes)
+    pipe.hgetall(keys.outcomes_polled)
+    seen_raw, polled_raw = pipe.execute()
+    seen = outcomes.seen_by_draft({_text(k): int(v) for k, v in seen_raw.items()})
+    polled = {_text(k): orjson.loads(v) for k, v in polled_raw.items()}
+    return {d: outcomes.merged(seen.get(d), polled.get(d)) for d in set(seen) | set(polled)}
+
+
+def save_polled(r: redis.Redis, keys: Keys, draft_id: str, metrics: dict, at: float) -> None:
+    """The network's own counts for a published response, as of `at`."""
+    clean = {k: int(metrics.get(k) or 0) for k in outcomes.POLLED}
+    r.hset(keys.outcomes_polled, draft_id, orjson.dumps({**clean, "at": at}))
