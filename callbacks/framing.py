@@ -16,6 +16,7 @@ from auth.web import current_identity
 from callbacks.clicks import clicked, triggered
 from layouts import ids
 from layouts.framing import cards_list
+from layouts.status import alert_post
 from store import audit
 from store import cards as card_store
 from store import guardrails as guard_store
@@ -53,28 +54,38 @@ def mark(s: Services, trigger: dict | None):
     return f"marked {'relevant' if relevant else 'not relevant'}: learning…"
 
 
-def pick_context(s: Services, trigger: str | dict | None, click_data: dict | None) -> tuple:
-    """(card context, what the form says it frames) from a post's Frame, a storyline's, or a chart click.
+def pick_context(s: Services, trigger: str | dict | None, click_data: dict | None, title: str | None = None) -> tuple:
+    """(card context, what the form says it frames, the card's title) from a post's Frame, an alert's, a
+    storyline's, or a chart click. The title is suggested only while the form's is empty (one click to save).
 
     Writes nothing on the server (the context lives in the framing screen's browser), but it is part of
     framing, so only those who may frame get an answer."""
     if trigger is None or (not isinstance(trigger, dict) and trigger != ids.VOLUME_CHART):
-        return no_update, no_update
+        return no_update, no_update, no_update
     try:
         require(table.POST_FRAME)
     except Forbidden as exc:
-        return no_update, f"Not framed: {exc}"
+        return no_update, f"Not framed: {exc}", no_update
+    context, said, suggested = _context(s, trigger, click_data)
+    return context, said, suggested if suggested and not (title or "").strip() else no_update
+
+
+def _context(s: Services, trigger: str | dict, click_data: dict | None) -> tuple:
     if trigger == ids.VOLUME_CHART:
         moment = chart_moment(click_data)
         if moment is None:
-            return no_update, no_update
+            return no_update, no_update, None
         at = datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S UTC")
-        return {"moment": moment}, f"Moment on the chart at {at}"
+        return {"moment": moment}, f"Moment on the chart at {at}", f"Moment at {at}"
+    snap = s.snapshots.get()[1]
     if trigger["type"] == ids.FRAME_STORY:
-        return story_context(s.snapshots.get()[1], trigger["story"])
-    post = find_post(s.snapshots.get()[1], trigger["post"])
+        context, said = story_context(snap, trigger["story"])
+        return context, said, (f"Storyline: {context['storyline']}"[:120] if context else None)
+    if trigger["type"] == ids.FRAME_ALERT:
+        return alert_context(snap, trigger["alert"])
+    post = find_post(snap, trigger["post"])
     if post is None:
-        return no_update, "That post has left the feed; pick another."
+        return no_update, "That post has left the feed; pick another.", None
     context = {
         "post_id": post["id"],
         "moment": post.get("received_at"),
@@ -82,7 +93,26 @@ def pick_context(s: Services, trigger: str | dict | None, click_data: dict | Non
         "text": post["text"][:280],
         "url": post.get("url"),
     }
-    return context, f"Framing @{context['handle']}: {context['text']}"
+    return context, f"Framing @{context['handle']}: {context['text']}", f"@{context['handle']}: {context['text']}"[:120]
+
+
+def alert_context(snap: dict | None, alert_id: str) -> tuple:
+    """An alert's post and moment as a card's context; the alert's title as the card's."""
+    alert = next((a for a in (snap or {}).get("alerts", []) if a.get("id") == alert_id), None)
+    if alert is None:
+        return no_update, "That alert has moved on; pick another.", None
+    post = alert_post(alert) or {}
+    found = find_post(snap, post["id"]) if post.get("id") else None  # the feed's copy has its url
+    context = {
+        "post_id": post.get("id"),
+        "moment": alert.get("moment") or alert.get("at"),
+        "handle": post.get("handle"),
+        "text": (post.get("text") or alert.get("title", ""))[:280],
+        "url": (found or {}).get("url"),
+        "alert": alert_id,
+    }
+    who = f"@{context['handle']}: " if context["handle"] else ""
+    return context, f"Framing the alert “{alert.get('title', '')}” · {who}{context['text']}", alert.get("title")
 
 
 def save_card(s: Services, n, title, summary, kind, priority, owner, status, context) -> tuple:
@@ -162,11 +192,14 @@ def register(app, s: Services) -> None:
     app.callback(
         Output(ids.CARD_CONTEXT, "data"),
         Output(ids.CARD_CONTEXT_VIEW, "children"),
+        Output(ids.CARD_TITLE, "value", allow_duplicate=True),
         Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"),
         Input(ids.VOLUME_CHART, "clickData"),
         Input({"type": ids.FRAME_STORY, "story": ALL}, "n_clicks"),
+        Input({"type": ids.FRAME_ALERT, "alert": ALL}, "n_clicks"),
+        State(ids.CARD_TITLE, "value"),
         prevent_initial_call=True,
-    )(lambda _clicks, click_data, _story_clicks: pick_context(s, triggered(), click_data))
+    )(lambda _clicks, click_data, _story, _alert, title: pick_context(s, triggered(), click_data, title))
 
     app.callback(
         Output(ids.CARD_SAVED, "children"),

@@ -196,7 +196,9 @@ def render(s: Services, snap: dict, view: View, source: str, min_score: float, m
         (snap.get("clock") or {}).get("label", ""),
         header_status(s, snap, publishing_paused(s, snap.get("version", 0))),
         learning_line(snap.get("learning") or {}, snap.get("sentiment_learning") or {}),
-        alert_rows(snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK)),
+        alert_rows(
+            snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK), can_frame=view.can(table.POST_FRAME)
+        ),
         storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME)),
         feed_items(
             filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)

@@ -91,6 +91,7 @@ FOCUS = "focus"  # dcc.Store: a moment the volume chart zooms to (an alert's)
 # Pattern-matching id types
 FRAME_POST = "frame-post"
 FRAME_STORY = "frame-story"
+FRAME_ALERT = "frame-alert"  # {"type": FRAME_ALERT, "alert": id}: frame the post that raised an alert
 MARK_POST = "mark-post"  # {"type": MARK_POST, "post": id, "relevant": bool}
 SENTIMENT_POST = "sentiment-post"  # {"type": SENTIMENT_POST, "post": id, "label": "positive"|"neutral"|"negative"}
 ACK_ALERT = "ack-alert"

@@ -87,7 +87,15 @@ def sources_rows(sources: dict, now: float) -> list:
     return rows
 
 
-def alert_rows(alerts: list[dict], now: float, can_ack: bool) -> list:
+def alert_post(a: dict) -> dict | None:
+    """The post an alert is about (a watch-word's or an influencer's), as the alert carries it."""
+    posts = (a.get("why") or {}).get("posts") or []
+    if a.get("post_id"):
+        return next((p for p in posts if p.get("id") == a["post_id"]), None) or {"id": a["post_id"]}
+    return posts[0] if posts else None
+
+
+def alert_rows(alerts: list[dict], now: float, can_ack: bool, can_frame: bool = False) -> list:
     if not alerts:
         return [html.Div("No alerts.", className="text-muted")]
     rows = []
@@ -113,6 +121,17 @@ def alert_rows(alerts: list[dict], now: float, can_ack: bool) -> list:
                         n_clicks=0,
                         title="Show this moment on the volume chart",
                     ),
+                    dbc.Button(
+                        "Frame",
+                        id={"type": ids.FRAME_ALERT, "alert": a["id"]},
+                        size="sm",
+                        color="outline-info",
+                        className="ms-1 py-0 frame-alert-btn",
+                        n_clicks=0,
+                        title="Frame the post behind this alert as a card",
+                    )
+                    if can_frame and alert_post(a)
+                    else None,
                     html.Span(f"✓ {acked}", className="small text-success")
                     if acked
                     else (

@@ -23,6 +23,7 @@ from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
 from config.settings import load_settings
 from layouts import ids
+from layouts.status import alert_rows
 from store import alerts as alert_store
 from store import audit, users
 from store import cards as card_store
@@ -406,9 +407,9 @@ def test_acknowledging_an_alert_that_is_gone(s):
 
 
 # Framing context ------------------------------------------------------------------------------------------------
-def pick(s: Services, trigger, click_data=None, ident=SAM):
+def pick(s: Services, trigger, click_data=None, ident=SAM, title=None):
     with acting(ident):
-        return framing_callbacks.pick_context(s, trigger, click_data)
+        return framing_callbacks.pick_context(s, trigger, click_data, title)[:2]
 
 
 def test_frame_a_post_a_storyline_or_a_chart_moment(s):
@@ -421,6 +422,30 @@ def test_frame_a_post_a_storyline_or_a_chart_moment(s):
     click = {"points": [{"x": 1_770_000_000_000}]}
     context, view = pick(s, ids.VOLUME_CHART, click)
     assert context == {"moment": 1_770_000_000.0} and view.startswith("Moment on the chart at ")
+
+
+def test_framing_an_alert_frames_its_post_and_suggests_its_title_for_one_click_save(s):
+    influencer = {
+        **ALERT,
+        "id": "a2",
+        "kind": "influencer",
+        "title": "Influencer @fan1 mentions Oreo",
+        "post_id": "bluesky:1",
+        "why": {"posts": [{"id": "bluesky:1", "handle": "fan1", "text": post(1)["text"]}]},
+    }
+    publish(s, alerts=[influencer, ALERT])
+    with acting(SAM):
+        context, view, title = framing_callbacks.pick_context(s, {"type": ids.FRAME_ALERT, "alert": "a2"}, None)
+    assert context["post_id"] == "bluesky:1" and context["handle"] == "fan1" and context["alert"] == "a2"
+    assert context["moment"] == influencer["moment"] and context["url"] == post(1).get("url")
+    assert title == "Influencer @fan1 mentions Oreo" and view.startswith("Framing the alert “Influencer @fan1")
+    with acting(SAM):  # a title the strategist already typed stays theirs
+        assert framing_callbacks.pick_context(s, {"type": ids.FRAME_ALERT, "alert": "a2"}, None, "Mine")[2] is no_update
+        _, said, _ = framing_callbacks.pick_context(s, {"type": ids.FRAME_ALERT, "alert": "gone"}, None)
+    assert said == "That alert has moved on; pick another."
+    rows = alert_rows([influencer, {**ALERT, "why": {}}], NOW, can_ack=True, can_frame=True)
+    assert pattern_ids(rows, ids.FRAME_ALERT) == [{"type": ids.FRAME_ALERT, "alert": "a2"}]
+    assert pattern_ids(alert_rows([influencer], NOW, can_ack=False), ids.FRAME_ALERT) == []
 
 
 @pytest.mark.parametrize("ident", READ_ONLY, ids=who)
