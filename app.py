@@ -19,6 +19,7 @@ from config.settings import Settings
 from layouts.command_center import make_shell
 from web.api import add_api
 from web.services import build_services
+from web.timing import install as install_timing
 
 
 def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
@@ -47,5 +48,6 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     # Dash callback and the API see only requests whose session (or API token) it has checked.
     install_auth(app.server, services.r, services.keys, settings, settings.var_dir)
     services.cache.install(app.server)
+    install_timing(app.server)  # after the others: its before hook goes first, its after hook runs last
     app.services = services  # for tests and the CLI
     return app

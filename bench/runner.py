@@ -25,6 +25,7 @@ GROUPS = {
     "learning": "bench.learning_bench",
     "detection": "bench.detection_bench",
     "care": "bench.care_bench",
+    "decision": "bench.decision_bench",
 }
 
 

@@ -221,6 +221,8 @@ TRACKER = """
     return original.apply(this, arguments).then(function (resp) {
       resp.clone().text().then(function (text) {
         req.status = resp.status;
+        var timing = /app;dur=([0-9.]+)/.exec(resp.headers.get("Server-Timing") || "");
+        req.server = timing ? parseFloat(timing[1]) : null;  // the server's own time (web/timing.py)
             req.fresh = resp.status === 200 && /"(snap|wall|exec)-version"/.test(text);
         req.done = performance.now();
         settle();
