@@ -151,8 +151,6 @@ def check(draft: dict, context: Context, rules: Rules) -> list[Finding]:
         )
     if rules.allowed_domains:
         links = [u for _, _, u in counting.urls(text)]
-        if (draft.get("image") or {}).get("url"):
-            links.append(draft["image"]["url"])
         bad = [u for u in links if not _host_allowed(u, rules.allowed_domains)]
         if bad:
             out.append(
@@ -161,6 +159,17 @@ def check(draft: dict, context: Context, rules: Rules) -> list[Finding]:
                     BLOCK,
                     tuple(bad),
                     f"Link only to {', '.join(rules.allowed_domains)}: change or remove {_quote(bad)}.",
+                )
+            )
+        image_url = (draft.get("image") or {}).get("url")
+        if image_url and not _host_allowed(image_url, rules.allowed_domains):
+            out.append(
+                Finding(
+                    "image_domain",
+                    BLOCK,
+                    (image_url,),
+                    f"Use an image from {', '.join(rules.allowed_domains)} (the allowed domains, as for links): "
+                    f"change or remove {_quote([image_url])}.",
                 )
             )
     lock = sensitive_moment(context, rules)

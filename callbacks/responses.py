@@ -81,18 +81,21 @@ def preview(s: Services, text: str | None, network: str | None, card_id: str | N
     return ui.count_line(p), ui.findings_list(p["findings"])
 
 
-def submit(s, n, card_id, network, respond_as, template_id, text, editing, version) -> tuple:
+def submit(s, n, card_id, network, respond_as, template_id, text, image_url, image_alt, editing, version) -> tuple:
     """(message, version, editing): a new draft (or the edited one) submitted for approval."""
     if not n:
         return no_update, no_update, no_update
     ident = current_identity()
     as_ = None if respond_as in (None, "new") else respond_as
+    image = {"image_url": image_url or "", "image_alt": image_alt or ""}
     try:
         if editing:
-            d = responses.edit(s, ident, editing, text)
+            d = responses.edit(s, ident, editing, text, **image)
             d = responses.submit(s, ident, d["id"])
         else:
-            d = responses.create_and_submit(s, ident, card_id, network, text, template_id=template_id, respond_as=as_)
+            d = responses.create_and_submit(
+                s, ident, card_id, network, text, template_id=template_id, respond_as=as_, **image
+            )
     except Refused as exc:
         return str(exc), (version or 0) + 1, no_update
     return f"Submitted. {responses.summary(d, time.time())['message']}", (version or 0) + 1, None
@@ -120,19 +123,21 @@ def decide(s: Services, action: str, trigger: dict | None, note: str | None, ver
 
 
 def load_edit(s: Services, trigger: dict | None) -> tuple:
-    """(editing, text, network, message): a draft's text into the form; submitting then edits it."""
+    """(editing, text, network, image URL, alt text, message): a draft into the form; submitting then edits it."""
     if trigger is None:
-        return (no_update,) * 4
+        return (no_update,) * 6
     ident = current_identity()
     try:
         responses.require_drafter(ident)
     except Refused as exc:
-        return no_update, no_update, no_update, str(exc)
+        return no_update, no_update, no_update, no_update, no_update, str(exc)
     try:
         d = responses.draft(s, trigger["draft"])
     except Refused as exc:
-        return None, no_update, no_update, str(exc)
-    return d["id"], d["text"], d["network"], "Editing: submitting sends it through the chain again."
+        return None, no_update, no_update, no_update, no_update, str(exc)
+    image = d.get("image") or {}
+    said = "Editing: submitting sends it through the chain again."
+    return d["id"], d["text"], d["network"], image.get("url", ""), image.get("alt", ""), said
 
 
 def drafts_view(s: Services, _version, card_id: str | None, _tick, seen) -> tuple:
@@ -232,6 +237,8 @@ def register(app, s: Services) -> None:
         State(ids.RESPOND_AS, "value"),
         State(ids.RESPOND_TEMPLATE, "value"),
         State(ids.RESPOND_TEXT, "value"),
+        State(ids.RESPOND_IMAGE_URL, "value"),
+        State(ids.RESPOND_IMAGE_ALT, "value"),
         State(ids.RESPOND_EDITING, "data"),
         State(ids.RESPOND_VERSION, "data"),
         prevent_initial_call=True,
@@ -265,6 +272,8 @@ def register(app, s: Services) -> None:
         Output(ids.RESPOND_EDITING, "data", allow_duplicate=True),
         Output(ids.RESPOND_TEXT, "value", allow_duplicate=True),
         Output(ids.RESPOND_NETWORK, "value", allow_duplicate=True),
+        Output(ids.RESPOND_IMAGE_URL, "value"),
+        Output(ids.RESPOND_IMAGE_ALT, "value"),
         Output(ids.RESPOND_MESSAGE, "children", allow_duplicate=True),
         Input({"type": ids.RESPOND_EDIT, "draft": ALL}, "n_clicks"),
         prevent_initial_call=True,

@@ -65,6 +65,7 @@ def make_respond_drawer(view) -> html.Div:
                     maxLength=5000,
                     className="mb-1",
                 ),
+                image_fields(),
                 html.Div(
                     [
                         html.Span(id=ids.RESPOND_COUNT, className="respond-count small me-2"),
@@ -104,6 +105,32 @@ def make_respond_drawer(view) -> html.Div:
                 body, id=ids.RESPOND_DRAWER, title="Respond", is_open=False, placement="end", scrollable=True
             ),
         ]
+    )
+
+
+def image_fields() -> html.Div:
+    """An optional image: its address and its alt text (required with an image; the server says so)."""
+    return html.Div(
+        [
+            dbc.Label("Image (optional)", html_for=ids.RESPOND_IMAGE_URL, className="small mb-0"),
+            dbc.Input(
+                id=ids.RESPOND_IMAGE_URL,
+                type="url",
+                placeholder="https://… (PNG, JPEG, GIF or WebP; fetched when published)",
+                maxLength=2000,
+                size="sm",
+                className="mb-1",
+            ),
+            dbc.Label("Alt text (required with an image)", html_for=ids.RESPOND_IMAGE_ALT, className="small mb-0"),
+            dbc.Textarea(
+                id=ids.RESPOND_IMAGE_ALT,
+                placeholder="What the image shows, for people who cannot see it",
+                rows=2,
+                maxLength=1000,
+                className="mb-1",
+            ),
+        ],
+        className="respond-image",
     )
 
 
@@ -194,8 +221,14 @@ def draft_item(d: dict, *, can_approve: bool, can_draft: bool) -> html.Div:
     parts = [
         head,
         html.Div(d["text"], className="respond-draft-text"),
-        html.Div(d["message"], className="small respond-status"),
     ]
+    if d.get("image"):
+        parts.append(
+            html.Div(
+                f"Image: {d['image']['url']} · alt text: {d['image']['alt']}", className="small respond-image-line"
+            )
+        )
+    parts.append(html.Div(d["message"], className="small respond-status"))
     if d["steps"]:
         parts.append(html.Div("Chain: " + " → ".join(d["steps"]), className="small text-muted"))
     if d["history"]:

@@ -5,6 +5,9 @@ app.bsky.feed.post record with com.atproto.repo.createRecord: facets for links, 
 Environment: BLUESKY_HANDLE, BLUESKY_APP_PASSWORD (an app password, not the account's), BLUESKY_PDS_URL
 (default https://bsky.social). Exactly once: every intent writes to a record key (rkey) derived from its
 idempotency key, so `find` is one com.atproto.repo.getRecord and a retry cannot make a second post.
+
+An image is uploaded first (com.atproto.repo.uploadBlob, with its Content-Type) and embedded with its alt text
+(app.bsky.embed.images); a quote with an image is an app.bsky.embed.recordWithMedia.
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ from atproto_client.models.utils import get_model_as_dict, get_or_create
 from publish import errors
 from publish import text as counting
 from publish.errors import PublishError
-from publish.publisher import Posted, Publisher, Request
+from publish.media import Image
+from publish.publisher import MEDIA_PENDING, Posted, Publisher, Request
 
 DEFAULT_PDS = "https://bsky.social"
 POST = "app.bsky.feed.post"
 METRICS_BATCH = 25  # app.bsky.feed.getPosts takes up to 25 URIs
+IMAGES = "app.bsky.embed.images"
+WITH_MEDIA = "app.bsky.embed.recordWithMedia"
+MAX_ALT = 2000  # Bluesky shows this much alt text
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, the TID alphabet
 
 
@@ -47,6 +54,7 @@ class BlueskyPublisher(Publisher):
     network = "bluesky"
     env = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
     secret_env = ("BLUESKY_APP_PASSWORD",)
+    max_image_bytes = 2_000_000  # app.bsky.embed.images: "up to 2 MB"
 
     def __init__(self, environ=None, **kwargs):
         super().__init__(environ, **kwargs)
@@ -116,13 +124,33 @@ class BlueskyPublisher(Publisher):
                 "parent": {"uri": draft["reply_to"], "cid": unknown},
             }
             record["reply"] = reply
+        quote_embed = None
         if draft.get("quote_of"):
             quote = refs.get("quote") or {"uri": draft["quote_of"], "cid": unknown}
-            record["embed"] = {"$type": "app.bsky.embed.record", "record": quote}
+            quote_embed = {"$type": "app.bsky.embed.record", "record": quote}
+            record["embed"] = quote_embed
+        media = self.media_for(draft, f"{self.base}/xrpc/com.atproto.repo.uploadBlob")
+        if media:
+            pending = {"$type": "blob", "ref": {"$link": MEDIA_PENDING}, "mimeType": MEDIA_PENDING, "size": 0}
+            images = {"$type": IMAGES, "images": [{"alt": m["alt"][:MAX_ALT], "image": pending} for m in media]}
+            record["embed"] = {"$type": WITH_MEDIA, "record": quote_embed, "media": images} if quote_embed else images
         body = {"repo": self.handle or "(BLUESKY_HANDLE)", "collection": POST, "rkey": tid(at, key), "record": record}
         # Through atproto's own model, as create_record does: the body is byte for byte what goes out.
         body = get_model_as_dict(get_or_create(body, models.ComAtprotoRepoCreateRecord.Data))
-        return Request("POST", f"{self.base}/xrpc/com.atproto.repo.createRecord", body)
+        return Request("POST", f"{self.base}/xrpc/com.atproto.repo.createRecord", body, media=media)
+
+    def upload(self, image: Image) -> dict:
+        """The blob ref (JSON form) of the uploaded image."""
+        out = self._call(self.client.com.atproto.repo.upload_blob, image.data, headers={"Content-Type": image.mime})
+        return get_model_as_dict(out.blob)
+
+    def attach(self, request: Request, uploaded: list) -> Request:
+        body = {**request.json, "record": dict(request.json["record"])}
+        embed = dict(body["record"]["embed"])
+        images = dict(embed["media"] if embed["$type"] == WITH_MEDIA else embed)
+        images["images"] = [{**img, "image": blob} for img, blob in zip(images["images"], uploaded, strict=True)]
+        body["record"]["embed"] = {**embed, "media": images} if embed["$type"] == WITH_MEDIA else images
+        return Request(request.method, request.url, body, request.headers, request.encoding, request.media)
 
     def send(self, request: Request) -> Posted:
         out = self._call(self.client.com.atproto.repo.create_record, request.json)

@@ -18,6 +18,7 @@ NETWORK = "network"  # could not reach the network
 NOT_CONFIGURED = "not_configured"  # no credentials in the environment
 PAUSED = "paused"  # the room paused publishing
 IN_PROGRESS = "in_progress"  # the same draft is being published (or reconciled) right now
+IMAGE = "image"  # the draft's image could not be fetched, is not an image, or is too large
 
 RETRYABLE = {SERVER, NETWORK}
 

@@ -4,10 +4,14 @@ as a reply (`in_reply_to_id`) or a quote (`quoted_status_id`, Mastodon 4.5+).
 Environment: MASTODON_BASE_URL (the instance, shared with the source) and MASTODON_PUBLISH_TOKEN (a token with
 write:statuses for the brand's account). Every request carries an `Idempotency-Key` (Mastodon keeps it an hour),
 so a retry returns the first status; `find` also looks through the account's own statuses for the exact text.
+
+An image is uploaded first with `media_post` (POST /api/v2/media, its alt text as `description`) and the status
+carries its attachment id in `media_ids`.
 """
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import requests
@@ -16,9 +20,11 @@ from mastodon import errors as m_errors
 
 from publish import errors
 from publish.errors import PublishError
-from publish.publisher import Posted, Publisher, Request, comparable
+from publish.media import Image
+from publish.publisher import MEDIA_PENDING, Posted, Publisher, Request, comparable
 
 FIND_SLACK_S = 120
+MAX_ALT = 1500  # Mastodon's limit for a media description
 
 
 class MastodonPublisher(Publisher):
@@ -75,7 +81,32 @@ class MastodonPublisher(Publisher):
             body["in_reply_to_id"] = str(draft["reply_to"])
         if draft.get("quote_of"):
             body["quoted_status_id"] = str(draft["quote_of"])
-        return Request("POST", f"{self.base}/api/v1/statuses", body, headers={"Idempotency-Key": key}, encoding="form")
+        media = self.media_for(draft, f"{self.base}/api/v2/media")
+        if media:
+            body["media_ids"] = [MEDIA_PENDING]
+        return Request(
+            "POST",
+            f"{self.base}/api/v1/statuses",
+            body,
+            headers={"Idempotency-Key": key},
+            encoding="form",
+            media=media,
+        )
+
+    def upload(self, image: Image) -> str:
+        """The attachment id of the uploaded image, its alt text as the description."""
+        attachment = self._call(
+            self.api.media_post,
+            io.BytesIO(image.data),
+            mime_type=image.mime,
+            description=image.alt[:MAX_ALT] or None,
+            file_name=image.filename,
+        )
+        return str(attachment["id"])
+
+    def attach(self, request: Request, uploaded: list) -> Request:
+        body = {**request.json, "media_ids": [str(m) for m in uploaded]}
+        return Request(request.method, request.url, body, request.headers, request.encoding, request.media)
 
     def send(self, request: Request) -> Posted:
         body = request.json
@@ -84,6 +115,7 @@ class MastodonPublisher(Publisher):
             body["status"],
             in_reply_to_id=body.get("in_reply_to_id"),
             quoted_status_id=body.get("quoted_status_id"),
+            media_ids=body.get("media_ids"),
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         return Posted(self.network, str(status["id"]), status.get("url") or "", datetime.now(UTC).timestamp())

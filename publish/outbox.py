@@ -2,7 +2,8 @@
 
 Dry-run (the default, and always without credentials): returns the exact request, sends nothing.
 Live (`publishing.mode: live` in the event file and the network's credentials): refuses while the room has paused
-publishing or the draft is not approved; records the intent durably, sends, records the result.
+publishing or the draft is not approved; records the intent durably, sends (a draft's image is fetched and uploaded
+first, then the post carries it), records the result.
 """
 
 from __future__ import annotations
@@ -54,12 +55,6 @@ def publish(
     st = approvals.status(draft, now)
     if st.state != "approved":
         raise PublishError("not_approved", f"Not approved yet: {st.message}", network=draft["network"])
-    if draft.get("image"):
-        raise PublishError(
-            errors.INVALID,
-            "Images are not uploaded yet: remove the image from the draft, or post this one by hand.",
-            network=draft["network"],
-        )
     publisher.require_configured()
     key = idempotency_key(draft)
     request = publisher.render_request(draft, key=key, at=now, refs=publisher.lookup(draft)).as_dict()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from publish import errors
+from publish import media as images
 from publish.errors import PublishError
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 URL_RE = re.compile(r"https?://\S+", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]+>")
 _BREAK_RE = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
+MEDIA_PENDING = "(uploaded when published)"  # in a rendered request: the upload's id goes here
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,26 @@ class Request:
     json: dict
     headers: dict = field(default_factory=dict)  # only headers that matter and are not secret
     encoding: str = "json"  # "json", or "form" (Mastodon.py posts form fields)
+    # Images to fetch and upload first ({"url", "alt", "upload": the network's upload endpoint}); `json` holds
+    # MEDIA_PENDING where the uploads' ids go (`Publisher.attach`).
+    media: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not d["media"]:
+            del d["media"]  # a post without images: the request as before
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Request:
-        return cls(d["method"], d["url"], dict(d["json"]), dict(d.get("headers") or {}), d.get("encoding", "json"))
+        return cls(
+            d["method"],
+            d["url"],
+            dict(d["json"]),
+            dict(d.get("headers") or {}),
+            d.get("encoding", "json"),
+            [dict(m) for m in d.get("media") or []],
+        )
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,7 @@ class Publisher:
     network = ""
     env: tuple[str, ...] = ()  # credentials, all needed for live publishing
     secret_env: tuple[str, ...] = ()
+    max_image_bytes = images.MAX_BYTES
 
     def __init__(
         self,
@@ -121,6 +137,21 @@ class Publisher:
     def send(self, request: Request) -> Posted:
         """One attempt; raises PublishError."""
         raise NotImplementedError
+
+    def upload(self, image: images.Image) -> object:
+        """Upload one image with its alt text; what `attach` puts in the post (a media id, a blob ref)."""
+        raise PublishError(errors.INVALID, f"{errors.NAMES[self.network]} images are not supported here.")
+
+    def attach(self, request: Request, uploaded: list) -> Request:
+        """The request with the uploads in place of MEDIA_PENDING."""
+        raise NotImplementedError
+
+    def media_for(self, draft: dict, upload_url: str) -> list[dict]:
+        """What the rendered request says will be uploaded first (the dry run shows it; nothing is fetched)."""
+        image = draft.get("image") or {}
+        if not image.get("url"):
+            return []
+        return [{"url": image["url"], "alt": image.get("alt") or "", "upload": upload_url}]
 
     def find(self, intent: dict) -> Posted | None:
         """The post this intent made, if the account has it; raises PublishError when the network cannot say."""
@@ -155,10 +186,25 @@ class Publisher:
         checking the account does not already have the post (the failed attempt may have gone through)."""
         self.require_configured()
         request = Request.from_dict(intent["request"])
+        # The images first (fetched once; a bad one fails here, before anything is posted), uploaded once: an upload
+        # whose post then fails is an orphan the network discards, never a second post.
+        fetched = [
+            images.fetch(
+                m["url"],
+                m.get("alt") or "",
+                network=self.network,
+                max_bytes=self.max_image_bytes,
+                timeout_s=self.timeout_s,
+            )
+            for m in request.media
+        ]
+        uploaded: list | None = None
         attempt = 0
         while True:
             try:
-                return self.send(request)
+                if fetched and uploaded is None:
+                    uploaded = [self.upload(image) for image in fetched]
+                return self.send(self.attach(request, uploaded) if fetched else request)
             except PublishError as exc:
                 if exc.kind == errors.DUPLICATE or exc.kind in errors.RETRYABLE:
                     found = self._find_quietly(intent)

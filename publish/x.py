@@ -4,6 +4,11 @@ Environment: X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET (the
 X_API_BASE_URL to send to another host (tweepy 4.17 hard-codes https://api.twitter.com: a requests adapter
 mounted on its session rewrites the host; left alone for api.x.com/api.twitter.com so OAuth signatures hold).
 X has no idempotency key: `find` looks for the exact text among the account's own posts since the intent began.
+
+An image goes up first with X API v2's media upload (POST /2/media/upload, multipart, OAuth 1.0a user context),
+its alt text with POST /2/media/metadata, then the post carries `media.media_ids`. tweepy 4.17 has no v2 media
+upload (its `API.media_upload` is v1.1's upload.twitter.com, which X retired in 2025), so these two requests go
+through the tweepy Client's own session and OAuth 1.0a handler, to the same host as the rest.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ import tweepy
 
 from publish import errors
 from publish.errors import PublishError
-from publish.publisher import Posted, Publisher, Request, _Redact, comparable
-from streams.sources.xhost import DEFAULT_BASE, redirect
+from publish.media import Image
+from publish.publisher import MEDIA_PENDING, Posted, Publisher, Request, _Redact, comparable
+from streams.sources.xhost import DEFAULT_BASE, TWEEPY_HOST, redirect
 
 FIND_SLACK_S = 120  # clocks differ: look this much before the intent's start
 METRICS_BATCH = 100  # GET /2/tweets takes up to 100 ids
+UPLOAD = "/2/media/upload"
+METADATA = "/2/media/metadata"
+MAX_ALT = 1000  # X's limit for alt text
 
 
 # tweepy logs request headers and oauthlib the signed parameters at DEBUG: one filter on each of those loggers
@@ -70,7 +79,42 @@ class XPublisher(Publisher):
         if draft.get("reply_to"):
             body["reply"] = {"in_reply_to_tweet_id": str(draft["reply_to"])}
         body["text"] = draft["text"]
-        return Request("POST", f"{self.base}/2/tweets", body)
+        media = self.media_for(draft, self.base + UPLOAD)
+        if media:
+            body["media"] = {"media_ids": [MEDIA_PENDING]}
+        return Request("POST", f"{self.base}/2/tweets", body, media=media)
+
+    def upload(self, image: Image) -> str:
+        """The media id of the uploaded image, its alt text set."""
+        c = self.client
+        auth = tweepy.OAuth1UserHandler(
+            c.consumer_key, c.consumer_secret, c.access_token, c.access_token_secret
+        ).apply_auth()
+        category = "tweet_gif" if image.mime == "image/gif" else "tweet_image"
+        try:
+            resp = c.session.post(
+                TWEEPY_HOST + UPLOAD,  # the Client's host: the same redirect applies (X_API_BASE_URL)
+                files={"media": (image.filename, image.data, image.mime)},
+                data={"media_category": category},
+                auth=auth,
+                timeout=self.timeout_s,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise errors.unreachable(self.network, exc) from None
+        if not 200 <= resp.status_code < 300:
+            raise _error(resp)
+        try:
+            media_id = str(resp.json()["data"]["id"])
+        except (ValueError, KeyError, TypeError):
+            raise errors.from_status(self.network, 502, "the media upload answered without a media id") from None
+        if image.alt:
+            body = {"id": media_id, "metadata": {"alt_text": {"text": image.alt[:MAX_ALT]}}}
+            self._call(c.request, "POST", METADATA, json=body, user_auth=True)
+        return media_id
+
+    def attach(self, request: Request, uploaded: list) -> Request:
+        body = {**request.json, "media": {"media_ids": [str(m) for m in uploaded]}}
+        return Request(request.method, request.url, body, request.headers, request.encoding, request.media)
 
     def _call(self, fn, *args, **kwargs):
         try:
@@ -87,6 +131,7 @@ class XPublisher(Publisher):
             text=body["text"],
             in_reply_to_tweet_id=(body.get("reply") or {}).get("in_reply_to_tweet_id"),
             quote_tweet_id=body.get("quote_tweet_id"),
+            media_ids=(body.get("media") or {}).get("media_ids"),
             user_auth=True,
         )["data"]
         return Posted(self.network, str(data["id"]), f"https://x.com/i/web/status/{data['id']}", _now())

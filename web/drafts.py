@@ -64,12 +64,6 @@ def new_draft(
                 f"can only {respond_as} on the network the framed post came from ({source}), not {network}"
             )
         reply_to, quote_of = (target, None) if respond_as == "reply" else (None, target)
-    image = None
-    if image_url:
-        image_url = image_url.strip()
-        if not _HTTP.match(image_url):
-            raise ValueError("the image must be an http(s) URL")
-        image = {"url": image_url, "alt": (image_alt or "").strip()[:MAX_ALT]}
     return {
         "id": secrets.token_hex(6),
         "card_id": card.get("id"),
@@ -79,12 +73,30 @@ def new_draft(
         "author": author,
         "reply_to": reply_to,
         "quote_of": quote_of,
-        "image": image,
+        "image": image(image_url, image_alt),
         "template": dict(template) if template else None,
         "created_at": now,
         "updated_at": now,
         "approval": approvals.initial(author),
     }
+
+
+def image(url: str | None, alt: str | None) -> dict | None:
+    """The draft's image ({"url", "alt"}) from the form's two fields, or None without a URL; ValueError says what
+    to fix. Alt text is required: it is what people who cannot see the image get instead (screen readers)."""
+    url = (url or "").strip()
+    if not url:
+        return None
+    if not _HTTP.match(url):
+        raise ValueError("the image must be an http(s) URL")
+    alt = " ".join((alt or "").split())
+    if not alt:
+        raise ValueError(
+            "describe the image in its alt text: people using screen readers hear it instead of seeing the image"
+        )
+    if len(alt) > MAX_ALT:
+        raise ValueError(f"the alt text is {len(alt)} characters: keep it under {MAX_ALT}")
+    return {"url": url, "alt": alt}
 
 
 def measure(draft: dict) -> dict:

@@ -238,14 +238,25 @@ def create(
     return _save(s, ident, DRAFT, None, d, detail=f"card {the_card['id']} · {network}")
 
 
-def edit(s, ident: Identity | None, draft_id: str | None, text: str | None, now: float | None = None) -> dict:
-    """Change a draft's text; after submission that clears every approval and sends it back to drafting."""
+def edit(
+    s,
+    ident: Identity | None,
+    draft_id: str | None,
+    text: str | None,
+    now: float | None = None,
+    *,
+    image_url=...,
+    image_alt: str | None = None,
+) -> dict:
+    """Change a draft's text (and, given `image_url`, its image: "" removes it); after submission that clears every
+    approval and sends it back to drafting."""
     ident = _require(ident, table.CARD_DRAFT)
     now = time.time() if now is None else now
     before = draft(s, draft_id)
     try:
-        after = approvals.edit(before, text or "", ident.name, now)
-    except approvals.ApprovalError as exc:
+        image = before.get("image") if image_url is ... else drafts.image(image_url, image_alt)
+        after = {**approvals.edit(before, text or "", ident.name, now), "image": image}
+    except ValueError as exc:  # the image's words (drafts.image) or the chain's (approvals.ApprovalError)
         raise Refused(f"Not saved: {exc}") from None
     return _save(s, ident, EDIT, before, after, detail=approvals.status(after, now).message)
 
@@ -380,6 +391,7 @@ def summary(d: dict, now: float, outcome: dict | None = None) -> dict:
         "measure": drafts.measure(d),
         "reply_to": d.get("reply_to"),
         "quote_of": d.get("quote_of"),
+        "image": d.get("image"),
         "template": (d.get("template") or {}).get("id"),
         "dry_run": d.get("dry_run"),
         "published": d.get("published"),

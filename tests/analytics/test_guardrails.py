@@ -45,7 +45,12 @@ def test_links_only_to_allowed_domains():
     f = _rules(check(_draft("More at https://evil.example/x and https://www.oreo.com/dark"), Context(), RULES))
     assert f["link_domain"].severity == BLOCK and f["link_domain"].words == ("https://evil.example/x",)
     img = _draft("Look", image={"url": "https://cdn.evil.example/a.png", "alt": "a cookie"})
-    assert _rules(check(img, Context(), RULES))["link_domain"].words == ("https://cdn.evil.example/a.png",)
+    f = _rules(check(img, Context(), RULES))
+    assert "link_domain" not in f  # the text has no link; the image has its own finding, naming the same rule
+    assert f["image_domain"].severity == BLOCK and f["image_domain"].words == ("https://cdn.evil.example/a.png",)
+    assert "allowed domains" in f["image_domain"].message and "oreo.com" in f["image_domain"].message
+    ok = _draft("Look", image={"url": "https://images.oreo.com/a.png", "alt": "a cookie"})
+    assert "image_domain" not in _rules(check(ok, Context(), RULES))
 
 
 def test_competitors_are_named():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.publish.servers import BlueskyServer, MastodonServer, XServer
+from tests.publish.servers import BlueskyServer, ImageServer, MastodonServer, XServer
 
 
 @pytest.fixture
@@ -17,6 +17,13 @@ def x_server():
 @pytest.fixture
 def bluesky_server():
     s = BlueskyServer().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def image_server():
+    s = ImageServer().start()
     yield s
     s.stop()
 
@@ -50,13 +57,14 @@ ENVS = {"x": x_env, "bluesky": bluesky_env, "mastodon": mastodon_env}
 
 
 def approved_draft(
-    network: str, text: str, now: float, card: dict | None = None, respond_as: str | None = None
+    network: str, text: str, now: float, card: dict | None = None, respond_as: str | None = None, **image
 ) -> dict:
-    """A draft by dana, approved by alice (brand), through the real drafts and approvals modules."""
+    """A draft by dana, approved by alice (brand), through the real drafts and approvals modules (`image_url`,
+    `image_alt` as the drafting form gives them)."""
     from config.settings import Approvals
     from web import approvals, drafts
 
     card = card or {"id": "c1", "type": "opportunity", "title": "Blackout"}
-    d = drafts.new_draft(card, network, text, "dana", now, respond_as=respond_as)
+    d = drafts.new_draft(card, network, text, "dana", now, respond_as=respond_as, **image)
     d = approvals.submit(d, Approvals(), "dana", now)
     return approvals.approve(d, "alice", ["brand"], now)

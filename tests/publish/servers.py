@@ -4,12 +4,18 @@ Each records every request (method, path, query, headers, body), keeps the posts
 the next request to a route with an error (`fail`), and can hold a post's answer after storing it (`hold`): the
 crash test kills the publisher while the post exists and its answer has not arrived.
 
-- X API v2: POST /2/tweets, GET /2/tweets?ids= (public_metrics), GET /2/users/me, GET /2/users/:id/tweets (text
-  answered with t.co links, &amp;).
-- Bluesky PDS (XRPC): com.atproto.server.describeServer, createSession, com.atproto.repo.createRecord,
-  getRecord, listRecords, com.atproto.identity.resolveHandle, app.bsky.feed.getPosts (with counts).
-- Mastodon: GET /api/v1/instance, /api/v2/instance, POST /api/v1/statuses (form, Idempotency-Key),
-  GET /api/v1/statuses/:id (with counts), /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses.
+- X API v2: POST /2/tweets (media ids must have been uploaded), GET /2/tweets?ids= (public_metrics), GET
+  /2/users/me, GET /2/users/:id/tweets (text answered with t.co links, &amp;), POST /2/media/upload (multipart
+  `media`, `media_category`), POST /2/media/metadata (alt text).
+- Bluesky PDS (XRPC): com.atproto.server.describeServer, createSession, com.atproto.repo.createRecord (blobs in an
+  images embed must have been uploaded), uploadBlob (raw body), getRecord, listRecords,
+  com.atproto.identity.resolveHandle, app.bsky.feed.getPosts (with counts).
+- Mastodon: GET /api/v1/instance, /api/v2/instance, POST /api/v1/statuses (form, Idempotency-Key, media_ids[]),
+  POST /api/v2/media (multipart `file`, `description`), GET /api/v1/statuses/:id (with counts),
+  /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses.
+- Images: `ImageServer` serves a real PNG, a 404, an HTML page and an oversize PNG.
+
+Every server keeps what was uploaded in `media` (id -> {"data", "mime", "alt", ...}).
 
 `engage(post_id, likes=..., ...)` sets what a metrics poll of one of the posts answers.
 """
@@ -17,12 +23,17 @@ crash test kills the publisher while the post exists and its answer has not arri
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import hashlib
 import html
 import json
 import re
+import struct
+import sys
 import threading
 import time
+import zlib
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +43,41 @@ URL = re.compile(r"https?://\S+")
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def png(width: int = 2, height: int = 2, padding: int = 0) -> bytes:
+    """A real PNG (an orange square); `padding` adds an ancillary chunk of that many bytes (a large file)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xff\x88\x00" * width for _ in range(height))
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    if padding:
+        out += chunk(b"teXt", b"pad\x00" + b"x" * padding)
+    return out + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def multipart(raw: bytes, ctype: str) -> tuple[dict, dict]:
+    """(fields, files) of a multipart/form-data body; files: name -> {"filename", "content_type", "data"}."""
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + raw)
+    fields: dict = {}
+    files: dict = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = {"filename": part.get_filename(), "content_type": part.get_content_type(), "data": data}
+        else:
+            fields[name] = data.decode()
+    return fields, files
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # a client hung up (one refuses an oversize image on its Content-Length): not a server fault
+        super().handle_error(request, client_address)
 
 
 class Local:
@@ -46,6 +92,7 @@ class Local:
         self.release = threading.Event()
         self.hold_posts = False
         self.engagement: dict[str, dict] = {}  # post id -> the network's counts (likes, reposts, replies, quotes)
+        self.media: dict[str, dict] = {}  # uploaded media id -> {"data", "mime", "alt", ...}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,9 +106,12 @@ class Local:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 ctype = self.headers.get("Content-Type", "")
+                files: dict = {}
                 if "json" in ctype and raw:
                     body = json.loads(raw)
-                elif raw:
+                elif ctype.startswith("multipart/form-data"):
+                    body, files = multipart(raw, ctype)
+                elif raw and not ctype.startswith(("image/", "application/octet-stream")):
                     body = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(raw.decode()).items()}
                 else:
                     body = None
@@ -72,6 +122,8 @@ class Local:
                     "query_all": parse_qs(parts.query),
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "body": body,
+                    "files": files,
+                    "raw": raw,
                     "encoding": "json" if "json" in ctype else ("form" if raw else None),
                 }
                 with server.lock:
@@ -82,9 +134,13 @@ class Local:
                     status, payload, headers = injected
                 else:
                     status, payload, headers = server.route(req)
-                data = json.dumps(payload).encode()
+                headers = dict(headers)
+                if isinstance(payload, bytes):  # a raw answer (an image, an empty body): its own Content-Type
+                    data, content_type = payload, headers.pop("Content-Type", "application/octet-stream")
+                else:
+                    data, content_type = json.dumps(payload).encode(), "application/json; charset=utf-8"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -97,7 +153,7 @@ class Local:
             def do_POST(self):
                 self._serve("POST")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -157,11 +213,43 @@ class XServer(Local):
         if not self._authorized(req):
             return 401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, {}
         path = req["path"]
+        if req["method"] == "POST" and path == "/2/media/upload":
+            media = req["files"].get("media")
+            if media is None or not media["data"]:
+                return 400, {"errors": [{"message": "media is required"}], "title": "Invalid Request"}, {}
+            with self.lock:
+                self.next_id += 1
+                mid = str(self.next_id)
+                self.media[mid] = {
+                    "data": media["data"],
+                    "mime": media["content_type"],
+                    "category": req["body"].get("media_category"),
+                    "alt": None,
+                }
+            data = {
+                "id": mid,
+                "media_key": f"3_{mid}",
+                "size": len(media["data"]),
+                "expires_after_secs": 86400,
+                "image": {"image_type": media["content_type"], "w": 2, "h": 2},
+            }
+            return 200, {"data": data}, {}
+        if req["method"] == "POST" and path == "/2/media/metadata":
+            body = req["body"] or {}
+            m = self.media.get(str(body.get("id")))
+            if m is None:
+                return 400, {"errors": [{"message": "Invalid media id"}], "title": "Invalid Request"}, {}
+            m["alt"] = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+            return 200, {"data": {"id": body["id"], "associated_metadata": True}}, {}
         if req["method"] == "POST" and path == "/2/tweets":
             text = req["body"]["text"]
             if any(p["text"] == text for p in self.posts):
                 detail = "You are not allowed to create a Tweet with duplicate content."
                 return 403, {"detail": detail, "type": "about:blank", "title": "Forbidden", "status": 403}, {}
+            media_ids = (req["body"].get("media") or {}).get("media_ids") or []
+            if any(m not in self.media for m in media_ids):
+                detail = "Your media IDs are invalid."
+                return 400, {"errors": [{"message": detail}], "title": "Invalid Request", "detail": detail}, {}
             with self.lock:
                 self.next_id += 1
                 tid = str(self.next_id)
@@ -279,10 +367,25 @@ class BlueskyServer(Local):
         if req["headers"].get("authorization") != f"Bearer {self.access}":
             return self._err(401, "AuthenticationRequired", "Authentication Required")
         q = req["query"]
+        if nsid == "com.atproto.repo.uploadBlob":
+            data = req["raw"]
+            mime = req["headers"].get("content-type", "")
+            if not data or not mime or "*" in mime:
+                return self._err(400, "InvalidRequest", "blob needs a body and its Content-Type")
+            cid = "bafkrei" + base64.b32encode(hashlib.sha256(data).digest()).decode().lower().rstrip("=")[:52]
+            with self.lock:
+                self.media[cid] = {"data": data, "mime": mime}
+            return 200, {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}}, {}
         if nsid == "com.atproto.repo.createRecord":
             body = req["body"]
             if body["repo"] not in (self.handle, self.did):
                 return self._err(400, "InvalidRequest", "repo mismatch")
+            embed = body["record"].get("embed") or {}
+            images = (embed.get("media") if embed.get("$type") == "app.bsky.embed.recordWithMedia" else embed) or {}
+            for img in images.get("images") or []:
+                blob = img.get("image") or {}
+                if (blob.get("ref") or {}).get("$link") not in self.media or "alt" not in img:
+                    return self._err(400, "InvalidRequest", "Invalid app.bsky.embed.images: blob not found")
             rkey = body.get("rkey") or f"{int(time.time() * 1e6):x}"
             uri = f"at://{self.did}/{body['collection']}/{rkey}"
             if uri in self.records:
@@ -362,6 +465,26 @@ class MastodonServer(Local):
             )
         if req["headers"].get("authorization") != f"Bearer {self.token}":
             return 401, {"error": "The access token is invalid"}, {}
+        if req["method"] == "POST" and path == "/api/v2/media":
+            file = req["files"].get("file")
+            if file is None or not file["data"]:
+                return 422, {"error": "Validation failed: File can't be blank"}, {}
+            with self.lock:
+                self.next_id += 1
+                mid = str(self.next_id)
+            description = (req["body"] or {}).get("description")
+            self.media[mid] = {"data": file["data"], "mime": file["content_type"], "alt": description}
+            attachment = {
+                "id": mid,
+                "type": "image",
+                "url": f"{self.url}/system/media_attachments/{mid}/original.png",
+                "preview_url": f"{self.url}/system/media_attachments/{mid}/small.png",
+                "remote_url": None,
+                "meta": {"original": {"width": 2, "height": 2}},
+                "description": description,
+                "blurhash": None,
+            }
+            return 200, attachment, {}
         if req["method"] == "POST" and path == "/api/v1/statuses":
             key = req["headers"].get("idempotency-key")
             if key and key in self.idempotent:
@@ -369,6 +492,13 @@ class MastodonServer(Local):
             text = req["body"]["status"]
             if len(text) > self.max_characters:
                 return 422, {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}, {}
+            ids = req["body"].get("media_ids[]") or []
+            ids = [ids] if isinstance(ids, str) else ids
+            if any(m not in self.media for m in ids):
+                return 422, {"error": "Validation failed: Media attachments are invalid"}, {}
+            attachments = [
+                {"id": m, "type": "image", "description": self.media[m]["alt"], "url": f"{self.url}/m/{m}"} for m in ids
+            ]
             with self.lock:
                 self.next_id += 1
                 sid = str(self.next_id)
@@ -394,7 +524,7 @@ class MastodonServer(Local):
                 "in_reply_to_id": req["body"].get("in_reply_to_id"),
                 "account": self.account,
                 "reblog": None,
-                "media_attachments": [],
+                "media_attachments": attachments,
                 "mentions": [],
                 "tags": [],
                 "emojis": [],
@@ -421,3 +551,25 @@ class MastodonServer(Local):
         if path == f"/api/v1/accounts/{self.account['id']}/statuses":
             return 200, [p["status"] for p in reversed(self.posts)][: int(req["query"].get("limit", 20))], {}
         return 404, {"error": "Record not found"}, {}
+
+
+class ImageServer(Local):
+    """Where a draft's image lives: /cookie.png (a real PNG), /missing.png (404), /page.html (an HTML page said to be
+    the image), /huge.png (a PNG of `huge` bytes), /liar.png (HTML bytes served as image/png)."""
+
+    def __init__(self, huge: int = 6 * 1024 * 1024):
+        super().__init__()
+        self.cookie = png()
+        self.huge = png(padding=huge)
+
+    def route(self, req):
+        path = req["path"]
+        if path == "/cookie.png":
+            return 200, self.cookie, {"Content-Type": "image/png"}
+        if path == "/huge.png":
+            return 200, self.huge, {"Content-Type": "image/png"}
+        if path == "/page.html":
+            return 200, b"<html><body>A cookie</body></html>", {"Content-Type": "text/html; charset=utf-8"}
+        if path == "/liar.png":
+            return 200, b"<html><body>not a png</body></html>", {"Content-Type": "image/png"}
+        return 404, b"Not Found", {"Content-Type": "text/plain"}

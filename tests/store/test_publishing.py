@@ -134,8 +134,11 @@ def test_wrong_network_publisher_is_refused(r, keys, pub):
         outbox.publish(r, keys, d, pub, by="alice", live=False)
 
 
-def test_a_draft_with_an_image_is_refused_rather_than_posted_without_it(r, keys, pub, x_server):
-    d = {**approved_draft("x", "look", time.time()), "image": {"url": "https://www.oreo.com/a.png", "alt": "cookie"}}
-    with pytest.raises(PublishError, match="Images are not uploaded yet"):
+def test_a_draft_whose_image_cannot_be_fetched_is_never_posted_without_it(r, keys, pub, x_server):
+    """The intent is recorded first, as always; the image fails before any upload or post (tests/publish/
+    test_images.py publishes images on every network)."""
+    d = {**approved_draft("x", "look", time.time()), "image": {"url": "http://127.0.0.1:9/a.png", "alt": "cookie"}}
+    with pytest.raises(PublishError, match="the image at http://127.0.0.1:9/a.png could not be reached"):
         outbox.publish(r, keys, d, pub, by="alice", live=True)
-    assert x_server.requests == [] and publishing.pending(r, keys) == []
+    assert x_server.posts == [] and x_server.writes("/2/media/upload") == [] and publishing.pending(r, keys) == []
+    assert publishing.intent(r, keys, idempotency_key(d))["error"]["kind"] == errors.IMAGE

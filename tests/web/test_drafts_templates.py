@@ -45,6 +45,12 @@ def test_draft_validation_says_what_to_fix():
         CARD, "mastodon", "hi", "dana", 1.0, image_url="https://www.oreo.com/a.png", image_alt="A cookie"
     )
     assert d["image"] == {"url": "https://www.oreo.com/a.png", "alt": "A cookie"}
+    for alt in (None, "", "   \n"):
+        with pytest.raises(ValueError, match="describe the image in its alt text: people using screen readers"):
+            drafts.new_draft(CARD, "x", "hi", "dana", 1.0, image_url="https://www.oreo.com/a.png", image_alt=alt)
+    with pytest.raises(ValueError, match="keep it under 1000"):
+        drafts.new_draft(CARD, "x", "hi", "dana", 1.0, image_url="https://www.oreo.com/a.png", image_alt="a" * 1001)
+    assert drafts.new_draft(CARD, "x", "hi", "dana", 1.0, image_url="  ", image_alt="ignored")["image"] is None
 
 
 def test_measure_uses_the_networks_counting():

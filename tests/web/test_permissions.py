@@ -134,7 +134,7 @@ def writes(app) -> dict:
         "use the event file's guardrails": ("ada", ids.GUARD_RESET, [1], [0]),
         "assign care case": ("sam", care_ui.BUTTONS["assign"], [1, *[None] * (len(care_ui.BUTTONS) - 1)],
                              [app.case_id, None, "", "sam", None, "", None, None, "", "/"]),
-        "submit response": ("sam", ids.RESPOND_SUBMIT, [1], ["c1", "x", "new", None, "Still dunking", None, 0]),
+        "submit response": ("sam", ids.RESPOND_SUBMIT, [1], ["c1", "x", "new", None, "Still dunking", "", "", None, 0]),
         "approve response": ("ann", ids.RESPOND_APPROVE, [[({"type": ids.RESPOND_APPROVE, "draft": app.drafts["pending"]}, 1)]], [0]),
         "reject response": ("ann", ids.RESPOND_REJECT, [[({"type": ids.RESPOND_REJECT, "draft": app.drafts["pending"]}, 1)]], ["Say cookie", 0]),
         "publish response": ("sam", ids.RESPOND_PUBLISH, [[({"type": ids.RESPOND_PUBLISH, "draft": app.drafts["approved"]}, 1)]], [0]),

@@ -261,15 +261,61 @@ def test_submit_from_the_form_runs_as_the_signed_in_person(s):
         "dunk-in-the-dark",
         "Power out? No problem. You can still dunk in the dark. #DunkInTheDark",
     )
-    message, version, editing = as_(SAM, cb.submit, s, *args, None, 0)
+    message, version, editing = as_(SAM, cb.submit, s, *args, "", "", None, 0)
     assert message.startswith("Submitted. Waiting for Brand lead (fast lane)") and version == 1 and editing is None
     (d,) = pub_store.drafts_for_card(s.r, s.keys, "c1")
     assert d["author"] == "sam" and entries(s, responses.SUBMIT)[0]["who"] == "sam"
-    message, _, _ = as_(VIC, cb.submit, s, *args, None, 1)
+    message, _, _ = as_(VIC, cb.submit, s, *args, "", "", None, 1)
     assert message == "vic (viewer) may not card.draft"
     assert len(pub_store.drafts_for_card(s.r, s.keys, "c1")) == 1
     count, findings = as_(SAM, cb.preview, s, "See https://evil.example", "bluesky", "c1", None)
     assert count == "24 / 300" and any("Link only to oreo.com" in li.children for li in findings)
+
+
+IMAGE = "https://images.oreo.com/dunk.png"
+ALT = "An Oreo cookie half dunked in milk, lit by a phone screen"
+
+
+def test_an_image_from_the_form_needs_alt_text_and_an_allowed_domain_and_reaches_the_dry_run(s):
+    form = (1, "c1", "x", "new", None, "Still dunking in the dark")
+    message, _, _ = as_(SAM, cb.submit, s, *form, IMAGE, "  ", None, 0)
+    assert message.startswith("Not saved: describe the image in its alt text") and "screen readers" in message
+    assert pub_store.drafts_for_card(s.r, s.keys, "c1") == []  # nothing saved without the alt text
+    message, _, _ = as_(SAM, cb.submit, s, *form, "https://cdn.evil.example/dunk.png", ALT, None, 1)
+    assert message.startswith("Draft saved, not submitted: Guardrails:")
+    assert "Use an image from oreo.com (the allowed domains, as for links)" in message
+    (refused,) = pub_store.drafts_for_card(s.r, s.keys, "c1")
+    assert refused["approval"]["state"] == "drafting"
+
+    message, _, editing = as_(SAM, cb.submit, s, *form, IMAGE, ALT, None, 2)
+    assert message.startswith("Submitted.") and editing is None
+    d = next(d for d in pub_store.drafts_for_card(s.r, s.keys, "c1") if d["id"] != refused["id"])
+    assert d["image"] == {"url": IMAGE, "alt": ALT}
+    assert entries(s, responses.DRAFT)[0]["after"]["image"] == {"url": IMAGE, "alt": ALT}  # audited with it
+    rows, _ = as_(SAM, cb.drafts_view, s, 0, "c1", 1, None)
+    lines = [n.children for n in _walk(rows) if "respond-image-line" in (getattr(n, "className", "") or "")]
+    assert lines == [f"Image: {IMAGE} · alt text: {ALT}", f"Image: https://cdn.evil.example/dunk.png · alt text: {ALT}"]
+
+    d = responses.approve(s, CAROL, responses.approve(s, ALICE, d["id"])["id"])
+    d = responses.publish(s, SAM, d["id"])  # dry run (no credentials): the card shows the image in the request
+    (media,) = d["dry_run"]["request"]["media"]
+    assert media["url"] == IMAGE and media["alt"] == ALT and media["upload"].endswith("/2/media/upload")
+    assert d["dry_run"]["request"]["json"]["media"] == {"media_ids": ["(uploaded when published)"]}
+
+
+def test_editing_loads_the_image_and_changing_or_removing_it_restarts_the_chain(s):
+    d = responses.create_and_submit(s, SAM, "c1", "mastodon", "Dunk on", image_url=IMAGE, image_alt=ALT)
+    d = responses.approve(s, ALICE, d["id"])
+    editing, text, network, url, alt, said = as_(SAM, cb.load_edit, s, {"type": ids.RESPOND_EDIT, "draft": d["id"]})
+    assert (editing, text, network, url, alt) == (d["id"], "Dunk on", "mastodon", IMAGE, ALT) and "Editing" in said
+    message, _, _ = as_(SAM, cb.submit, s, 1, "c1", "mastodon", "new", None, "Dunk on", IMAGE, "", d["id"], 0)
+    assert message.startswith("Not saved: describe the image")
+    assert pub_store.get_draft(s.r, s.keys, d["id"])["approval"]["approvals"]  # the refused edit changed nothing
+    message, _, _ = as_(SAM, cb.submit, s, 1, "c1", "mastodon", "new", None, "Dunk on", "", "", d["id"], 1)
+    assert message.startswith("Submitted.")
+    after = pub_store.get_draft(s.r, s.keys, d["id"])
+    assert after["image"] is None and after["approval"]["approvals"] == []  # removed, and the chain starts over
+    assert responses.edit(s, SAM, d["id"], "Dunk on!")["image"] is None  # text-only edits keep what is there
 
 
 def _walk(node):
