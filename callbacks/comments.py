@@ -41,7 +41,9 @@ def add(s: Services, n, card_id: str | None, text: str | None, version) -> tuple
         return str(exc), no_update, no_update
     told = f" · told {', '.join('@' + u for u in c['told'])}" if c["told"] else ""
     unknown = (
-        f" · {', '.join('@' + u for u in c['unknown'])} left as text (nobody by that name)" if c["unknown"] else ""
+        f" · {', '.join('@' + u for u in c['unknown'])} left as text (nobody by that name can take part)"
+        if c["unknown"]
+        else ""
     )
     saved = "on disk" if c["durable"] else "saved (server fsyncs every second)"
     return f"Commented · {saved}{told}{unknown}", (version or 0) + 1, ""

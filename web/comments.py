@@ -95,7 +95,7 @@ def hint(s, ident: Identity | None, text: str | None) -> str:
         groups = f" (through {_names(found.groups)})" if found.groups else ""
         parts.append(f"Tells {_names(told)}{groups}.")
     if found.unknown:
-        parts.append(f"{_names(found.unknown)}: nobody in the room by that name, left as text.")
+        parts.append(f"{_names(found.unknown)}: nobody by that name can take part here, left as text.")
     if len(text or "") > MAX_CHARS:
         parts.append(f"{len(text)} / {MAX_CHARS} characters: too long.")
     return " ".join(parts)

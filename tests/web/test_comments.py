@@ -227,7 +227,7 @@ def test_the_form_comments_as_the_signed_in_person_and_says_whom_it_told(s):
 
 def test_the_hint_says_whom_the_comment_will_tell(s):
     assert as_(SAM, cb.hint, s, "@legal and @zed") == (
-        "Tells @ann, @lee (through @legal). @zed: nobody in the room by that name, left as text."
+        "Tells @ann, @lee (through @legal). @zed: nobody by that name can take part here, left as text."
     )
     assert as_(SAM, cb.hint, s, "") == ""
     assert as_(VIC, cb.hint, s, "@legal") == "vic (viewer) may not card.comment"
