@@ -9,6 +9,7 @@ from auth.web import install as install_auth
 from callbacks import admin as admin_callbacks
 from callbacks import alerts as alert_callbacks
 from callbacks import care as care_callbacks
+from callbacks import comments as comment_callbacks
 from callbacks import exec as exec_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
@@ -40,6 +41,7 @@ def create_app(settings: Settings, r: redis.Redis | None = None) -> dash.Dash:
     alert_callbacks.register(app, services)
     care_callbacks.register(app, services)
     response_callbacks.register(app, services)  # the Respond drawer (issue 10)
+    comment_callbacks.register(app, services)  # comments on a card, @-mentions (issue 10)
     wall_callbacks.register(app, services)  # the wall and the executive view (layouts/wall.py, layouts/exec.py)
     exec_callbacks.register(app, services)
     admin_callbacks.register(app, services)

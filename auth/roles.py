@@ -37,6 +37,7 @@ POST_FRAME = "post.frame"
 POST_SENTIMENT = "post.sentiment"  # correct a post's sentiment (teaches the sentiment model)
 ALERT_ACK = "alert.ack"
 ALERT_TRIAGE = "alert.triage"
+CARD_COMMENT = "card.comment"  # comment on a card, @-mentioning people (strategists, approvers, admins)
 
 # Customer care (issue 12): the care lane's writes
 CARE_ASSIGN = "care.assign"
@@ -75,12 +76,23 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             POST_SENTIMENT,
             ALERT_ACK,
             ALERT_TRIAGE,
+            CARD_COMMENT,
         }
         | CARE_ACTIONS
     ),
-    APPROVER: frozenset(_READ_ALL | {CARD_APPROVE, CARD_REJECT}),
+    APPROVER: frozenset(_READ_ALL | {CARD_APPROVE, CARD_REJECT, CARD_COMMENT}),
     ADMIN: frozenset(
-        _READ_ALL | {VIEW_AUDIT, USER_MANAGE, KIOSK_MANAGE, TOKEN_MANAGE, GUARDRAILS_EDIT, EVENT_PAUSE, SECRET_ROTATE}
+        _READ_ALL
+        | {
+            VIEW_AUDIT,
+            USER_MANAGE,
+            KIOSK_MANAGE,
+            TOKEN_MANAGE,
+            GUARDRAILS_EDIT,
+            EVENT_PAUSE,
+            SECRET_ROTATE,
+            CARD_COMMENT,
+        }
     ),
 }
 ACTIONS = frozenset().union(*PERMISSIONS.values())

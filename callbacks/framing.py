@@ -15,6 +15,7 @@ from auth import roles as table
 from auth.web import current_identity
 from callbacks.clicks import clicked, triggered
 from layouts import ids
+from layouts.comments import may_comment
 from layouts.framing import cards_list
 from layouts.status import alert_post
 from store import audit
@@ -22,7 +23,7 @@ from store import cards as card_store
 from store import guardrails as guard_store
 from store import learning as learning_store
 from store.errors import NotFound
-from web import responses
+from web import comments, responses
 from web.roles import Forbidden, by, require, require_any, view_for
 from web.services import Services
 from web.workflow import move_actions, new_card, transition
@@ -145,7 +146,8 @@ def room_cards(s: Services, view) -> list:
     """The room's cards for a page, each with its own timeline from the audit trail."""
     items = card_store.all_cards(s.r, s.keys)
     shown = [c["id"] for c in items[:CARDS_SHOWN]]
-    return cards_list(items, time.time(), view, timelines(s, shown), responses=responses.by_card(s))
+    counts = comments.counts(s) if may_comment(view) else {}
+    return cards_list(items, time.time(), view, timelines(s, shown), responses=responses.by_card(s), comments=counts)
 
 
 def timelines(s: Services, card_ids: list[str]) -> dict[str, list[dict]]:

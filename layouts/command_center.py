@@ -12,6 +12,7 @@ from auth.identity import KIOSK, Identity
 from config.settings import Settings
 from layouts import ids
 from layouts.care import make_care_panel
+from layouts.comments import make_comments_drawer, may_comment, mentions_button
 from layouts.exec import report_button
 from layouts.feed import make_feed_panel
 from layouts.framing import make_framing_form
@@ -93,6 +94,8 @@ def make_header(settings: Settings, view, ident: Identity | None, live: bool = T
                 className="ms-3 role-nav",
             )
         )
+    if live and may_comment(view) and ident is not None and ident.kind != KIOSK:
+        parts.append(mentions_button())  # this person's unread mentions (its own clock: the screen's is shared)
     parts.append(whoami(ident))
     return html.Div(parts, className="topbar")
 
@@ -127,6 +130,8 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
     cards_body.append(html.Div(id=ids.CARDS, className="cards-list"))
     if may_respond(view):  # a card's Respond opens it (off-canvas: no room taken in the grid)
         cards_body.append(make_respond_drawer(view))
+    if may_comment(view):  # a card's "comments · N" opens its discussion (off-canvas too)
+        cards_body.append(make_comments_drawer(view))
     framing = panel(
         "Framing · opportunities and threats",
         cards_body,

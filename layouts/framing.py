@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from layouts import comments as comment_ui
 from layouts import ids
 from layouts import responses as respond_ui
 from layouts.render import age
@@ -78,13 +79,18 @@ def cards_list(
     timelines: dict[str, list[dict]] | None = None,
     limit: int = 30,
     responses: dict[str, list[dict]] | None = None,
+    comments: dict[str, int] | None = None,
 ):
     """The room's cards for a view (its controls decide which moves are drawn; the server checks each).
-    `responses`: each card's drafts as web.responses.summary gives them (their status is drawn on the card)."""
+    `responses`: each card's drafts as web.responses.summary gives them (their status is drawn on the card);
+    `comments`: card id -> comments on it (the card's "comments · N", for views that may comment)."""
     if not cards:
         return [html.Div("No cards yet.", className="text-muted p-2")]
-    timelines, responses = timelines or {}, responses or {}
-    return [card_item(c, now, view, timelines.get(c["id"], []), responses.get(c["id"], [])) for c in cards[:limit]]
+    timelines, responses, comments = timelines or {}, responses or {}, comments or {}
+    return [
+        card_item(c, now, view, timelines.get(c["id"], []), responses.get(c["id"], []), comments.get(c["id"], 0))
+        for c in cards[:limit]
+    ]
 
 
 def card_moves(c: dict, view) -> list[str]:
@@ -94,7 +100,9 @@ def card_moves(c: dict, view) -> list[str]:
     return [s for s in next_statuses(c) if any(view.can(action) for action, _ in move_actions(c, s))]
 
 
-def card_item(c: dict, now: float, view, timeline: list[dict] = (), responses: list[dict] = ()) -> html.Div:
+def card_item(
+    c: dict, now: float, view, timeline: list[dict] = (), responses: list[dict] = (), comments: int = 0
+) -> html.Div:
     kind = c.get("type", "opportunity")
     head = html.Div(
         [
@@ -116,6 +124,8 @@ def card_item(c: dict, now: float, view, timeline: list[dict] = (), responses: l
         parts.append(respond_ui.card_clock(c, list(responses)))
     moves = card_moves(c, view)
     respond = [respond_ui.respond_button(c["id"])] if responder else []
+    if comment_ui.may_comment(view):  # the card's discussion (those who may comment read it too)
+        respond.append(comment_ui.comments_button(c["id"], comments))
     if moves or respond:
         parts.append(
             html.Div(

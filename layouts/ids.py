@@ -126,3 +126,23 @@ RESPOND_APPROVE = "respond-approve"  # {"type": RESPOND_APPROVE, "draft": id}
 RESPOND_REJECT = "respond-reject"  # {"type": RESPOND_REJECT, "draft": id}
 RESPOND_PUBLISH = "respond-publish"  # {"type": RESPOND_PUBLISH, "draft": id}
 RESPOND_EDIT = "respond-edit"  # {"type": RESPOND_EDIT, "draft": id}: load its text into the form
+
+# Comments on a card (issue 10, point 4): the Discussion drawer a card's "comments · N" opens, and the header's
+# mentions (layouts/comments.py, callbacks/comments.py)
+COMMENTS_OPEN = "comments-open"  # pattern id type: {"type": COMMENTS_OPEN, "card": id} (on each card)
+COMMENTS_DRAWER = "comments-drawer"
+COMMENTS_CARD = "comments-card"  # dcc.Store: the card the drawer discusses
+COMMENTS_REQUEST = "comments-request"  # dcc.Store: the card a link asked to open (/?comments=<card id>)
+COMMENTS_VERSION = "comments-version"  # dcc.Store: bumped after each comment, so the list redraws
+COMMENTS_TICK = "comments-tick"  # the drawer's own clock (2 s, while open): others' comments show within seconds
+COMMENTS_SEEN = "comments-seen"  # dcc.Store: what the list last drew (unchanged: not redrawn)
+COMMENTS_HEAD = "comments-head"
+COMMENTS_LIST = "comments-list"
+COMMENT_TEXT = "comment-text"
+COMMENT_HINT = "comment-hint"  # whom the comment will tell, as it is typed
+COMMENT_ADD = "comment-add"
+COMMENT_MESSAGE = "comment-message"
+MENTIONS_BUTTON = "mentions-button"  # the header's "@ N": the signed-in person's mentions not yet read
+MENTIONS_TICK = "mentions-tick"  # its clock (5 s): one HGET per person who may comment
+MENTIONS_LIST = "mentions-list"  # in the drawer, opened from the header: the newest mentions of you
+MENTION_OPEN = "mention-open"  # pattern id type: {"type": MENTION_OPEN, "card": id, "comment": id} (each mention)

@@ -31,6 +31,8 @@ CARE_IN_MAXLEN = 10_000  # triaged posts waiting for the aggregator (it reads th
 CARE_CASES_MAX = 5000  # resolved cases beyond this are dropped, oldest first
 CARE_RESPONSES = 2000  # first-response times kept for p50/p95
 SENTIMENT_CORRECTIONS_MAXLEN = 10_000  # corrections kept for learning (each is one click)
+COMMENTS_PER_CARD = 1000  # a card's discussion; the next comment is refused (a discussion is never trimmed)
+MENTIONS_KEPT = 100  # the newest mentions of each person, for their list
 
 GROUP = "processors"
 
@@ -361,3 +363,23 @@ class Keys:
     @property
     def sentiment_model_version(self) -> str:
         return self._k("sent:model:ver")
+
+    # Card comments (issue 10, point 4): the discussion on a card, and whom it mentions. Append-only section.
+    def comments(self, card_id: str) -> str:
+        """List of one card's comment JSON (id, card_id, author, text, mentions, groups, at), oldest first;
+        at most COMMENTS_PER_CARD (a comment beyond is refused, never trimmed)."""
+        return self._k(f"cmt:card:{card_id}")
+
+    @property
+    def comment_counts(self) -> str:
+        """Hash card id -> comments on it (the card's "comments · N", one read for every card)."""
+        return self._k("cmt:counts")
+
+    def mentions(self, user: str) -> str:
+        """List of the mentions of one person, newest first (card, comment, author, excerpt, at); MENTIONS_KEPT."""
+        return self._k(f"cmt:mentions:{user}")
+
+    @property
+    def mentions_unread(self) -> str:
+        """Hash user name -> mentions not yet opened (the header's "@ N")."""
+        return self._k("cmt:unread")

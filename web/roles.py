@@ -33,6 +33,7 @@ CONTROLS = {
             table.ALERT_TRIAGE,
             table.CARD_APPROVE,
             table.CARD_REJECT,
+            table.CARD_COMMENT,
         }
     ),
 }

@@ -28,7 +28,7 @@ from store import guardrails as guard_store
 from store import snapshot as snapshot_store
 from streams.aggregator import Aggregator
 from tests.web.dash_client import PASSWORD, callback_key, dispatch_body, open_kiosk, sign_in
-from web import responses
+from web import comments, responses
 
 ADMIN = Identity("setup", frozenset({"admin"}), kind="cli")
 FORM = ("Dunk in the dark", "We answer with a cookie.", "opportunity", "P1", "Sam", "new")
@@ -73,6 +73,8 @@ def app(tmp_path, r):
         r, s.keys, {**card, "id": "c2", "status": "in review", "group": "brand"}, audit.entry(ADMIN, "x", "card", "")
     )
     app.drafts = seed_responses(app)
+    ann = Identity("ann", frozenset({"approver"}), frozenset({"brand"}))
+    app.comment_id = comments.add(s, ann, "c1", "@sam can you look")["id"]  # sam has a mention not yet read
     tokens.create_api_token(r, s.keys, "grafana", ["read"], actor=ADMIN)
     app.kiosk_id = tokens.create_kiosk(r, s.keys, "spare screen", actor=ADMIN)[1]["id"]
     app.token_id = tokens.api_tokens(r, s.keys)[0]["id"]
@@ -138,6 +140,8 @@ def writes(app) -> dict:
         "approve response": ("ann", ids.RESPOND_APPROVE, [[({"type": ids.RESPOND_APPROVE, "draft": app.drafts["pending"]}, 1)]], [0]),
         "reject response": ("ann", ids.RESPOND_REJECT, [[({"type": ids.RESPOND_REJECT, "draft": app.drafts["pending"]}, 1)]], ["Say cookie", 0]),
         "publish response": ("sam", ids.RESPOND_PUBLISH, [[({"type": ids.RESPOND_PUBLISH, "draft": app.drafts["approved"]}, 1)]], [0]),
+        "comment on a card": ("sam", ids.COMMENT_ADD, [1], ["c1", "@ann looks good", 0]),
+        "read my mentions": ("sam", ids.MENTIONS_BUTTON, [1], []),
     }  # fmt: skip
 
 
@@ -172,6 +176,14 @@ def reads(app) -> dict:
         "open respond": ("sam", ids.RESPOND_OPEN, [[({"type": ids.RESPOND_OPEN, "card": "c1"}, 1)]], [], "Dunk in the dark"),
         "response drafts": ("ann", ids.RESPOND_VERSION, [0, "c1", 1], [None], PENDING_TEXT),
         "open respond link": ("sam", ids.RESPOND_REQUEST, ["c1"], [], "Dunk in the dark"),
+        # the Discussion drawer and the header's mentions: strategists, approvers and admins
+        "open comments": ("sam", ids.COMMENTS_OPEN, [[({"type": ids.COMMENTS_OPEN, "card": "c1"}, 1)]], [], "Dunk in the dark"),
+        "open comments link": ("sam", ids.COMMENTS_REQUEST, ["c1"], [], "Dunk in the dark"),
+        "open a mention": ("sam", ids.MENTION_OPEN,
+                           [[({"type": ids.MENTION_OPEN, "card": "c1", "comment": app.comment_id}, 1)]], [], "Dunk in the dark"),
+        "comments": ("sam", ids.COMMENTS_VERSION, [0, "c1", 1], [None], "can you look"),
+        "comment hint": ("sam", ids.COMMENT_TEXT, ["@brand and @ada please"], [], "(through @brand)"),
+        "mention count": ("sam", ids.MENTIONS_TICK, [1], [], "not yet read"),
     }  # fmt: skip
 
 
@@ -225,6 +237,8 @@ WRITE_NAMES = [
     "approve response",
     "reject response",
     "publish response",
+    "comment on a card",
+    "read my mentions",
 ]
 
 
@@ -369,6 +383,31 @@ def test_the_respond_drawer_answers_drafters_and_approvers_only(app, r, name, ki
     assert store_state(r) == before
 
 
+COMMENT_READS = ["open comments", "open comments link", "open a mention", "comments", "comment hint", "mention count"]
+
+
+@pytest.mark.parametrize("name", COMMENT_READS)
+@pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer"])
+def test_the_discussion_answers_strategists_approvers_and_admins_only(app, r, name, kind):
+    spec = reads(app)[name]
+    for who in ("sam", "ann", "ada"):
+        ok = post(*sign_in(app, who), app, spec)
+        assert ok.status_code == 200 and spec[4] in ok.get_data(as_text=True), (name, who)
+    caller = as_(kind, app, r)
+    before = store_state(r)
+    res = post(*caller, app, spec)
+    assert refused(res) and spec[4] not in res.get_data(as_text=True), (name, kind)
+    assert store_state(r) == before
+
+
+def test_approvers_and_admins_comment_too(app, r):
+    spec = writes(app)["comment on a card"]
+    for who in ("ann", "ada"):
+        res = post(*sign_in(app, who), app, spec)
+        assert res.status_code == 200 and "Commented" in res.get_data(as_text=True), who
+        assert audit.query(r, app.services.keys, action="comment.add", limit=1)[0]["who"] == who
+
+
 @pytest.mark.parametrize("name", ["submit response", "publish response"])
 def test_drafting_and_publishing_are_refused_to_an_approver_and_an_admin(app, r, name):
     spec = writes(app)[name]
@@ -426,6 +465,7 @@ def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r
     client, headers = as_(kind, app, r)
     page = client.post("/_dash-update-component", json=route_body(app, "/"), headers=headers).get_data(as_text=True)
     assert f'"{ids.CARD_SAVE}"' not in page and ("wall-version" if kind == "wall" else "exec-version") in page
+    assert ids.COMMENTS_DRAWER not in page and ids.MENTIONS_BUTTON not in page
     for path in ("/", "/admin", "/audit"):
         answer = client.post("/_dash-update-component", json=screen_body(app, path), headers=headers)
         text = answer.get_data(as_text=True)
@@ -437,6 +477,7 @@ def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r
             ids.ACK_ALERT,
             ids.CARD_STATUS_SET,
             ids.RESPOND_OPEN,
+            ids.COMMENTS_OPEN,
         ):
             assert kind_id not in text, (path, kind_id)
         cards = client.post(
@@ -445,6 +486,7 @@ def test_a_read_only_screen_asking_as_the_command_center_gets_no_controls(app, r
             headers=headers,
         ).get_data(as_text=True)
         assert "c1" in cards and ids.CARD_STATUS_SET not in cards and ids.RESPOND_OPEN not in cards
+        assert ids.COMMENTS_OPEN not in cards
 
 
 def test_a_strategist_gets_the_controls_and_no_admin_page(app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auth.identity import Identity
-from auth.roles import CARD_APPROVE, CARD_CREATE, CARD_MOVE, CARD_REJECT, POST_FRAME
+from auth.roles import CARD_APPROVE, CARD_COMMENT, CARD_CREATE, CARD_MOVE, CARD_REJECT, POST_FRAME
 from web.roles import LAYOUTS, page_path, pages_for, view_for
 from web.workflow import NEXT, PRIORITIES, STATUSES, TYPES, move_actions, new_card, next_statuses, transition
 
@@ -157,8 +157,8 @@ def test_the_page_shown_is_one_the_roles_may_see(ident, pathname, path, layout):
 def test_controls_are_the_roles_write_permissions_on_the_command_center_only():
     assert view_for(SAM, "/").can(POST_FRAME) and view_for(SAM, "/").can(CARD_CREATE)
     assert view_for(SAM, "/wall").controls == frozenset() and view_for(SAM, "/exec").controls == frozenset()
-    assert view_for(ANN, "/").controls == {CARD_APPROVE, CARD_REJECT}
-    assert view_for(ONLY_ADMIN, "/").controls == frozenset()
+    assert view_for(ANN, "/").controls == {CARD_APPROVE, CARD_REJECT, CARD_COMMENT}
+    assert view_for(ONLY_ADMIN, "/").controls == {CARD_COMMENT}  # an admin takes part in a card's discussion
     assert view_for(None, "/") is None
     assert view_for(SAM, "/").key == view_for(Identity("kim", frozenset({"strategist"})), "/x").key
 
