@@ -195,6 +195,7 @@ class Publisher:
                 network=self.network,
                 max_bytes=self.max_image_bytes,
                 timeout_s=self.timeout_s,
+                allow_private=self.environ.get(images.ALLOW_PRIVATE_ENV) == "1",
             )
             for m in request.media
         ]

@@ -53,7 +53,12 @@ def mastodon_env(server) -> dict:
     return {"MASTODON_BASE_URL": server.url, "MASTODON_PUBLISH_TOKEN": server.token}
 
 
-ENVS = {"x": x_env, "bluesky": bluesky_env, "mastodon": mastodon_env}
+def _local_images(env):
+    """The local servers' images are on 127.0.0.1, which publishers refuse to fetch unless told (publish/media.py)."""
+    return lambda server: {**env(server), "WARROOM_MEDIA_ALLOW_PRIVATE": "1"}
+
+
+ENVS = {"x": _local_images(x_env), "bluesky": _local_images(bluesky_env), "mastodon": _local_images(mastodon_env)}
 
 
 def approved_draft(

@@ -555,7 +555,8 @@ class MastodonServer(Local):
 
 class ImageServer(Local):
     """Where a draft's image lives: /cookie.png (a real PNG), /missing.png (404), /page.html (an HTML page said to be
-    the image), /huge.png (a PNG of `huge` bytes), /liar.png (HTML bytes served as image/png)."""
+    the image), /huge.png (a PNG of `huge` bytes), /liar.png (HTML bytes served as image/png), /moved.png (a redirect to the PNG),
+    /loop.png (a redirect to itself)."""
 
     def __init__(self, huge: int = 6 * 1024 * 1024):
         super().__init__()
@@ -572,4 +573,8 @@ class ImageServer(Local):
             return 200, b"<html><body>A cookie</body></html>", {"Content-Type": "text/html; charset=utf-8"}
         if path == "/liar.png":
             return 200, b"<html><body>not a png</body></html>", {"Content-Type": "image/png"}
+        if path == "/moved.png":  # a CDN's redirect to the file
+            return 302, b"", {"Location": "/cookie.png", "Content-Type": "text/plain"}
+        if path == "/loop.png":
+            return 302, b"", {"Location": "/loop.png", "Content-Type": "text/plain"}
         return 404, b"Not Found", {"Content-Type": "text/plain"}

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from publish import errors, outbox
+from publish import errors, media, outbox
 from publish.errors import PublishError
 from publish.publisher import MEDIA_PENDING, idempotency_key, publisher_for
 from store import publishing
@@ -208,3 +208,25 @@ def test_outbox_records_a_bad_image_as_the_failure_in_words(r, keys, x_server, i
         outbox.publish(r, keys, d, pub, by="alice", live=True)
     it = publishing.intent(r, keys, idempotency_key(d))
     assert it["state"] == "failed" and it["error"]["kind"] == errors.IMAGE and x_server.posts == []
+
+
+def test_the_room_own_network_is_never_fetched_unless_the_operator_allows_it(x_server, image_server):
+    env = {k: v for k, v in ENVS["x"](x_server).items() if k != "WARROOM_MEDIA_ALLOW_PRIVATE"}
+    pub = publisher_for("x", env, sleep=Sleeps())
+    with pytest.raises(PublishError) as exc:
+        pub.publish(_intent(pub, _draft("x", image_server.url + "/cookie.png")))
+    assert "is on a private address (127.0.0.1)" in exc.value.words
+    assert image_server.requests == [] and x_server.posts == []
+    assert media.private_host("http://169.254.169.254/latest/meta-data") == "169.254.169.254"
+    assert media.private_host("http://10.1.2.3/cookie.png") == "10.1.2.3"
+    assert media.private_host("http://[::1]:6379/") == "::1"
+    assert media.private_host("https://8.8.8.8/cookie.png") is None
+
+
+def test_redirects_are_followed_a_few_times_each_checked(x_server, image_server):
+    pub = publisher_for("x", ENVS["x"](x_server), sleep=Sleeps())
+    pub.publish(_intent(pub, _draft("x", image_server.url + "/moved.png")))
+    assert len(x_server.posts) == 1 and [r["path"] for r in image_server.requests] == ["/moved.png", "/cookie.png"]
+    with pytest.raises(PublishError) as exc:
+        pub.publish(_intent(pub, _draft("x", image_server.url + "/loop.png", text="Another one")))
+    assert "redirects more than 3 times" in exc.value.words and len(x_server.posts) == 1
