@@ -87,9 +87,12 @@ def one_decision(stack, sam: Actor, ann: Actor, x_server, n: int) -> dict:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from tests.web.stack import click, count, open_page, text, wait
+    from tests.web.stack import click, count, hold_still, open_page, text, wait
 
     d = sam.driver
+    # X refuses a second post with the same text (the local server too): each run starts as a fresh account.
+    with x_server.lock:
+        x_server.posts.clear()
     open_page(d, stack.url + "/")
     handle = f"bigfan{n}x{int(time.time())}"
     post = {
@@ -105,6 +108,7 @@ def one_decision(stack, sam: Actor, ann: Actor, x_server, n: int) -> dict:
     frame = f'[data-alert-id="{alert_id}"] .frame-alert-btn'
     wait(d, 60).until(lambda dr: count(dr, frame) == 1)
     shown_at = time.monotonic()
+    hold_still(d, "#alerts", "alerts")  # like a person: point at the alert, so its row holds still under the click
     steps: dict[str, float] = {}  # step -> the server's time for it (ms)
     seen: dict[str, float] = {}  # step -> from the action to its result on screen (s)
     actions0 = sam.actions
