@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, no_update
+from dash import ALL, Output, no_update
 
 from auth import roles as table
-from callbacks.clicks import clicked
+from callbacks.clicks import gate, gated
 from layouts import ids
 from store import alerts as alert_store
 from store import audit
@@ -30,6 +30,6 @@ def register(app, s: Services) -> None:
     app.callback(
         Output(ids.ALERT_TOAST, "children", allow_duplicate=True),
         Output(ids.ALERT_TOAST, "is_open", allow_duplicate=True),
-        Input({"type": ids.ACK_ALERT, "alert": ALL}, "n_clicks"),
+        gate(app, {"type": ids.ACK_ALERT, "alert": ALL}, ids.gate(ids.ACK_ALERT)),
         prevent_initial_call=True,
-    )(lambda _clicks: acknowledge(s, clicked()))
+    )(lambda data: acknowledge(s, gated(data)))

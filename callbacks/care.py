@@ -14,7 +14,7 @@ from auth import roles as actions
 from auth import roles as table
 from auth.identity import Identity
 from auth.web import current_identity
-from callbacks.clicks import clicked
+from callbacks.clicks import gate, gated
 from layouts import care as ui
 from layouts import ids
 from publish import outbox
@@ -211,9 +211,9 @@ def register(app, s: Services) -> None:
         Output(ui.DETAIL, "children"),
         Output(ui.TEMPLATE, "options"),
         Output(ui.DRAFT_ID, "data", allow_duplicate=True),
-        Input({"type": ui.OPEN, "case": ALL}, "n_clicks"),
+        gate(app, {"type": ui.OPEN, "case": ALL}, ids.gate(ui.OPEN)),
         prevent_initial_call=True,
-    )(lambda _clicks: open_case(s, clicked()))
+    )(lambda data: open_case(s, gated(data)))
 
     button_ids = list(ui.BUTTONS.items())
 

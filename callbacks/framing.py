@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from dash import ALL, Input, Output, State, no_update
+from dash import ALL, Input, Output, State, ctx, no_update
 
 from auth import roles as table
 from auth.web import current_identity
-from callbacks.clicks import clicked, triggered
+from callbacks.clicks import clicked, gate, gated
 from layouts import ids
 from layouts.comments import may_comment
 from layouts.framing import cards_list
@@ -187,21 +187,21 @@ def move_card(s: Services, trigger: dict | None):
 def register(app, s: Services) -> None:
     app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
-        Input({"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, "n_clicks"),
+        gate(app, {"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, ids.gate(ids.MARK_POST)),
         prevent_initial_call=True,
-    )(lambda _clicks: mark(s, clicked()))
+    )(lambda data: mark(s, gated(data)))
 
     app.callback(
         Output(ids.CARD_CONTEXT, "data"),
         Output(ids.CARD_CONTEXT_VIEW, "children"),
         Output(ids.CARD_TITLE, "value", allow_duplicate=True),
-        Input({"type": ids.FRAME_POST, "post": ALL}, "n_clicks"),
+        gate(app, {"type": ids.FRAME_POST, "post": ALL}, ids.gate(ids.FRAME_POST)),
         Input(ids.VOLUME_CHART, "clickData"),
-        Input({"type": ids.FRAME_STORY, "story": ALL}, "n_clicks"),
-        Input({"type": ids.FRAME_ALERT, "alert": ALL}, "n_clicks"),
+        gate(app, {"type": ids.FRAME_STORY, "story": ALL}, ids.gate(ids.FRAME_STORY)),
+        gate(app, {"type": ids.FRAME_ALERT, "alert": ALL}, ids.gate(ids.FRAME_ALERT)),
         State(ids.CARD_TITLE, "value"),
         prevent_initial_call=True,
-    )(lambda _clicks, click_data, _story, _alert, title: pick_context(s, triggered(), click_data, title))
+    )(lambda *args: pick_context(s, framed(*args[:4]), args[1], args[4]))
 
     app.callback(
         Output(ids.CARD_SAVED, "children"),
@@ -231,6 +231,17 @@ def register(app, s: Services) -> None:
         Input({"type": ids.CARD_STATUS_SET, "card": ALL, "status": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )(lambda _clicks: move_card(s, clicked()))
+
+
+def framed(post, click_data, story, alert) -> str | dict | None:
+    """What the framing callback fired for: the chart (its click data) or the gated button clicked."""
+    if ctx.triggered_id == ids.VOLUME_CHART:
+        return ids.VOLUME_CHART if click_data else None
+    return gated(
+        {ids.gate(ids.FRAME_POST): post, ids.gate(ids.FRAME_STORY): story, ids.gate(ids.FRAME_ALERT): alert}.get(
+            ctx.triggered_id
+        )
+    )
 
 
 def story_context(snap: dict | None, story_id: str) -> tuple[dict | None, str]:

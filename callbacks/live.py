@@ -18,7 +18,7 @@ from analytics.alerts import LOUD
 from auth import roles as table
 from auth.identity import Identity
 from auth.web import current_identity
-from callbacks.clicks import clicked
+from callbacks.clicks import gate, gated
 from callbacks.framing import room_cards
 from layouts import admin as admin_layout
 from layouts import ids
@@ -176,9 +176,9 @@ def register(app, s: Services) -> None:
     app.callback(
         Output(ids.FOCUS, "data"),
         Output(ids.VOLUME_CHART, "figure", allow_duplicate=True),
-        Input({"type": ids.FOCUS_ALERT, "alert": ALL}, "n_clicks"),
+        gate(app, {"type": ids.FOCUS_ALERT, "alert": ALL}, ids.gate(ids.FOCUS_ALERT)),
         prevent_initial_call=True,
-    )(lambda _clicks: focus_alert(s, clicked()))
+    )(lambda data: focus_alert(s, gated(data)))
 
 
 def focused(focus: dict | None, now: float) -> float | None:

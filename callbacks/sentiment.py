@@ -7,10 +7,10 @@ aggregator's next tick shows it on the feed ("corrected by <name>") and folds it
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, no_update
+from dash import ALL, Output, no_update
 
 from auth import roles as table
-from callbacks.clicks import clicked
+from callbacks.clicks import gate, gated
 from callbacks.framing import find_post
 from layouts import ids
 from store import audit
@@ -51,6 +51,6 @@ def correct(s: Services, trigger: dict | None):
 def register(app, s: Services) -> None:
     app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
-        Input({"type": ids.SENTIMENT_POST, "post": ALL, "label": ALL}, "n_clicks"),
+        gate(app, {"type": ids.SENTIMENT_POST, "post": ALL, "label": ALL}, ids.gate(ids.SENTIMENT_POST)),
         prevent_initial_call=True,
-    )(lambda _clicks: correct(s, clicked()))
+    )(lambda data: correct(s, gated(data)))

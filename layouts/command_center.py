@@ -168,6 +168,7 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
             dcc.Store(id=ids.CARDS_VERSION, data=-1),
             dcc.Store(id=ids.FOCUS, data=None),
             dcc.Store(id=ids.HOLD, data=None),
+            *[dcc.Store(id=ids.gate(kind), data=None) for kind in ids.GATED],
             make_header(settings, view, ident),
             html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),
             html.Div(id=ids.ALERT_FLASH, className="alert-flash"),

@@ -146,3 +146,22 @@ MENTIONS_BUTTON = "mentions-button"  # the header's "@ N": the signed-in person'
 MENTIONS_TICK = "mentions-tick"  # its clock (5 s): one HGET per person who may comment
 MENTIONS_LIST = "mentions-list"  # in the drawer, opened from the header: the newest mentions of you
 MENTION_OPEN = "mention-open"  # pattern id type: {"type": MENTION_OPEN, "card": id, "comment": id} (each mention)
+
+
+# Buttons on rows that live panels re-render every tick: a clientside gate passes only real clicks on to the server
+# (callbacks/clicks.py), through one dcc.Store per button type, so a re-render costs no round trip.
+GATED = (
+    "frame-post",
+    "frame-story",
+    "frame-alert",
+    "mark-post",
+    "sentiment-post",
+    "ack-alert",
+    "focus-alert",
+    "care-open",
+)
+
+
+def gate(kind: str) -> str:
+    """The store a button type's real clicks land in."""
+    return f"gate-{kind}"

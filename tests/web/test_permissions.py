@@ -121,9 +121,9 @@ def writes(app) -> dict:
         "save card": ("sam", ids.CARD_SAVE, [1], [*FORM, None]),
         "move card": ("sam", ids.CARD_STATUS_SET, [[({"type": ids.CARD_STATUS_SET, "card": "c1", "status": "drafting"}, 1)]], []),
         "approve card": ("ann", ids.CARD_STATUS_SET, [[({"type": ids.CARD_STATUS_SET, "card": "c2", "status": "approved"}, 1)]], []),
-        "mark post": ("sam", ids.MARK_POST, [[({"type": ids.MARK_POST, "post": "bluesky:1", "relevant": True}, 1)]], []),
-        "correct sentiment": ("sam", ids.SENTIMENT_POST, [[({"type": ids.SENTIMENT_POST, "post": "bluesky:1", "label": "negative"}, 1)]], []),
-        "acknowledge": ("sam", ids.ACK_ALERT, [[({"type": ids.ACK_ALERT, "alert": "a1"}, 1)]], []),
+        "mark post": ("sam", ids.gate(ids.MARK_POST), [gated({"type": ids.MARK_POST, "post": "bluesky:1", "relevant": True})], []),
+        "correct sentiment": ("sam", ids.gate(ids.SENTIMENT_POST), [gated({"type": ids.SENTIMENT_POST, "post": "bluesky:1", "label": "negative"})], []),
+        "acknowledge": ("sam", ids.gate(ids.ACK_ALERT), [gated({"type": ids.ACK_ALERT, "alert": "a1"})], []),
         "add person": ("ada", ids.NEW_USER_ADD, [1], ["lee", ["viewer"], "", 0]),
         "disable person": ("ada", ids.USER_TOGGLE, [[({"type": ids.USER_TOGGLE, "user": "vic"}, 1)]], [0]),
         "create kiosk link": ("ada", ids.NEW_KIOSK_ADD, [1], ["lobby", 0]),
@@ -145,19 +145,19 @@ def writes(app) -> dict:
     }  # fmt: skip
 
 
+def gated(button: dict) -> dict:
+    """What the browser's click gate (callbacks/clicks.py) sends for a click on `button`."""
+    return {"id": button, "n": 1, "at": 1}
+
+
 # Callbacks that change nothing on the server but answer only those who may: (who may, first input, inputs,
 # state, what only they get to see).
 def reads(app) -> dict:
     return {
         "pick context": (
             "sam",
-            ids.FRAME_POST,
-            [
-                [({"type": ids.FRAME_POST, "post": "bluesky:1"}, 1)],
-                None,
-                [({"type": ids.FRAME_STORY, "story": "s"}, 0)],
-                [({"type": ids.FRAME_ALERT, "alert": "a"}, 0)],
-            ],
+            ids.gate(ids.FRAME_POST),
+            [gated({"type": ids.FRAME_POST, "post": "bluesky:1"}), None, None, None],
             [""],
             "Framing @fan1",
         ),
@@ -165,7 +165,7 @@ def reads(app) -> dict:
         "guardrails form": ("ada", ids.GUARD_LOAD, [0], [], "seeded phrase"),
         "audit search": ("ada", ids.AUDIT_SEARCH, [1], [None, None, None, ""], "card.create"),
         "care lane": ("sam", ids.SNAP_VERSION, [1], [None], "ann.bsky"),
-        "open care case": ("sam", care_ui.OPEN, [[({"type": care_ui.OPEN, "case": app.case_id}, 1)]], [], "crushed"),
+        "open care case": ("sam", ids.gate(care_ui.OPEN), [gated({"type": care_ui.OPEN, "case": app.case_id})], [], "crushed"),
         "report download": ("vic", exec_ui.REPORT_BUTTON, [1], ["/exec"], "Report ready"),
         # the Respond drawer: the form's reads answer drafters only, the drawer and its drafts approvers too
         "response templates": ("sam", ids.RESPOND_NETWORK, ["x", "c1"], [], "You can still dunk in the dark"),
@@ -189,7 +189,7 @@ def reads(app) -> dict:
 
 # Callbacks every signed-in screen may call: they write nothing and what they show depends only on the view
 # (tested below and in test_callbacks.py).
-OPEN_TO_EVERY_SCREEN = {ids.URL, ids.TICK, ids.FEED_SOURCE, ids.CARD_SAVED, ids.FOCUS_ALERT}
+OPEN_TO_EVERY_SCREEN = {ids.URL, ids.TICK, ids.FEED_SOURCE, ids.CARD_SAVED, ids.gate(ids.FOCUS_ALERT)}
 # The wall's and the executive view's own screen callbacks (first input TICK too, so named by their keys).
 ROOM_SCREENS = ("wall-version.data", "exec-version.data")
 
