@@ -352,6 +352,16 @@ def open_kiosk_link(driver, link: str) -> None:
     wait(driver).until(lambda d: d.current_url.rstrip("/").endswith("/wall"))
 
 
+def retype(driver, element_id: str, value: str) -> None:
+    """Replace what a field holds (framing suggests a card title) the way a person does: select all, type."""
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.ID, element_id)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(value)
+
+
 def wait(driver, timeout: float = 60) -> WebDriverWait:
     return WebDriverWait(driver, timeout, poll_frequency=0.1)
 

@@ -18,6 +18,7 @@ from tests.web.stack import (
     event_file,
     hold_still,
     open_page,
+    retype,
     sign_in,
     text,
     wait,
@@ -78,7 +79,7 @@ def test_card_framed_in_one_browser_appears_in_another(stack, driver):
         click(driver, "#feed .frame-btn")
         wait(driver).until(lambda d: text(d, "#card-context-view").startswith("Framing @"))
         title = f"Dunk in the dark {time.time():.0f}"
-        driver.find_element(By.ID, "card-title").send_keys(title)
+        retype(driver, "card-title", title)  # over the suggested title
         driver.find_element(By.ID, "card-summary").send_keys("Lights are out; we answer with a cookie in the dark.")
         driver.find_element(By.ID, "card-owner").send_keys("Sam")
         wait(driver).until(lambda d: d.find_element(By.ID, "card-title").get_attribute("value") == title)

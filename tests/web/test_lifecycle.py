@@ -36,6 +36,7 @@ from tests.web.stack import (
     free_port,
     hold_still,
     open_page,
+    retype,
     sign_in,
     text,
     wait_fresh_answers,
@@ -148,7 +149,7 @@ def frame_card_in_the_browser(stack: Stack, title: str) -> None:
             ActionChains(driver).move_to_element(driver.find_element(By.ID, "volume-chart")).perform()
             wait_fresh_answers(driver, 1, hold=None)
         assert text(driver, "#card-context-view").startswith("Framing @"), text(driver, "#card-context-view")
-        driver.find_element(By.ID, "card-title").send_keys(title)
+        retype(driver, "card-title", title)  # over the suggested title
         driver.find_element(By.ID, "card-summary").send_keys("Saved, then the power went out.")
         driver.find_element(By.ID, "card-owner").send_keys("Robin")
         until(lambda d: d.find_element(By.ID, "card-title").get_attribute("value") == title)

@@ -21,6 +21,7 @@ from tests.web.stack import (
     fresh_answers,
     hold_still,
     open_page,
+    retype,
     sign_in,
     text,
     wait,
@@ -148,7 +149,7 @@ def test_framing_a_storyline_saves_a_card_that_names_it(stack, driver):
     assert text(driver, "#card-context-view").startswith("Framing the storyline"), text(driver, "#card-context-view")
     context = text(driver, "#card-context-view")
     title = f"Storyline card {time.time():.0f}"
-    driver.find_element(By.ID, "card-title").send_keys(title)
+    retype(driver, "card-title", title)  # over the suggested title
     driver.find_element(By.ID, "card-summary").send_keys("The room is talking about this; we join in.")
     wait(driver).until(lambda d: d.find_element(By.ID, "card-title").get_attribute("value") == title)
     driver.find_element(By.ID, "card-save").click()
