@@ -158,7 +158,7 @@ def test_an_approver_approves_a_card_of_their_group_and_its_timeline_says_so(sta
     button = f'[data-card-id="{card["id"]}"] button'
     wait(driver).until(lambda d: count(d, button) > 0)
     labels = driver.execute_script(f"return [...document.querySelectorAll('{button}')].map(b => b.innerText)")
-    assert labels == ["Respond", "→ approved", "→ drafting"], labels  # Respond: the card's drafts (approvers see them)
+    assert labels == ["Respond", "comments · 0", "→ approved", "→ drafting"], labels  # approvers see drafts, discuss
     driver.execute_script(f"[...document.querySelectorAll('{button}')].find(b => b.innerText === '→ approved').click()")
     wait(driver, 30).until(lambda d: "now approved" in text(d, "#card-saved") or "approved ·" in text(d, "#cards"))
     stored = next(c for c in stack.get("/api/cards")["cards"] if c["id"] == card["id"])
