@@ -138,7 +138,7 @@ def test_a_draft_whose_image_cannot_be_fetched_is_never_posted_without_it(r, key
     """The intent is recorded first, as always; the image fails before any upload or post (tests/publish/
     test_images.py publishes images on every network)."""
     d = {**approved_draft("x", "look", time.time()), "image": {"url": "http://127.0.0.1:9/a.png", "alt": "cookie"}}
-    with pytest.raises(PublishError, match="the image at http://127.0.0.1:9/a.png could not be reached"):
+    with pytest.raises(PublishError, match="the image at http://127.0.0.1:9/a.png is on a private address"):
         outbox.publish(r, keys, d, pub, by="alice", live=True)
     assert x_server.posts == [] and x_server.writes("/2/media/upload") == [] and publishing.pending(r, keys) == []
     assert publishing.intent(r, keys, idempotency_key(d))["error"]["kind"] == errors.IMAGE

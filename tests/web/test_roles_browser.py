@@ -20,6 +20,7 @@ from tests.web.stack import (
     ROOT,
     Stack,
     browser,
+    click,
     count,
     event_file,
     open_kiosk_link,
@@ -165,7 +166,7 @@ def test_an_approver_approves_a_card_of_their_group_and_its_timeline_says_so(sta
     assert stored["status"] == "approved"
     history = f'[data-card-id="{card["id"]}"] .card-history'
     wait(driver, 30).until(lambda d: "history · 2" in text(d, history))
-    driver.find_element(By.CSS_SELECTOR, f"{history} summary").click()
+    click(driver, f"{history} summary")  # found again if the list was re-rendered under it
     wait(driver).until(lambda d: "ann (approver) · in review → approved" in text(d, history))
 
 
