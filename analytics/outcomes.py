@@ -145,3 +145,24 @@ def _span(s: float) -> str:
     if s < 3600:
         return f"{s // 60}m {s % 60:02d}s"
     return f"{s // 3600}h {s % 3600 // 60:02d}m"
+
+
+def in_feed(posts: list[dict], published: dict[str, str], outcomes: dict[str, dict]) -> list[dict]:
+    """The feed with our own responses marked: a post the room published gets `ours` (its draft and outcome), a
+    post that replies to, quotes or reposts one gets `answers` (the draft and how). Posts are copied, not changed
+    (the store's feed is shared by every tick)."""
+    if not published:
+        return posts
+    out = []
+    for p in posts:
+        draft = published.get(p.get("id", ""))
+        if draft is not None:
+            p = {**p, "ours": {"draft": draft, "outcome": outcomes.get(draft) or {}}}
+        else:
+            for attr, kind in REFS:
+                ref = p.get(attr)
+                if ref and (d := published.get(ref)) is not None:
+                    p = {**p, "answers": {"draft": d, "kind": kind}}
+                    break
+        out.append(p)
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from analytics.outcomes import words as outcome_words
 from layouts import ids
 from layouts.render import SENTIMENT_COLORS, age, compact, safe_href, sentiment_badge, source_badge
 from model.post import SOURCES
@@ -111,6 +112,11 @@ def feed_item(p: dict, now: float, with_controls: bool, can_correct: bool = Fals
     )
     text = html.Div(p.get("text", ""), className="feed-text")  # a string child: always rendered as text
     reasons = html.Div([html.Span(r, className="reason") for r in p.get("reasons", [])], className="feed-reasons")
+    badge, outcome = ours_line(p)
+    if badge is not None:
+        head.children.insert(1, badge)
+    if outcome is not None:
+        reasons.children.append(outcome)
     actions = []
     if href := safe_href(p.get("url")):
         actions.append(
@@ -152,6 +158,26 @@ def feed_item(p: dict, now: float, with_controls: bool, can_correct: bool = Fals
         className="feed-item",
         **{"data-post-id": p["id"]},
     )
+
+
+ANSWERS = {
+    "replies": "↩ replies to our response",
+    "quotes": "❝ quotes our response",
+    "reposts": "⟳ reposts our response",
+}
+
+
+def ours_line(p: dict) -> tuple:
+    """(badge, outcome) for our own published response in the feed (its outcome in words), or (badge, None) for a
+    post answering one; (None, None) for any other post."""
+    if ours := p.get("ours"):
+        badge = dbc.Badge("our response", color="primary", className="me-1 ours-badge")
+        said = outcome_words(ours.get("outcome")) or "no replies, quotes or reposts yet"
+        return badge, html.Span(said, className="reason ours-outcome")
+    if answers := p.get("answers"):
+        label = ANSWERS.get(answers.get("kind"), "answers our response")
+        return dbc.Badge(label, color="info", text_color="dark", className="me-1 answers-badge"), None
+    return None, None
 
 
 RISING_Z = 4.0  # the trend detector's threshold: below it a term is listed but not called rising

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from analytics.outcomes import words as outcome_words
 from config.settings import Settings
 from layouts import measures
 from layouts.ids import TICK_MS
@@ -264,12 +265,14 @@ def spotlight(snap: dict) -> list:
         text = text if len(text) <= POST_CHARS else text[: POST_CHARS - 1].rstrip() + "…"
         s = p.get("sentiment", 0.0)
         feel = "positive" if s >= 0.05 else ("negative" if s <= -0.05 else "neutral")
+        ours = p.get("ours")
+        said = f" · our response · {outcome_words(ours.get('outcome')) or 'just published'}" if ours else ""
         out.append(
             html.Article(
                 [
                     html.Div(
                         f"@{author.get('handle', '?')} · {compact(author.get('followers', 0))} followers · {p.get('source', '')}"
-                        f" · {feel}",
+                        f" · {feel}{said}",
                         className="wall-post-meta",
                     ),
                     html.P(text, className="wall-post-text"),  # untrusted: always text

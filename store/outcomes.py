@@ -30,3 +30,17 @@ def save_polled(r: redis.Redis, keys: Keys, draft_id: str, metrics: dict, at: fl
     """The network's own counts for a published response, as of `at`."""
     clean = {k: int(metrics.get(k) or 0) for k in outcomes.POLLED}
     r.hset(keys.outcomes_polled, draft_id, orjson.dumps({**clean, "at": at}))
+
+
+def for_feed(r: redis.Redis, keys: Keys, posts: list[dict]) -> tuple[dict[str, str], dict[str, dict]]:
+    """Which of the feed's posts (or the posts they reference) are our published responses, and those responses'
+    outcomes: one HMGET, and the outcome reads only when the feed holds any of ours."""
+    ids = sorted({x for p in posts for x in (p.get("id"), *(p.get(a) for a, _ in outcomes.REFS)) if x})
+    if not ids:
+        return {}, {}
+    found = r.hmget(keys.published, ids)
+    published = {i: _text(d) for i, d in zip(ids, found, strict=True) if d is not None}
+    if not published:
+        return {}, {}
+    merged = all_outcomes(r, keys)
+    return published, {d: merged[d] for d in set(published.values()) if d in merged}

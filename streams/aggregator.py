@@ -28,6 +28,7 @@ from store import alerts as alert_store
 from store import care as care_store
 from store import health as health_store
 from store import learning as learning_store
+from store import outcomes as outcome_store
 from store import posts as post_store
 from store import sentiment as sentiment_store
 from store.keys import AGGREGATOR_LEASE_S, Keys
@@ -122,6 +123,9 @@ class Aggregator:
         story = None
         if self.state.storylines_due(now) and storylines_ready():
             story = [orjson.loads(p) for p in r.lrange(keys.storyline_posts, 0, -1)]
+        feed = aggregates.top_feed(r, keys, FEED_TOP)
+        by_source = {s: aggregates.top_feed(r, keys, FEED_PER_SOURCE, s) for s in sources}
+        published, outcomes = outcome_store.for_feed(r, keys, [*feed, *(p for ps in by_source.values() for p in ps)])
         return TickInputs(
             start=start,
             end=end,
@@ -130,8 +134,8 @@ class Aggregator:
             lag=post_store.lag(r, keys),
             sources=sources,
             tag_counts=aggregates.tag_counts(r, keys, [bucket - 1, bucket]),
-            feed=aggregates.top_feed(r, keys, FEED_TOP),
-            feed_by_source={s: aggregates.top_feed(r, keys, FEED_PER_SOURCE, s) for s in sources},
+            feed=feed,
+            feed_by_source=by_source,
             signals=signals,
             signal_cursor=signal_cursor,
             alerts=alert_store.recent(r, keys, ALERTS_SHOWN),
@@ -143,6 +147,8 @@ class Aggregator:
             dropped=post_store.dropped(r, keys),
             care=care_store.read_tick(r, keys),
             sentiment=sentiment_store.read_tick(r, keys, self.sentiment_cursor),
+            published=published,
+            outcomes=outcomes,
         )
 
     def write(self, inputs: TickInputs, built: Built) -> None:

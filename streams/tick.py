@@ -11,6 +11,7 @@ from analytics.alerts import ALL, AlertEngine
 from analytics.care import CareBuilt, CareInputs, CareModel
 from analytics.care import tick as care_tick
 from analytics.learning import RelevanceModel
+from analytics.outcomes import in_feed
 from analytics.sentiment_learning import SentimentModel, ensure_warm
 from analytics.sentiment_shift import SENTIMENT_BIN_S, bin_totals
 from analytics.storylines import storylines
@@ -54,6 +55,8 @@ class TickInputs:
     dropped: dict[str, int] = field(default_factory=dict)  # source -> posts it had to drop (never silently)
     care: CareInputs = field(default_factory=CareInputs)  # customer care: new triaged posts, open cases
     sentiment: SentimentInputs = field(default_factory=SentimentInputs)  # corrections to learn, fixes to show
+    published: dict[str, str] = field(default_factory=dict)  # feed post ids (or their references) that are ours
+    outcomes: dict[str, dict] = field(default_factory=dict)  # draft id -> outcome, for those responses
 
 
 @dataclass
@@ -103,8 +106,10 @@ def build(event: EventConfig, inputs: TickInputs, state: TickState, now: float) 
             series, inputs.window, inputs.start, inputs.end, event.thresholds.sentiment_bin_min_posts
         ),
         "trending": trending,
-        "feed": inputs.feed,
-        "feed_by_source": inputs.feed_by_source,
+        "feed": in_feed(inputs.feed, inputs.published, inputs.outcomes),
+        "feed_by_source": {
+            s: in_feed(posts, inputs.published, inputs.outcomes) for s, posts in inputs.feed_by_source.items()
+        },
         "alerts": latest_alerts(inputs.alerts, new),
         "storylines": _storylines(state, inputs.story_posts, now),
         "learning": {"marks": state.model.marks, "ready": state.model.ready},

@@ -78,3 +78,18 @@ def test_the_card_clock_runs_from_the_first_post_to_published():
         "first post → framed 1m 05s → drafted 40s → approved 1m 35s → published 3s (total 3m 23s)"
     )
     assert outcomes.milestones({"created_at": 5.0}, []) == [("framed", 5.0)]
+
+
+def test_the_feed_marks_our_responses_and_the_posts_that_answer_them():
+    feed = [
+        {"id": "x:9", "text": "ours"},
+        {"id": "x:10", "reply_to": "x:9"},
+        {"id": "x:11", "quote_of": "x:9"},
+        {"id": "x:12", "reply_to": "x:1"},
+    ]
+    marked = outcomes.in_feed(feed, {"x:9": "d1"}, {"d1": {"replies": 1}})
+    assert marked[0]["ours"] == {"draft": "d1", "outcome": {"replies": 1}}
+    assert marked[1]["answers"] == {"draft": "d1", "kind": "replies"} and marked[2]["answers"]["kind"] == "quotes"
+    assert "ours" not in marked[3] and "answers" not in marked[3]
+    assert "ours" not in feed[0], "the store's feed is not changed"
+    assert outcomes.in_feed(feed, {}, {}) is feed

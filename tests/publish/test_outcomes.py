@@ -76,6 +76,34 @@ def test_replies_quotes_and_reposts_seen_by_the_room_are_counted_once(r, keys, x
     assert outcome_store.all_outcomes(r, keys)[draft["id"]]["replies"] == 2
 
 
+def test_the_feed_marks_our_response_with_its_outcome_and_the_posts_answering_it(r, keys, x_server):
+    from layouts.feed import feed_items
+    from streams.aggregator import Aggregator
+
+    draft, posted = published("x", r, keys, x_server)
+    ours = f"x:{posted['id']}"
+    post_store.ensure_group(r, keys)
+    brand = Author(handle="oreo", name="Oreo", followers=2_000_000, verified=True)
+    now = datetime.now(UTC)
+    mine = Post(
+        id=ours, source="x", author=brand, text="Power out? You can still dunk in the dark. #Oreo", created_at=now
+    )
+    fans = [fan_post(i, f"Oreo nailed it, brilliant #{i}", reply_to=ours) for i in (1, 2)]
+    other = fan_post(3, "Oreo in the dark, brilliant and loved it", reply_to="x:1")
+    post_store.append(r, keys, [mine, *fans, other])
+    settings = load_settings({})
+    assert Processor(settings, r, keys, consumer="w1").handle(post_store.read_batch(r, keys, "w1", 100, 10)) == 4
+
+    feed = {p["id"]: p for p in Aggregator(settings, r, keys).tick()["feed"]}
+    assert feed[ours]["ours"]["draft"] == draft["id"] and feed[ours]["ours"]["outcome"]["replies"] == 2
+    assert {feed[f.id]["answers"]["kind"] for f in fans if f.id in feed} <= {"replies"}
+    assert any(f.id in feed for f in fans), "a reply to our response is in the feed"
+    assert "ours" not in feed.get(other.id, {}) and "answers" not in feed.get(other.id, {})
+    drawn = str(feed_items(list(feed.values()), time.time()))
+    assert "our response" in drawn and "2 replies (2 positive, 0 negative)" in drawn
+    assert "replies to our response" in drawn
+
+
 @pytest.mark.parametrize("network", ["x", "bluesky", "mastodon"])
 def test_the_watcher_reads_the_networks_own_counts(network, r, keys, x_server, bluesky_server, mastodon_server):
     server = {"x": x_server, "bluesky": bluesky_server, "mastodon": mastodon_server}[network]
