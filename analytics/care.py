@@ -108,7 +108,8 @@ def decide(scores: dict[str, float], reasons: list[str], safety: tuple[str, ...]
         probs, why = learned["p"], learned.get("why", {})
         top = max(probs, key=probs.get)
         if probs[top] >= LEARN_CONFIDENT:  # only a confident model moves a kind, and only its own pick
-            total[top] += LEARN_SCALE * (probs[top] - 1.0 / max(1, len(probs)))
+            # Safety is the words' call alone (a critical alert): a learned "safety" is at least a complaint.
+            total[COMPLAINT if top == SAFETY else top] += LEARN_SCALE * (probs[top] - 1.0 / max(1, len(probs)))
         reasons.append(f"learned: {top} p={probs[top]:.2f}" + (f" ({why[top]})" if why.get(top) else ""))
     kind = max(total, key=lambda k: (total[k], -RANK[k]))
     if kind == NONE or total[kind] < THRESHOLD:

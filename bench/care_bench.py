@@ -2,7 +2,8 @@
 rules alone and after the team's corrections teach the care model, and safety recall (goal 1.0).
 
 The team corrects the cases the lane shows wrongly during the first third of the game (as they arrive, up to
-CORRECTIONS); both triages are then scored on the other two thirds, the posts the model never saw.
+CORRECTIONS), and answers or resolves cases shown rightly, which confirms them (up to CONFIRMED per case kind, as
+web/care.confirm does); both triages are then scored on the other two thirds, the posts the model never saw.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENT = REPO_ROOT / "config" / "superbowl.yaml"
 CORRECTIONS = 60
+CONFIRMED = 20  # cases per kind the team answers or resolves as triaged while the model is scored unseen
 SCORED_KINDS = (*CASE_KINDS, PRAISE)
 
 
@@ -71,12 +73,15 @@ def scores(pairs: list[tuple[str, str]]) -> dict[str, dict[str, float | None]]:
 def evaluate(rows: list[tuple[dict, str, list[str]]]) -> dict:
     triager = Triager(load_event(EVENT))
     third = len(rows) // 3
-    model, corrected = CareModel(), 0
+    model, corrected, confirmed = CareModel(), 0, dict.fromkeys(CASE_KINDS, 0)
     for p, truth, mentions in rows[:third]:  # the team works the lane as cases arrive
         shown = triager.one(p["text"], mentions, model).kind
         if shown != NONE and shown != truth and corrected < CORRECTIONS:
             model.learn([p["text"]], [truth])
             corrected += 1
+        elif shown == truth and confirmed.get(shown, CONFIRMED) < CONFIRMED:
+            model.learn([p["text"]], [truth])  # answered or resolved as triaged: the lane confirms it (web/care)
+            confirmed[shown] += 1
     held = rows[third:]
     t0 = time.perf_counter()
     rules = [(truth, triager.one(p["text"], m).kind) for p, truth, m in held]
@@ -88,6 +93,7 @@ def evaluate(rows: list[tuple[dict, str, list[str]]]) -> dict:
         "rules": scores(rules),
         "learned": scores(learned),
         "corrections": corrected,
+        "confirmed": sum(confirmed.values()),
         "held_out": len(held),
         "safety_recall": round(sum(1 for p in safety if p == SAFETY) / len(safety), 4) if safety else None,
         "safety_cases": len(safety),
@@ -99,7 +105,10 @@ def evaluate(rows: list[tuple[dict, str, list[str]]]) -> dict:
 
 def run() -> list[dict]:
     res = evaluate(brand_posts())
-    note = f"{res['held_out']} held-out brand posts, after {res['corrections']} corrections"
+    note = (
+        f"{res['held_out']} held-out brand posts, after {res['corrections']} corrections"
+        f" and {res['confirmed']} confirmed cases"
+    )
     out = []
     for kind in SCORED_KINDS:
         for name in ("precision", "recall"):

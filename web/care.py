@@ -67,20 +67,31 @@ def correct(case: dict, kind: str, by: str, now: float) -> tuple[dict, dict]:
     return out, {"correction": {"texts": texts, "kind": kind}, "note": f"{was} → {kind}"}
 
 
+def confirm(case: dict) -> dict:
+    """A case answered or resolved as triaged confirms its kind: the model learns that too, once per case, or it
+    would only ever see the mistakes (corrections are mostly "none") and learn to call everything nothing.
+    Returns the extras' "correction" ({} when the team already corrected or confirmed it); marks the case."""
+    if case.get("corrected") or case.get("confirmed") or case.get("kind") in (None, NONE):
+        return {}
+    case["confirmed"] = True
+    return {"correction": {"texts": [p["text"] for p in case["posts"]][-5:], "kind": case["kind"]}}
+
+
 def resolve(case: dict, by: str, now: float, care, note: str = "") -> tuple[dict, dict]:
     _open(case)
     out = copy.deepcopy(case)
     unanswered_late = not out.get("first_response_at") and rules.timer(out, care, now)["status"] == "breached"
     out["state"] = RESOLVED
     out["resolved_at"] = now
+    taught = confirm(out)
     out = _log(out, by, "resolve", now, (note or "").strip()[:300])
-    return out, {"breach_closed": unanswered_late, "note": (note or "").strip()[:300]}
+    return out, {"breach_closed": unanswered_late, "note": (note or "").strip()[:300], **taught}
 
 
 def replied(case: dict, draft: dict, result: dict, by: str, now: float, care) -> tuple[dict, dict]:
     """A reply went out (or, in dry-run, was shown as the exact request): the first one stops the timer."""
     out = copy.deepcopy(case)
-    extra: dict = {"note": f"{result.get('mode')} reply {draft['id']} on {draft['network']}"}
+    extra: dict = {"note": f"{result.get('mode')} reply {draft['id']} on {draft['network']}", **confirm(out)}
     if not out.get("first_response_at"):
         out["first_response_at"] = now
         out["responded_by"] = by

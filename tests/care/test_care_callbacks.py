@@ -129,6 +129,20 @@ def test_a_reply_goes_through_the_chain_threaded_to_the_customers_post(s):
     snap = Aggregator(s.settings, s.r, s.keys).tick(time.time())
     assert snap["care"]["metrics"]["first_response_p50_s"] == pytest.approx(120, abs=5)
     assert snap["care"]["metrics"]["backlog"] == 0
+    # Answered as triaged: the reply confirms the kind to the model (once, not again when it is resolved).
+    act(s, "resolve", case["id"], {"user": "dana"}, "/")
+    confirmed = care_store.read_corrections(s.r, s.keys, "0-0")[1]
+    assert confirmed == [{"text": "@oreo my pack arrived crushed", "kind": "complaint"}]
+
+
+def test_a_case_resolved_as_triaged_teaches_the_model_its_kind(s):
+    case = seed_case(s, "@oreo where can I buy the new flavor?", "question")
+    act(s, "resolve", case["id"], {"user": "dana"}, "/")
+    assert care_store.read_corrections(s.r, s.keys, "0-0")[1] == [
+        {"text": "@oreo where can I buy the new flavor?", "kind": "question"}
+    ]
+    snap = Aggregator(s.settings, s.r, s.keys).tick(time.time())
+    assert snap["care"]["model"]["corrections"] == 1
 
 
 def test_safety_replies_need_the_full_chain(s):

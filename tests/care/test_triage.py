@@ -63,6 +63,15 @@ def test_safety_words_always_win_even_over_a_model_taught_otherwise(triager):
     assert t.kind == "safety" and t.safety == ("sharp",)
 
 
+def test_a_model_taught_safety_flags_a_complaint_but_only_safety_words_raise_safety(triager):
+    model = CareModel()
+    for _ in range(5):  # a case corrected (or confirmed) as safety: the model learns the kind like any other
+        model.learn(["my kid got sick after eating these oreo", "love the new Oreo flavor"], ["safety", "praise"])
+    t = triager.one("my kid got sick after eating these oreo", [], model)
+    assert t.kind == "complaint" and t.safety == ()
+    assert any(r.startswith("learned: safety") for r in t.reasons)
+
+
 def test_corrections_teach_the_model_and_it_survives_a_round_trip(triager):
     text = "thanks a lot Oreo, love how I can't stop eating 🙄"
     assert triager.one(text).kind == "praise"  # the rules see "love"
