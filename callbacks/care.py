@@ -13,13 +13,14 @@ from analytics import guardrails
 from auth import roles as actions
 from auth import roles as table
 from auth.identity import Identity
-from auth.web import current_identity
+from auth.web import base_url, current_identity
 from callbacks.clicks import gate, gated
 from layouts import care as ui
 from layouts import ids
 from publish import outbox
 from publish.errors import PublishError
 from publish.publisher import publisher_for
+from store import audit
 from store import care as care_store
 from store import guardrails as guard_store
 from store import publishing as pub_store
@@ -31,6 +32,8 @@ from web.roles import Forbidden, require, require_any
 from web.services import Services
 
 NOBODY = Identity("nobody", frozenset())
+DRAFT_ACTION = "care.draft"  # audit names of a care reply's draft and its approvals
+APPROVE_ACTION = "care.approve"
 ACTIONS = {
     "assign": actions.CARE_ASSIGN,
     "escalate": actions.CARE_ESCALATE,
@@ -42,10 +45,16 @@ ACTIONS = {
 }
 
 
+def reader() -> Identity:
+    """Who may see the lane: who works it, and approvers in any group (care replies wait for them)."""
+    groups = sorted((current_identity() or NOBODY).groups)
+    return require_any([(table.CARE_ASSIGN, None), *((table.CARD_APPROVE, g) for g in groups)])
+
+
 def lane(s: Services, _version, selected: str | None) -> tuple:
-    """(metrics line, case rows) from the current snapshot; only for who works the lane."""
+    """(metrics line, case rows) from the current snapshot; for who works the lane and approvers."""
     try:
-        require(table.CARE_ASSIGN)
+        reader()
     except Forbidden as exc:
         return str(exc), []
     version, snap = s.snapshots.get()
@@ -61,7 +70,7 @@ def open_case(s: Services, trigger: dict | None) -> tuple:
     if trigger is None:
         return no_update, no_update, no_update, no_update
     try:
-        require(table.CARE_ASSIGN)
+        reader()
     except Forbidden as exc:
         return no_update, str(exc), no_update, no_update
     try:
@@ -112,7 +121,7 @@ def act(s: Services, action: str, case_id: str | None, values: dict, pathname: s
         elif action == "resolve":
             change = lambda c: workflow.resolve(c, user, now, event.care, values.get("note"))  # noqa: E731
         elif action == "draft":
-            return _draft(s, case_id, values, user, now)
+            return _draft(s, case_id, values, ident, now)
         elif action == "approve":
             return _approve(s, values.get("draft"), ident, now)
         elif action == "publish":
@@ -134,10 +143,10 @@ def _guard_context(s: Services, case: dict) -> guardrails.Context:
     )
 
 
-def _draft(s: Services, case_id: str, values: dict, user: str, now: float) -> str:
+def _draft(s: Services, case_id: str, values: dict, ident: Identity, now: float) -> str:
     """Draft a reply (from a care template or typed), check the guardrails, submit it to the case's chain; the
-    case keeps the draft id (audited with it)."""
-    event = s.settings.event
+    case keeps the draft id (audited with it), the draft is saved with its own audit entry, approvers are told."""
+    event, user = s.settings.event, ident.name
     template = next((t for t in _library(s) if t.id == values.get("template")), None)
     holder: dict = {}
     rules = guard_store.effective(s.r, s.keys, event)  # the event file's, with the admins' override
@@ -153,10 +162,12 @@ def _draft(s: Services, case_id: str, values: dict, user: str, now: float) -> st
         return workflow._log(out, user, "draft", now, draft["id"]), {"note": f"draft {draft['id']}"}
 
     try:
-        care_store.update(s.r, s.keys, case_id, change, user, actions.CARE_REPLY)
+        case = care_store.update(s.r, s.keys, case_id, change, user, actions.CARE_REPLY)
     except approvals.ApprovalError as exc:
         return f"Not submitted: {exc}"
-    draft = pub_store.save_draft(s.r, s.keys, holder["draft"])
+    entry = audit.entry(ident, DRAFT_ACTION, "draft", holder["draft"]["id"], detail=f"reply to care case {case_id}")
+    draft = pub_store.save_draft(s.r, s.keys, holder["draft"], entry)
+    tell_approvers(s, draft, case, now)
     st = approvals.status(draft, now)
     warns = [f.message for f in holder["findings"] if f.severity == guardrails.WARN]
     return f"Draft {draft['id']} submitted. {st.message}" + (f" Warnings: {' '.join(warns)}" if warns else "")
@@ -165,16 +176,40 @@ def _draft(s: Services, case_id: str, values: dict, user: str, now: float) -> st
 def _approve(s: Services, draft_id: str | None, ident, now: float) -> str:
     if not draft_id:
         return "No reply draft yet: draft one first."
-    draft = pub_store.get_draft(s.r, s.keys, draft_id)
-    case = care_store.get(s.r, s.keys, draft["case_id"])
+    before = pub_store.get_draft(s.r, s.keys, draft_id)
+    case = care_store.get(s.r, s.keys, before["case_id"])
     user = ident.name
     groups = sorted(set(ident.groups) | set(workflow.groups_of(s.settings.event, user, case)))
+    rules = guard_store.effective(s.r, s.keys, s.settings.event)
+    findings = guardrails.check(before, _guard_context(s, case), rules)  # checked again at approval
     try:
-        draft = approvals.approve(draft, user, groups, now)
+        draft = approvals.approve(before, user, groups, now, findings=findings)
     except approvals.ApprovalError as exc:
         return f"Not approved: {exc}"
-    pub_store.save_draft(s.r, s.keys, draft)
+    entry = audit.entry(ident, APPROVE_ACTION, "draft", draft_id, before=before, detail=f"care case {case['id']}")
+    draft = pub_store.save_draft(s.r, s.keys, draft, entry)
+    tell_approvers(s, draft, case, now)  # the next step's group, if there is one
     return approvals.status(draft, now).message
+
+
+def tell_approvers(s: Services, draft: dict, case: dict, now: float) -> dict | None:
+    """Through the alert webhook: whose approval a care reply now waits for, with a link to the room (the lane
+    shows the case on every approver's screen). None when nobody is waited for or there is no webhook."""
+    who = approvals.who_can_approve(draft, now)
+    if who is None or s.notifier is None:
+        return None
+    names = f" ({', '.join('@' + u for u in who['users'])})" if who["users"] else ""
+    link = f"{base_url(s.settings)}/"
+    message = {
+        "kind": "approval",
+        "title": f"Care reply awaiting {who['group']} approval{names}: {case['kind']} from @{case['author']['handle']}",
+        "detail": f"{draft['network']}: {draft['text'][:500]}\n<{link}|Open the care lane to approve>",
+        "subject": case["id"],
+        "at": now,
+        "link": link,
+    }
+    s.notifier.submit(message)
+    return message
 
 
 def _publish(s: Services, case_id: str, draft_id: str | None, user: str, now: float) -> str:
@@ -219,13 +254,12 @@ def register(app, s: Services) -> None:
 
     def on_click(*args):
         n = len(button_ids)
-        selected, draft_id, user, owner, to, note, kind, template, text, pathname = args[n:]
+        selected, draft_id, owner, to, note, kind, template, text, pathname = args[n:]
         trig = ctx.triggered_id
         action = next((a for a, i in button_ids if i == trig), None)
         if action is None:
             return no_update, no_update, no_update, no_update
         values = {
-            "user": user,
             "owner": owner,
             "to": to,
             "note": note,
@@ -249,7 +283,6 @@ def register(app, s: Services) -> None:
         *[Input(i, "n_clicks") for _, i in button_ids],
         State(ui.SELECTED, "data"),
         State(ui.DRAFT_ID, "data"),
-        State(ui.USER, "value"),
         State(ui.OWNER, "value"),
         State(ui.ESCALATE_TO, "value"),
         State(ui.NOTE, "value"),

@@ -17,7 +17,6 @@ DETAIL = "care-detail"
 SELECTED = "care-selected"
 MESSAGE = "care-message"
 OPEN = "care-open"  # pattern id {"type": OPEN, "case": id}
-USER = "care-user"
 OWNER = "care-owner"
 ESCALATE_TO = "care-escalate-to"
 NOTE = "care-note"
@@ -39,8 +38,9 @@ KIND_COLORS = {"safety": "danger", "complaint": "warning", "question": "info", "
 TIMER_COLORS = {"ok": "success", "warning": "warning", "breached": "danger", "met": "secondary", "none": "secondary"}
 
 
-def make_care_panel(can_write: bool) -> html.Div:
-    """The lane's body: metrics, cases, the selected case, and (strategists) its forms."""
+def make_care_panel(can_write: bool, can_approve: bool = False) -> html.Div:
+    """The lane's body: metrics, cases, the selected case, and its forms: all of them for strategists, only
+    Approve for an approver (the server checks every write whatever the page shows)."""
     body = [
         dcc.Store(id=SELECTED, data=None),
         dcc.Store(id=DRAFT_ID, data=None),
@@ -48,20 +48,17 @@ def make_care_panel(can_write: bool) -> html.Div:
         html.Div(id=LANE, className="care-lane"),
         html.Div(id=DETAIL, className="care-detail mt-2"),
     ]
-    if can_write:
-        body.append(make_forms())
+    if can_write or can_approve:
+        body.append(make_forms(can_write))
     return html.Div(body)
 
 
-def make_forms() -> html.Div:
+def make_forms(can_write: bool = True) -> html.Div:
     def btn(action: str, label: str, color: str = "secondary") -> dbc.Button:
         return dbc.Button(label, id=BUTTONS[action], size="sm", color=color, className="me-1 mb-1")
 
     return html.Div(
         [
-            dbc.Input(
-                id=USER, placeholder="Your name (until sign-in says it)", maxLength=60, size="sm", className="mb-1"
-            ),
             html.Div(
                 [
                     dbc.Input(id=OWNER, placeholder="Owner", maxLength=60, size="sm", className="w-auto me-1"),
@@ -72,6 +69,7 @@ def make_forms() -> html.Div:
                     btn("escalate", "Escalate", "danger"),
                 ],
                 className="d-flex flex-wrap align-items-center",
+                hidden=not can_write,
             ),
             html.Div(
                 [
@@ -87,16 +85,26 @@ def make_forms() -> html.Div:
                     dbc.Input(id=NOTE, placeholder="Note", maxLength=300, size="sm", className="w-auto"),
                 ],
                 className="d-flex flex-wrap align-items-center",
+                hidden=not can_write,
             ),
             html.Div(
                 [
-                    dbc.Select(id=TEMPLATE, options=[], placeholder="Care template", size="sm", className="mb-1"),
-                    dbc.Textarea(id=TEXT, placeholder="Reply (blank: the template's text)", rows=2, maxLength=1000),
                     html.Div(
                         [
-                            btn("draft", "Draft & submit", "primary"),
+                            dbc.Select(
+                                id=TEMPLATE, options=[], placeholder="Care template", size="sm", className="mb-1"
+                            ),
+                            dbc.Textarea(
+                                id=TEXT, placeholder="Reply (blank: the template's text)", rows=2, maxLength=1000
+                            ),
+                        ],
+                        hidden=not can_write,
+                    ),
+                    html.Div(
+                        [
+                            html.Span(btn("draft", "Draft & submit", "primary"), hidden=not can_write),
                             btn("approve", "Approve"),
-                            btn("publish", "Publish"),
+                            html.Span(btn("publish", "Publish"), hidden=not can_write),
                         ],
                         className="mt-1",
                     ),

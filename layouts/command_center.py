@@ -156,8 +156,10 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
         class_name="p-sentiment",
     )
     panels = [volume, trending, feed, stories, framing, alerts, sentiment, sources]
-    if strategist:  # customer care (issue 12): the care lane, separate from the marketing feed
-        panels.append(panel("Customer care · by urgency", make_care_panel(strategist), class_name="p-care"))
+    approver = view.can(table.CARD_APPROVE)  # care replies wait for approvers: they see the lane too
+    if strategist or approver:  # customer care (issue 12): the care lane, separate from the marketing feed
+        lane = make_care_panel(strategist, can_approve=approver)
+        panels.append(panel("Customer care · by urgency", lane, class_name="p-care"))
     grid = html.Div(panels, className=f"cc-grid role-{role}")
     return html.Div(
         [

@@ -126,6 +126,10 @@ def test_a_reply_goes_through_the_chain_threaded_to_the_customers_post(s):
     assert after["state"] == "replied" and after["first_response_at"] and after["responded_by"] == "dana"
     assert [float(x) for x in s.r.lrange(s.keys.care_response_times, 0, -1)] == [pytest.approx(120, abs=5)]
     assert [e["action"] for e in audit.timeline(s.r, s.keys, "care", case["id"])] == ["care.reply", "care.reply"]
+    trail = audit.timeline(s.r, s.keys, "draft", draft_id)  # the draft and its approval are audited too
+    assert [(e["action"], e["who"]) for e in trail] == [("care.draft", "dana"), ("care.approve", "alice")]
+    assert trail[1]["before"]["approval"]["approvals"] == []
+    assert [a["user"] for a in trail[1]["after"]["approval"]["approvals"]] == ["alice"]
     snap = Aggregator(s.settings, s.r, s.keys).tick(time.time())
     assert snap["care"]["metrics"]["first_response_p50_s"] == pytest.approx(120, abs=5)
     assert snap["care"]["metrics"]["backlog"] == 0
@@ -167,7 +171,7 @@ def test_the_lane_renders_from_the_snapshot(s):
     assert care.timer(care_store.open_cases(s.r, s.keys)[0], s.settings.event.care, time.time())["status"] == "ok"
 
 
-def test_the_care_panel_is_wired_on_the_strategists_page_only(r):
+def test_the_care_panel_is_on_the_strategists_and_approvers_pages_only(r):
     from app import create_app
     from layouts.command_center import make_page
     from layouts.pages import page_for
@@ -178,8 +182,23 @@ def test_the_care_panel_is_wired_on_the_strategists_page_only(r):
     assert any("care-lane.children" in k for k in app.callback_map)
     room = make_page(settings, view_for(DANA, "/"), DANA)
     approver = PEOPLE["alice"]
-    assert "care-lane" in str(room) and "care-lane" not in str(make_page(settings, view_for(approver, "/"), approver))
+    theirs = make_page(settings, view_for(approver, "/"), approver)
+    assert "care-lane" in str(room) and "care-lane" in str(theirs)
+    # An approver's lane shows Approve; the strategists' controls are not shown to them (and refused if sent).
+    hidden = {c.id for c in _walk(theirs) if getattr(c, "hidden", False) for c in _walk(c) if getattr(c, "id", None)}
+    assert {"care-assign", "care-draft", "care-publish", "care-text"} <= hidden and "care-approve" not in hidden
+    viewer = Identity("vic", frozenset({"viewer"}))
+    assert "care-lane" not in str(make_page(settings, view_for(viewer, "/"), viewer))
     assert "care-lane" not in str(page_for(settings, "wall")) and "care-lane" not in str(page_for(settings, "exec"))
+
+
+def _walk(component):
+    """A Dash component and everything inside it."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from _walk(child)
 
 
 def test_a_reply_is_checked_against_the_admins_guardrail_override(s):

@@ -135,7 +135,7 @@ def writes(app) -> dict:
         "save guardrails": ("ada", ids.GUARD_SAVE, [1], ["guarantee\nfree cookies", "referees", "oreo.com", "Milano", 0]),
         "use the event file's guardrails": ("ada", ids.GUARD_RESET, [1], [0]),
         "assign care case": ("sam", care_ui.BUTTONS["assign"], [1, *[None] * (len(care_ui.BUTTONS) - 1)],
-                             [app.case_id, None, "", "sam", None, "", None, None, "", "/"]),
+                             [app.case_id, None, "sam", None, "", None, None, "", "/"]),
         "submit response": ("sam", ids.RESPOND_SUBMIT, [1], ["c1", "x", "new", None, "Still dunking", "", "", None, 0]),
         "approve response": ("ann", ids.RESPOND_APPROVE, [[({"type": ids.RESPOND_APPROVE, "draft": app.drafts["pending"]}, 1)]], [0]),
         "reject response": ("ann", ids.RESPOND_REJECT, [[({"type": ids.RESPOND_REJECT, "draft": app.drafts["pending"]}, 1)]], ["Say cookie", 0]),
@@ -346,8 +346,6 @@ def test_approving_is_refused_to_a_strategist_and_to_an_approver_of_another_grou
         "admin lists",
         "guardrails form",
         "audit search",
-        "care lane",
-        "open care case",
         "response templates",
         "response fill",
         "response preview",
@@ -369,9 +367,11 @@ def test_privileged_reads_answer_only_who_may(app, r, name, kind):
     assert store_state(r) == before
 
 
-@pytest.mark.parametrize("name", ["open respond", "open respond link", "response drafts"])
+@pytest.mark.parametrize(
+    "name", ["open respond", "open respond link", "response drafts", "care lane", "open care case"]
+)
 @pytest.mark.parametrize("kind", ["anonymous", "wall", "viewer", "admin"])
-def test_the_respond_drawer_answers_drafters_and_approvers_only(app, r, name, kind):
+def test_the_respond_drawer_and_the_care_lane_answer_drafters_and_approvers_only(app, r, name, kind):
     spec = reads(app)[name]
     for who in ("sam", "ann"):
         ok = post(*sign_in(app, who), app, spec)
