@@ -49,11 +49,11 @@ def make_care_panel(can_write: bool, can_approve: bool = False) -> html.Div:
         html.Div(id=DETAIL, className="care-detail mt-2"),
     ]
     if can_write or can_approve:
-        body.append(make_forms(can_write))
+        body.append(make_forms(can_write, can_approve))
     return html.Div(body)
 
 
-def make_forms(can_write: bool = True) -> html.Div:
+def make_forms(can_write: bool = True, can_approve: bool = True) -> html.Div:
     def btn(action: str, label: str, color: str = "secondary") -> dbc.Button:
         return dbc.Button(label, id=BUTTONS[action], size="sm", color=color, className="me-1 mb-1")
 
@@ -103,7 +103,7 @@ def make_forms(can_write: bool = True) -> html.Div:
                     html.Div(
                         [
                             html.Span(btn("draft", "Draft & submit", "primary"), hidden=not can_write),
-                            btn("approve", "Approve"),
+                            html.Span(btn("approve", "Approve"), hidden=not can_approve),
                             html.Span(btn("publish", "Publish"), hidden=not can_write),
                         ],
                         className="mt-1",

@@ -47,6 +47,8 @@ def event_file(tmp: Path, **simulator) -> Path:
     for name in ("x", "bluesky", "mastodon", "rss", "reddit"):
         event["sources"][name]["enabled"] = False
     event["sources"]["simulator"].update(simulator)
+    # The templates file is relative to the event file, which is written elsewhere here.
+    event["publishing"]["templates_file"] = str(ROOT / "config" / event["publishing"]["templates_file"])
     path = tmp / "event.yaml"
     path.write_text(yaml.safe_dump(event))
     return path
