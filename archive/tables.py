@@ -98,6 +98,18 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "negative": "BIGINT",
         "archived_at": "DOUBLE",
     },
+    # Customer care as the lane measures it, sampled with the snapshot (first response, breaches, backlog).
+    "care": {
+        "at": "DOUBLE",
+        "first_response_p50_s": "DOUBLE",
+        "first_response_p95_s": "DOUBLE",
+        "responses": "BIGINT",
+        "breaches": "BIGINT",
+        "backlog": "BIGINT",
+        "open": "BIGINT",
+        "escalations": "BIGINT",
+        "safety_open": "BIGINT",
+    },
     "posts": {
         "id": "VARCHAR",
         "kept_for": "VARCHAR",
@@ -130,6 +142,7 @@ TIME_COLUMN = {
     "alerts": "at",
     "cards": "created_at",
     "responses": "published_at",
+    "care": "at",
     "posts": "received_at",
 }
 

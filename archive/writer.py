@@ -96,6 +96,7 @@ class Archiver:
             ("alerts", self._alerts(now)),
             ("cards", self._cards(now)),
             ("responses", self._responses(now)),
+            ("care", self._care(snap, at)),
             ("posts", self._posts(snap, now)),
         ):
             written[table] = write_part(self.root, table, rows, now)
@@ -243,6 +244,17 @@ class Archiver:
             self.seen_responses[d["id"]] = row
             rows.append({**row, "archived_at": now})
         return rows
+
+    def _care(self, snap: dict, at: float) -> list[dict]:
+        m = (snap.get("care") or {}).get("metrics")
+        if not m:
+            return []
+        row: dict = {"at": float(at)}
+        for col in SCHEMAS["care"]:
+            if col != "at":
+                v = m.get(col)
+                row[col] = None if v is None else float(v) if col.endswith("_s") else int(v)
+        return [row]
 
     def _posts(self, snap: dict, now: float) -> list[dict]:
         keep = [(p, "feed") for p in snap.get("feed", [])[: self.event.archive.posts_per_minute]]

@@ -77,7 +77,7 @@ def render(s: Services, snap: dict, stale_after: float) -> list:
         x.mood_rows(snap),
         x.volume_block(measures.expected(snap, minutes.get("all"))),
         x.moments_block(measures.top_moments(alerts, cards), now),
-        x.pipeline_block(measures.pipeline(cards)),
+        x.pipeline_block(measures.pipeline(cards), (snap.get("care") or {}).get("metrics")),
     ]
 
 

@@ -195,7 +195,25 @@ def responded(published: list[dict]) -> str:
     return f" · {n} response{'s' * (n != 1)} published · {compact(engagement)} engagement"
 
 
-def pipeline_block(p: dict) -> list:
+def care_line(m: dict | None) -> html.Div | None:
+    """Customer care in one line: backlog, breaches, first-response p50/p95, and open safety cases first."""
+    if not m:
+        return None
+
+    def mins(v) -> str:
+        return "–" if v is None else f"{v / 60:.0f} min"
+
+    parts = [
+        html.B(f"{m['safety_open']} safety", className="care-safety") if m.get("safety_open") else None,
+        html.Span(["care backlog ", html.B(str(m.get("backlog", 0)))]),
+        html.Span([" · breaches ", html.B(str(m.get("breaches", 0)))]),
+        html.Span([" · first response ", html.B(mins(m.get("first_response_p50_s")))]),
+        html.Span([" (p95 ", html.B(mins(m.get("first_response_p95_s"))), ")"]),
+    ]
+    return html.Div([p for p in parts if p is not None], className="care-figures")
+
+
+def pipeline_block(p: dict, care: dict | None = None) -> list:
     chips = [
         html.Span([html.B(str(n)), f" {status}"], className=f"chip st-{status.replace(' ', '-')}")
         for status, n in p["by_status"].items()
@@ -211,6 +229,7 @@ def pipeline_block(p: dict) -> list:
             ],
             className="pipe-figures",
         ),
+        *([line] if (line := care_line(care)) is not None else []),
     ]
 
 

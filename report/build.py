@@ -71,6 +71,7 @@ def collect(archive: Archive, start: float | None = None, end: float | None = No
     rep.tables["alerts"] = alert_table(alerts)
     rep.tables["cards"] = card_table(archive.table("cards", latest=False), archive.table("responses"))
     rep.tables["responses"] = response_table(archive.table("responses", start, end + 3600))
+    rep.tables["care"] = care_table(archive.table("care", start, end + 60))
     rep.tables["source_coverage"] = source_coverage(volume, archive.table("sources", start, end + 60), start, end)
     return rep
 
@@ -261,6 +262,26 @@ def response_table(responses: pd.DataFrame) -> pd.DataFrame:
     out["published"] = out["published_at"].map(_iso)
     for c in (*ENGAGEMENT, "positive", "negative"):
         out[c] = out[c].fillna(0).astype(int)
+    return out[cols].reset_index(drop=True)
+
+
+CARE_COLUMNS = ["first_response_p50_s", "first_response_p95_s", "responses", "breaches", "backlog", "escalations"]
+CARE_EVERY_S = 600  # one row per ten minutes: the lane's figures as they stood then
+
+
+def care_table(care: pd.DataFrame) -> pd.DataFrame:
+    """Customer care over the event: the lane's last figures in each ten minutes, the last row the event's end."""
+    cols = ["time", *CARE_COLUMNS, "safety_open"]
+    if care.empty:
+        return pd.DataFrame(columns=cols)
+    out = care.sort_values("at").copy()
+    out["slot"] = (out["at"] // CARE_EVERY_S).astype(int)
+    out = out.groupby("slot", as_index=False).last()
+    out["time"] = out["at"].map(_iso)
+    for c in ("responses", "breaches", "backlog", "escalations", "safety_open"):
+        out[c] = out[c].fillna(0).astype(int)
+    for c in ("first_response_p50_s", "first_response_p95_s"):
+        out[c] = out[c].round(0)
     return out[cols].reset_index(drop=True)
 
 

@@ -59,6 +59,25 @@ def table(frame: pd.DataFrame, cols: list[str] | None = None, labels: dict[str, 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
+def care_kpis(care: pd.DataFrame) -> list[tuple[str, str]]:
+    """The care lane's figures at the end of the report's window."""
+    if care.empty:
+        return [("care first response", "–")]
+    last = care.iloc[-1]
+
+    def minutes(v) -> str:
+        return "–" if pd.isna(v) else f"{float(v) / 60:.1f} min"
+
+    return [
+        (
+            "care first response p50 / p95",
+            f"{minutes(last['first_response_p50_s'])} / {minutes(last['first_response_p95_s'])}",
+        ),
+        ("care breaches", f"{int(last['breaches'])}"),
+        ("care backlog at the end", f"{int(last['backlog'])}"),
+    ]
+
+
 def render(rep: Report) -> str:
     t, ev = rep.tables, rep.event
     brand = ev.get("brand", "")
@@ -83,6 +102,7 @@ def render(rep: Report) -> str:
         ("cards", f"{len(cards)}"),
         ("median time to approval", f"{approvals.median() / 60:.1f} min" if len(approvals) else "–"),
         ("responses published", f"{len(t['responses'])}"),
+        *care_kpis(t["care"]),
     ]
     kpi_html = "".join(f'<div class="kpi">{_esc(k)}<b>{_esc(v)}</b></div>' for k, v in kpis)
     parts = [
@@ -131,6 +151,8 @@ def render(rep: Report) -> str:
         table(cards, [c for c in cards.columns if c != "id"], {"approval_after_s": "approval after s"}),
         "<h3>Published responses and what they did</h3>",
         table(t["responses"]),
+        "<h2>Customer care: first response, breaches and backlog</h2>",
+        table(t["care"]),
         "<h2>Source coverage and gaps</h2>",
         table(t["source_coverage"]),
         "</section></main></body></html>",

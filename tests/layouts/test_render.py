@@ -256,3 +256,15 @@ def test_plain_cache_without_canonical_rules_keys_on_raw_values():
     cache = ResponseCache({ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}}, lambda: 1)
     assert cache.key(request(1, seen=3)) != cache.key(request(1, seen=4))
     assert cache.key(request(1, seen=3)) == cache.key(request(2, seen=3))
+
+
+def test_the_executive_view_says_customer_care_in_one_line_with_safety_first():
+    from layouts.exec import care_line
+
+    m = {"backlog": 4, "breaches": 1, "first_response_p50_s": 300.0, "first_response_p95_s": 1260.0, "safety_open": 2}
+    line = str(care_line(m))
+    assert "2 safety" in line and line.index("2 safety") < line.index("care backlog")
+    assert "'4'" in line and "'1'" in line and "5 min" in line and "21 min" in line
+    quiet = str(care_line({**m, "safety_open": 0, "first_response_p50_s": None}))
+    assert "safety" not in quiet and "–" in quiet
+    assert care_line(None) is None

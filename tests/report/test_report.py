@@ -83,6 +83,20 @@ def test_source_coverage_counts_the_simulator(game):
     assert cov.at["simulator", "minutes_with_posts"] >= 6
 
 
+def test_customer_care_is_reported_as_the_lane_measured_it(game):
+    care = csv(game, "care")
+    archived = game["archive"].table("care").sort_values("at")
+    assert len(archived) and len(care), "the lane's figures were archived while the game ran"
+    last = archived.iloc[-1]
+    assert int(care.iloc[-1]["backlog"]) == int(last["backlog"]) and int(care.iloc[-1]["breaches"]) == int(
+        last["breaches"]
+    )
+    assert int(last["open"]) >= int(last["backlog"]) >= 1, "the simulated game brings care cases"
+    words = (game["out"] / "report.html").read_text()
+    assert "Customer care: first response, breaches and backlog" in words
+    assert "care backlog at the end" in words and "care breaches" in words
+
+
 def test_pdf_pages_render_and_say_what_the_tables_say(game, tmp_path):
     pdf = game["out"] / "report.pdf"
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
@@ -104,6 +118,7 @@ def test_pdf_pages_render_and_say_what_the_tables_say(game, tmp_path):
         "Share of voice",
         "Sentiment per brand",
         "Alerts and how fast",
+        "Customer care",
         "Source coverage",
     ):
         assert heading in words

@@ -199,6 +199,7 @@ def test_exec_view_answers_on_one_screen_and_passes_axe(stack, driver):
     assert "posts in the last minute" in text(driver, "#exec-volume")
     assert "Verdict" in text(driver, "#exec-volume")
     assert "median time to approval" in text(driver, "#exec-pipeline")
+    wait(driver).until(lambda d: "care backlog" in text(d, "#exec-pipeline .care-figures"))  # customer care too
     assert count(driver, "#report-button") == 1
     assert count(driver, ".source-row") == 0, "one light instead of source rows"
     assert driver.execute_script(LAYOUT_CHECK, 12) == []
