@@ -194,6 +194,9 @@ def volume_figure(snap: dict, rem: float, moment: float | None = None) -> dict:
                     "xshift": rem * 0.3,
                 }
             )
+    top = max((max(tr["y"], default=0) for tr in traces), default=0) or 1
+    for note, y in zip(notes, spread([n["y"] for n in notes], top * LABEL_GAP), strict=True):
+        note["y"] = y
     layout = _layout(rem)
     layout["annotations"] = notes
     if moment is not None:
@@ -252,6 +255,18 @@ def mood(snap: dict) -> list:
         html.Div("–" if now is None else f"{now:+.0f}", className="wall-mood-value"),
         html.Div(f"{measures.tone(now)} · {shape} {word}", className="wall-mood-word"),
     ]
+
+
+LABEL_GAP = 0.07  # of the chart's height: end-of-line names closer than this are pushed apart
+
+
+def spread(ys: list[float], gap: float) -> list[float]:
+    """The lines' end labels moved apart, in order, so no two are closer than `gap` (same order, least moved up)."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    out = list(ys)
+    for prev, i in zip(order, order[1:], strict=False):
+        out[i] = max(out[i], out[prev] + gap)
+    return out
 
 
 def spotlight(snap: dict) -> list:

@@ -268,3 +268,11 @@ def test_the_executive_view_says_customer_care_in_one_line_with_safety_first():
     quiet = str(care_line({**m, "safety_open": 0, "first_response_p50_s": None}))
     assert "safety" not in quiet and "–" in quiet
     assert care_line(None) is None
+
+
+def test_the_walls_line_labels_never_sit_on_each_other():
+    from layouts.wall import spread
+
+    assert spread([1.5, 1.6, 14.0], 1.0) == [1.5, 2.5, 14.0]  # Milano and Chips Ahoy ended at the same height
+    assert spread([3.0, 1.0, 1.2], 1.0) == [3.0, 1.0, 2.0]  # in order, the lower one stays
+    assert spread([], 1.0) == []
