@@ -218,11 +218,65 @@ def throughput_once(posts: list[dict], workers: int) -> float:
         return len(posts) / elapsed
 
 
+def raw_once(posts: list[dict]) -> tuple[float, float]:
+    """The server's own ceiling for these payloads: (pipelined XADD/s, XREADGROUP + XACK/s), no enrichment.
+
+    The same bytes the pipeline reads (orjson of each post with `received_at`), appended in pipelines of
+    5,000 as `append_dicts` does, then read back by one consumer in batches of `BATCH` with one XACK each.
+    """
+    from store.keys import GROUP, Keys
+    from store.posts import FIELD
+    from store.server import connect
+    from streams.processor import BATCH
+
+    now = time.time()
+    payloads = [orjson.dumps({**p, "received_at": now}) for p in posts]
+    with temp_server() as url:
+        r, keys = connect(url), Keys(_settings(url).event.id)
+        t0 = time.perf_counter()
+        for i in range(0, len(payloads), 5000):
+            pipe = r.pipeline(transaction=False)
+            for raw in payloads[i : i + 5000]:
+                pipe.xadd(keys.stream, {FIELD: raw})
+            pipe.execute()
+        xadd = len(payloads) / (time.perf_counter() - t0)
+        r.xgroup_create(keys.stream, GROUP, id="0")
+        t0, done = time.perf_counter(), 0
+        while done < len(payloads):
+            reply = r.xreadgroup(GROUP, "raw", {keys.stream: ">"}, count=BATCH)
+            ids = [entry_id for entry_id, _ in reply[0][1]]
+            r.xack(keys.stream, GROUP, *ids)
+            done += len(ids)
+        read = len(payloads) / (time.perf_counter() - t0)
+    return xadd, read
+
+
 def throughput_figures() -> list[dict]:
     n = THROUGHPUT_POSTS
     logger.info("generating %d scenario posts", n)
     posts = scenario_posts(n)
     out = []
+    # The raw ceiling first, on the same machine and in the same run: the ratio is what holds on a noisy box.
+    xadds, reads = [], []
+    for run in range(THROUGHPUT_RUNS):
+        xadd, read = raw_once(posts)
+        logger.info("raw run %d: pipelined XADD %.0f/s, XREADGROUP+XACK %.0f/s", run + 1, xadd, read)
+        xadds.append(xadd)
+        reads.append(read)
+    raw_xadd, raw_read = statistics.median(xadds), statistics.median(reads)
+    for metric, rates in (("raw_xadd_posts_per_s", xadds), ("raw_read_ack_posts_per_s", reads)):
+        out.append(
+            figure(
+                metric,
+                round(statistics.median(rates)),
+                "posts/s",
+                runs=len(rates),
+                posts=n,
+                min=round(min(rates)),
+                max=round(max(rates)),
+                cores=os.cpu_count(),
+            )
+        )
     for w in (1, WORKERS):
         rates = []
         for run in range(THROUGHPUT_RUNS):
@@ -242,6 +296,20 @@ def throughput_figures() -> list[dict]:
                 cores=os.cpu_count(),
             )
         )
+    pipeline = out[-1]["value"]  # workers=WORKERS
+    out.append(
+        figure(
+            "pipeline_to_raw_ratio",
+            round(pipeline / raw_xadd, 3),
+            "ratio",
+            workers=WORKERS,
+            pipeline_posts_per_s=pipeline,
+            raw_xadd_posts_per_s=round(raw_xadd),
+            raw_read_ack_posts_per_s=round(raw_read),
+            to_read_ack=round(pipeline / raw_read, 3),
+            note="pipeline throughput (workers=2) over pipelined XADD of the same payloads on the same server",
+        )
+    )
     return out
 
 
@@ -285,7 +353,7 @@ def enrich_figures(batches: int = 40, batch: int = 500) -> list[dict]:
             "us/post",
             batches=batches,
             batch=batch,
-            what="parse_all (pydantic model_validate_json)",
+            what="parse_all (msgspec fast path, pydantic for what it leaves)",
         ),
         figure(
             "body_us_per_post",

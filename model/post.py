@@ -9,6 +9,7 @@ from typing import Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from model import wire
 from model.text import hashtags, links, mentions, merged, plain
 
 SOURCES = ("x", "bluesky", "mastodon", "reddit", "rss", "webhook", "simulator", "replay")
@@ -72,23 +73,7 @@ class Post(BaseModel):
     @model_validator(mode="after")
     def _normalise(self) -> Post:
         # One Python call per post instead of one per field (this runs for every post the pipeline reads).
-        d = self.__dict__
-        at = d["created_at"]
-        try:
-            d["created_at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-        except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-            raise ValueError("created_at is out of range once converted to UTC") from None
-        url = d["url"]
-        if url is not None and not _SAFE_URL.match(url):
-            d["url"] = None  # a javascript: or data: link must never become clickable on a screen
-        if links := d["links"]:
-            d["links"] = [u for u in links if _SAFE_URL.match(u)][:20]
-        if tags := d["hashtags"]:
-            d["hashtags"] = list(dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")))[:30]
-        if langs := d["langs"]:
-            d["langs"] = [x[:16] for x in dict.fromkeys(x for x in langs if isinstance(x, str) and x)][:8]
-        if mentions := d["mentions"]:
-            d["mentions"] = list(dict.fromkeys(m.lower().lstrip("@") for m in mentions if m.strip("@")))[:30]
+        _normalise(self.__dict__)
         return self
 
     @property
@@ -97,6 +82,26 @@ class Post(BaseModel):
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+def _normalise(d: dict) -> None:
+    """What every Post holds once validated, applied in place to its field dict (pydantic's and the fast path's)."""
+    at = d["created_at"]
+    try:
+        d["created_at"] = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("created_at is out of range once converted to UTC") from None
+    url = d["url"]
+    if url is not None and not _SAFE_URL.match(url):
+        d["url"] = None  # a javascript: or data: link must never become clickable on a screen
+    if links := d["links"]:
+        d["links"] = [u for u in links if _SAFE_URL.match(u)][:20]
+    if tags := d["hashtags"]:
+        d["hashtags"] = list(dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")))[:30]
+    if langs := d["langs"]:
+        d["langs"] = [x[:16] for x in dict.fromkeys(x for x in langs if isinstance(x, str) and x)][:8]
+    if mentions := d["mentions"]:
+        d["mentions"] = list(dict.fromkeys(m.lower().lstrip("@") for m in mentions if m.strip("@")))[:30]
 
 
 def source_post(data: dict, *, entities: bool = True, find_mentions: bool = True) -> Post:
@@ -123,8 +128,33 @@ def source_post(data: dict, *, entities: bool = True, find_mentions: bool = True
     return parse_post(data)
 
 
+def _fast(raw: bytes | str) -> Post | None:
+    """The Post msgspec validated (model.wire), built without validating again; None: pydantic decides."""
+    if (post := wire.fields(raw)) is None:
+        return None
+    try:
+        _normalise(post)
+    except ValueError:  # out of range in UTC: pydantic words the reason
+        return None
+    post["author"] = _built(Author, post["author"])
+    post["engagement"] = _built(Engagement, post["engagement"])
+    return _built(Post, post)
+
+
+def _built(cls: type[BaseModel], fields: dict) -> BaseModel:
+    """`cls.model_construct(**fields)` for a dict holding every field, without its per-field Python loop."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", fields)
+    object.__setattr__(m, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
+
+
 def parse_post(data: bytes | str | dict) -> Post:
     """Validate a payload into a Post, or raise InvalidPost with a one-line reason."""
+    if not isinstance(data, dict) and (post := _fast(data)) is not None:
+        return post
     try:
         if isinstance(data, dict):
             return Post.model_validate(data)

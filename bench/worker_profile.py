@@ -1,0 +1,60 @@
+"""CPU per post of one in-process Processor over N preloaded scenario posts, optionally under cProfile.
+
+`.venv/bin/python -m bench.worker_profile [N] [--prof]`: client CPU (process_time) and Valkey CPU (INFO cpu)
+per post on a private embedded Valkey; with --prof, the cumulative and own-time tables of `Processor.handle`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import time
+
+from bench.pipeline_bench import _settings, scenario_posts, temp_server
+
+
+def _valkey_cpu(r) -> float:
+    info = r.info("cpu")
+    return info["used_cpu_user"] + info["used_cpu_sys"]
+
+
+def main(argv: list[str]) -> None:
+    from store import posts as post_store
+    from store.keys import Keys
+    from store.server import connect
+    from streams.processor import BATCH, Processor
+
+    n = int(next((a for a in argv if a.isdigit()), "40000"))
+    posts = scenario_posts(n)
+    with temp_server() as url:
+        settings = _settings(url)
+        r, keys = connect(url), Keys(settings.event.id)
+        for i in range(0, n, 5000):
+            post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]])
+        post_store.ensure_group(r, keys)
+        proc = Processor(settings, connect(url, blocking=True), keys, consumer="profile")
+        proc.enricher.sentiment.compound("warm up the analyzer")
+        prof = cProfile.Profile() if "--prof" in argv else None
+        valkey0, cpu0, t0 = _valkey_cpu(r), time.process_time(), time.perf_counter()
+        if prof:
+            prof.enable()
+        done = 0
+        while done < n and (entries := post_store.read_batch(proc.r, keys, "profile", BATCH, 100)):
+            proc.handle(entries)
+            done += len(entries)
+        if prof:
+            prof.disable()
+        wall, cpu, valkey = time.perf_counter() - t0, time.process_time() - cpu0, _valkey_cpu(r) - valkey0
+    print(
+        f"{done} posts: client {cpu / done * 1e6:.1f} us/post, valkey {valkey / done * 1e6:.1f} us/post, "
+        f"wall {done / wall:.0f} posts/s"
+    )
+    if prof:
+        stats = pstats.Stats(prof)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(30)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
