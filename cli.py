@@ -133,6 +133,15 @@ def cmd_serve(settings: Settings, args) -> None:
     serve(app.server, host=host, port=port, threads=args.threads, limits=limits)
 
 
+def cmd_push(settings: Settings, args) -> None:
+    from web.push import run
+
+    if not settings.push_port:
+        sys.stderr.write("warroom: screen push is off (WARROOM_PUSH_PORT=0)\n")
+        raise SystemExit(2)
+    run(settings, client(settings), stop_event())
+
+
 def cmd_simulate(settings: Settings, args) -> None:
     from streams.sources import simulator
 
@@ -261,6 +270,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--connections-per-address", type=int, default=500, help="from one client address")
     s.add_argument("--header-timeout", type=float, default=10.0, help="seconds to send a request's head")
     s.add_argument("--idle-timeout", type=float, default=30.0, help="seconds a kept-alive connection may idle")
+    sub.add_parser("push", help="push each new snapshot's answer to the open screens (WebSocket, web/push.py)")
     sim = sub.add_parser("simulate", help="run the simulated event, optionally writing its truth")
     sim.add_argument("--rate", type=float)
     sim.add_argument("--speedup", type=float)
@@ -293,6 +303,7 @@ COMMANDS = {
     "watch": cmd_watch,
     "report": cmd_report,
     "serve": cmd_serve,
+    "push": cmd_push,
     "simulate": cmd_simulate,
     "record": cmd_record,
     "replay": cmd_replay,

@@ -86,6 +86,8 @@ class Supervisor:
             Child("aggregator" + (f"-{i + 1}" if i else ""), ["aggregate"]) for i in range(self.settings.aggregators)
         ]
         children.append(Child("web", ["serve"]))
+        if self.settings.push_port:  # screens get each snapshot pushed; they poll while it is down
+            children.append(Child("push", ["push"]))
         children.append(Child("archiver", ["archive"]))  # the archive's one writer (archive/writer.py)
         if self.settings.event.publishing.mode == "live":  # reconciles interrupted publishes, polls outcomes
             children.append(Child("watcher", ["watch"]))

@@ -26,6 +26,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ import flask
 import orjson
 import redis
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auth import roles as role_table
@@ -147,6 +149,38 @@ class _SessionInterface(SecureCookieSessionInterface):
         if self.secure == "auto":
             return flask.request.is_secure if flask.has_request_context() else False
         return self.secure == "1"
+
+
+class CookieReader:
+    """Who a raw Cookie header belongs to outside a Flask request (the push server's handshake and its re-checks):
+    the guard's secret, cookie format and store check, so a socket is open to exactly who a request would be."""
+
+    def __init__(self, r: redis.Redis, keys: Keys, var_dir: Path):
+        self.var_dir = Path(var_dir)
+        self.app = flask.Flask("warroom-cookies")
+        self.app.secret_key = load_secret(self.var_dir)
+        self.signin = Signin(r, keys)
+        self.epoch = self.signin.epoch()
+
+    def lookup(self, cookie_header: str, address: str = "") -> tuple[Identity | None, str | None]:
+        """(identity, CSRF token) of the session cookie in `cookie_header`, or (None, None)."""
+        jar = SimpleCookie()
+        try:
+            jar.load(cookie_header or "")
+        except CookieError:
+            return None, None
+        if SESSION_COOKIE not in jar:
+            return None, None
+        for _ in range(2):  # once more with the new secret if another process rotated it
+            try:
+                data = _SessionInterface("0").get_signing_serializer(self.app).loads(jar[SESSION_COOKIE].value)
+            except BadSignature:
+                data = {}
+            epoch, ident, csrf = self.signin.lookup(data.get("sid"), data.get("k"), data.get("s"), address)
+            if epoch == self.epoch:
+                return ident, csrf
+            self.app.secret_key, self.epoch = load_secret(self.var_dir), epoch
+        return None, None
 
 
 # The integration ---------------------------------------------------------------------------------------------

@@ -545,6 +545,9 @@ def memory_figures(
     ]
 
 
+LATENCIES: dict[int, dict] = {}  # rate -> post-to-snapshot latencies of this process's last freshness run
+
+
 def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = False) -> list[dict]:
     from store.keys import Keys
     from store.server import connect
@@ -606,6 +609,7 @@ def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = F
     for t_add, k in measured:
         if not snaps or snaps[-1][2] < k:
             lat_seen.append(end - t_add)
+    LATENCIES[rate] = {"latencies": lat_seen, "achieved": round(achieved)}  # the push bench adds its screen delay
     rng = random.Random(1)
     screen = [x + rng.uniform(0, POLL_INTERVAL_S) for x in lat_seen]
     common = {
@@ -648,7 +652,7 @@ def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = F
             max=round(max(lat_seen), 3) if lat_seen else None,
         ),
         figure(
-            f"freshness_p95_s_at_{rate}_screen",
+            f"freshness_p95_s_at_{rate}_screen_poll",
             round(pct(screen, 95), 3),
             "s",
             **common,

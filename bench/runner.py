@@ -26,6 +26,7 @@ GROUPS = {
     "detection": "bench.detection_bench",
     "care": "bench.care_bench",
     "decision": "bench.decision_bench",
+    "push": "bench.push_bench",
 }
 
 

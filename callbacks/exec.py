@@ -123,8 +123,9 @@ def register(app, s: Services) -> None:
     app.callback(
         [Output(i, p) for i, p in OUTPUTS],
         Input(x.TICK, "n_intervals"),
+        Input(x.PUSH, "data"),  # assets/push.js: a pushed answer waits (web/push.py)
         State(x.VERSION, "data"),
-    )(lambda _n, seen: exec_screen(s, seen))
+    )(lambda _n, _push, seen: exec_screen(s, seen))
     app.clientside_callback(
         ClientsideFunction(namespace="exec", function_name="tick"),
         Output(x.FRESH, "children"),

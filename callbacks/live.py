@@ -144,6 +144,7 @@ def register(app, s: Services) -> None:
     app.callback(
         [Output(i, p) for i, p in HEAD + PANELS + CARDS],
         Input(ids.TICK, "n_intervals"),
+        Input(ids.PUSH, "data"),  # assets/push.js: a pushed answer waits (web/push.py)
         State(ids.SNAP_VERSION, "data"),
         State(ids.CARDS_VERSION, "data"),
         State(ids.HOLD, "data"),
@@ -151,7 +152,7 @@ def register(app, s: Services) -> None:
         State(ids.FEED_MIN_SCORE, "value"),
         State(ids.URL, "pathname"),
         State(ids.FOCUS, "data"),
-    )(lambda _n, *states: screen(s, *states))
+    )(lambda _n, _push, *states: screen(s, *states))
 
     # Freshness is drawn in the browser: it must go red when the server, the aggregator or the
     # network stops, which is exactly when no answer comes back.

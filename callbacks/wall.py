@@ -94,9 +94,10 @@ def register(app, s: Services) -> None:
     app.callback(
         [Output(i, p) for i, p in OUTPUTS],
         Input(w.TICK, "n_intervals"),
+        Input(w.PUSH, "data"),  # assets/push.js: a pushed answer waits (web/push.py)
         State(w.VERSION, "data"),
         State(w.REM, "data"),
-    )(lambda _n, seen, rem: wall_screen(s, seen, rem))
+    )(lambda _n, _push, seen, rem: wall_screen(s, seen, rem))
     app.clientside_callback(
         ClientsideFunction(namespace="wall", function_name="tick"),
         Output(w.LIVE, "children"),

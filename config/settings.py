@@ -451,6 +451,7 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("REDIS_URL", "", "use this Redis/Valkey instead of starting the embedded server"),
     ("PORT", "8050", "dashboard port"),
     ("HOST", "127.0.0.1", "dashboard bind address"),
+    ("WARROOM_PUSH_PORT", "auto", "screen push (WebSocket) port: auto is PORT+1, 0 turns push off (screens poll)"),
     ("WARROOM_EVENT", "config/superbowl.yaml", "event file to load"),
     ("WARROOM_VAR", "var", "folder for the embedded server's data and logs"),
     ("WARROOM_WORKERS", "2", "processor worker processes started by `up`"),
@@ -513,6 +514,12 @@ class Settings:
         return int(self.get("PORT"))
 
     @property
+    def push_port(self) -> int:
+        """The push server's port (web/push.py), 0 when screens only poll."""
+        value = self.get("WARROOM_PUSH_PORT") or "auto"
+        return self.port + 1 if value == "auto" else int(value)
+
+    @property
     def var_dir(self) -> Path:
         p = Path(self.get("WARROOM_VAR"))
         return p if p.is_absolute() else ROOT / p
@@ -556,6 +563,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 raise ValueError
         except ValueError:
             raise ConfigError(f"environment variable {name}={env[name]!r} must be a positive number") from None
+    push = env["WARROOM_PUSH_PORT"]
+    if push != "auto" and not (push.isdigit() and int(push) < 65536):
+        raise ConfigError(f"environment variable WARROOM_PUSH_PORT={push!r} must be auto, 0 (off) or a port")
     event_path = Path(env["WARROOM_EVENT"])
     if not event_path.is_absolute():
         event_path = ROOT / event_path

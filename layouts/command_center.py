@@ -167,6 +167,7 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
             dcc.Store(id=ids.LAST_SEEN, data=None),
             # What this page has rendered: a new page (another role) starts from nothing and gets everything.
             dcc.Store(id=ids.SNAP_VERSION, data=0),
+            dcc.Store(id=ids.PUSH, data=None),
             dcc.Store(id=ids.CARDS_VERSION, data=-1),
             dcc.Store(id=ids.FOCUS, data=None),
             dcc.Store(id=ids.HOLD, data=None),
@@ -195,6 +196,7 @@ def make_shell(settings: Settings) -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL),
+            html.Div(id=ids.PUSH_CONFIG, hidden=True, **{"data-port": str(settings.push_port)}),
             # Filled by the route callback for the signed-in identity: nothing is drawn before the server says
             # which page (and which controls) this person gets.
             html.Div(html.Div("Loading…", className="p-4 text-muted"), id="page"),

@@ -15,6 +15,7 @@ from layouts.render import age, compact
 ROOT = "exec"
 TICK = "exec-tick"  # dcc.Interval: this page's own clock
 VERSION = "exec-version"
+PUSH = "exec-push"  # dcc.Store: set by assets/push.js when a pushed answer waits
 SEEN = "exec-seen"
 FRESH = "exec-fresh"
 LIGHT = "exec-light"
@@ -54,6 +55,7 @@ def make_exec_page(settings: Settings, build: str, ident=None) -> html.Div:
         [
             dcc.Interval(id=TICK, interval=TICK_MS),
             dcc.Store(id=VERSION, data=0),
+            dcc.Store(id=PUSH, data=None),
             dcc.Store(id=SEEN, data=None),
             html.Header(
                 [

@@ -20,6 +20,7 @@ ROOT = "wall"
 TICK = "wall-tick"  # dcc.Interval: this page's own clock
 VERSION = "wall-version"  # dcc.Store: the snapshot version this wall shows
 SEEN = "wall-seen"  # dcc.Store: freshness and build of the last answer (assets/wall.js)
+PUSH = "wall-push"  # dcc.Store: set by assets/push.js when a pushed answer waits
 REM = "wall-rem"  # dcc.Store: the page's rem in px, so chart text scales like the rest
 CLOCK = "wall-clock"
 VIEW_LABEL = "wall-view-label"
@@ -81,6 +82,7 @@ def make_wall_page(settings: Settings, build: str) -> html.Div:
         [
             dcc.Interval(id=TICK, interval=TICK_MS),
             dcc.Store(id=VERSION, data=0),
+            dcc.Store(id=PUSH, data=None),
             dcc.Store(id=SEEN, data=None),
             dcc.Store(id=REM, data=None),
             html.Header(

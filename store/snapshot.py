@@ -69,6 +69,13 @@ class SnapshotReader:
                     self._memo = {}
             return self.version, self.snap
 
+    def expect(self, version: int) -> None:
+        """Read the version now if it is behind `version` (the push server asks the moment a snapshot lands)."""
+        with self._lock:
+            if self.version < version:
+                self._checked = 0.0
+        self.get()
+
     def memo(self, key: tuple, build):
         """`build()` once per snapshot version and key (filters, role), shared by every viewer."""
         with self._lock:

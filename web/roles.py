@@ -94,7 +94,11 @@ def require(action: str, group: str | None = None) -> Identity:
 def audience() -> tuple:
     """What a cached screen answer may depend on besides the request: the identity's roles (never the name,
     never the path), so every screen of one role set shares one answer and no two role sets do."""
-    ident = current_identity()
+    return audience_of(current_identity())
+
+
+def audience_of(ident: Identity | None) -> tuple:
+    """`audience` for an identity known outside a request (the push server's sockets)."""
     return ("anonymous",) if ident is None else tuple(sorted(ident.roles))
 
 

@@ -98,8 +98,9 @@ def screen_cache(snapshots: SnapshotReader) -> ResponseCache:
         return value
 
     return ResponseCache(
-        {ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals"}},
+        {ids.SNAP_VERSION: {f"{ids.TICK}.n_intervals", f"{ids.PUSH}.data"}},
         lambda: snapshots.get()[0],
         canonical,
         audience=roles.audience,
+        expect=snapshots.expect,
     )

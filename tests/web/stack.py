@@ -57,9 +57,11 @@ def event_file(tmp: Path, **simulator) -> Path:
 class Stack:
     """`cli.py up` in its own session, on a free port, with its data under `var`."""
 
-    def __init__(self, var: Path, event: Path, workers: int = 1):
+    def __init__(self, var: Path, event: Path, workers: int = 1, push: bool = False):
         self.var, self.event, self.workers = var, event, workers
         self.port = free_port()
+        # Screens poll unless a test asks for push (tests/web/test_push*.py): the poll is the fallback push keeps.
+        self.push_port = free_port() if push else 0
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_token: str | None = None  # read + audit, for the tests' own API calls
@@ -73,6 +75,7 @@ class Stack:
             "PORT": str(self.port),
             "WARROOM_WORKERS": str(self.workers),
             "WARROOM_INGEST_TOKEN": TOKEN,
+            "WARROOM_PUSH_PORT": str(self.push_port),
         }
         env.pop("REDIS_URL", None)
         self.log = open(self.var.parent / f"up-{self.port}.log", "ab")  # noqa: SIM115

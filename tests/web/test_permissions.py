@@ -453,7 +453,7 @@ def test_the_report_is_for_strategists_and_executives_only(app, r):
 
 
 def screen_body(app, pathname: str) -> dict:
-    return dispatch_body(app, ids.TICK, [1], [0, -1, None, "all", 0, pathname, None])
+    return dispatch_body(app, ids.TICK, [1, None], [0, -1, None, "all", 0, pathname, None])
 
 
 def route_body(app, pathname: str) -> dict:

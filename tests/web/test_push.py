@@ -1,0 +1,244 @@
+"""Screen push (web/push.py) on the real stack (`cli.py up` with push on) over real WebSockets: who may connect,
+what a screen gets and that it is exactly what the web would have answered, that screens of one question share
+one answer and role sets never do, and that a revoked session's socket is closed."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import orjson
+import pytest
+import requests
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from auth.identity import cli_actor
+from layouts import exec as exec_layout
+from layouts import ids
+from layouts import wall as wall_layout
+from store import tokens
+from tests.web.stack import PASSWORD, Stack, event_file
+from web import push
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("push")
+    s = Stack(tmp / "var", event_file(tmp, rate=40), push=True).start(timeout=120)
+    yield s
+    s.stop()
+
+
+def signed_in(stack: Stack, name: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{stack.url}/login", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    res = session.post(
+        f"{stack.url}/login",
+        data={"name": name, "password": PASSWORD, "csrf": csrf, "next": "/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert res.status_code == 303, res.text
+    session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
+    return session
+
+
+def kiosk(stack: Stack) -> tuple[requests.Session, str]:
+    """A wall that opened a kiosk link (and the link's id)."""
+    r, keys = stack.store()
+    try:
+        secret, record = tokens.create_kiosk(r, keys, "push test wall", actor=cli_actor())
+    finally:
+        r.close()
+    session = requests.Session()
+    page = session.get(f"{stack.url}/kiosk/{secret}", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    res = session.post(f"{stack.url}/kiosk/{secret}", data={"csrf": csrf}, allow_redirects=False, timeout=30)
+    assert res.status_code == 303, res.text
+    session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
+    return session, record["id"]
+
+
+def cookie(session: requests.Session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+def question(session: requests.Session, stack: Stack, version_id: str, values: dict) -> dict:
+    """The body Dash's renderer sends for the screen callback whose first output is `version_id`."""
+    deps = session.get(f"{stack.url}/_dash-dependencies", timeout=10).json()
+    dep = next(d for d in deps if d["output"].lstrip(".").startswith(f"{version_id}.data"))
+
+    def fill(items):
+        return [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in items]
+
+    outputs = [
+        {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")
+    ]
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": fill(dep["inputs"]),
+        "state": fill(dep["state"]),
+        "changedPropIds": [f"{dep['inputs'][0]['id']}.n_intervals"],
+    }
+
+
+def wall_question(session, stack) -> dict:
+    return question(session, stack, wall_layout.VERSION, {wall_layout.TICK: 1, wall_layout.REM: 28})
+
+
+def socket(stack: Stack, session: requests.Session | None, origin: str | None = None):
+    headers = {"Cookie": cookie(session)} if session is not None else {}
+    if origin:
+        headers["Origin"] = origin
+    return connect(f"ws://127.0.0.1:{stack.push_port}{push.PATH}", additional_headers=headers, open_timeout=10)
+
+
+def ask(ws, body: dict, n: int = 1) -> str:
+    """Send a screen's question; the group key the server acknowledges it with."""
+    ws.send(orjson.dumps({"n": n, "q": body}).decode())
+    while True:
+        msg = ws.recv(timeout=30)
+        if isinstance(msg, str) and "g" in (data := orjson.loads(msg)):
+            assert data["n"] == n
+            return data["g"]
+
+
+def pushed(ws, key: str, count: int) -> list[tuple[int, bytes]]:
+    """The next `count` answers pushed for group `key`: (version, the JSON Dash would have received)."""
+    out = []
+    while len(out) < count:
+        msg = ws.recv(timeout=30)
+        if isinstance(msg, bytes):
+            head, _, body = msg.partition(b"\n")
+            version, group = head.decode().split(" ")
+            assert group == key
+            out.append((int(version), gzip.decompress(body)))
+    return out
+
+
+def test_outsiders_and_other_sites_cannot_open_a_socket(stack):
+    with pytest.raises(InvalidStatus) as none:
+        socket(stack, None)
+    assert none.value.response.status_code == 401
+    forged = requests.Session()
+    forged.cookies.set("warroom_session", "eyJzaWQiOiJ4In0.forged.signature")
+    with pytest.raises(InvalidStatus) as bad:
+        socket(stack, forged)
+    assert bad.value.response.status_code == 401
+    sam = signed_in(stack, "sam")
+    with pytest.raises(InvalidStatus) as other:
+        socket(stack, sam, origin="https://evil.example")
+    assert other.value.response.status_code == 403
+    with socket(stack, sam, origin=stack.url) as ws:  # the dashboard's own page
+        assert "v" in orjson.loads(ws.recv(timeout=10))
+
+
+def test_a_wall_gets_each_snapshot_as_the_web_would_answer_it(stack):
+    wall, _ = kiosk(stack)
+    body = wall_question(wall, stack)
+    with socket(stack, wall, origin=stack.url) as ws:
+        key = ask(ws, body)
+        answers = pushed(ws, key, 3)
+    versions = [v for v, _ in answers]
+    assert versions == sorted(versions) and len(set(versions)) == 3
+    direct = wall.post(f"{stack.url}/_dash-update-component", json=body, timeout=10)
+    assert direct.status_code == 200
+    for version, data in answers:
+        response = orjson.loads(data)["response"]
+        assert response[wall_layout.VERSION]["data"] >= version
+        assert set(response) == set(direct.json()["response"])  # the same outputs a poll gets
+
+
+def test_screens_asking_the_same_share_one_answer_and_role_sets_never_do(stack):
+    walls = [kiosk(stack)[0] for _ in range(3)]
+    body = wall_question(walls[0], stack)
+    sockets = [socket(stack, w, origin=stack.url) for w in walls]
+    try:
+        keys = {ask(ws, body) for ws in sockets}
+        assert len(keys) == 1
+        key = keys.pop()
+        first = pushed(sockets[0], key, 1)[0]
+        for ws in sockets[1:]:
+            got = pushed(ws, key, 1)[0]
+            while got[0] < first[0]:
+                got = pushed(ws, key, 1)[0]
+            assert got == first  # the same bytes, asked of the web once
+        vic = signed_in(stack, "vic")
+        exec_body = question(vic, stack, exec_layout.VERSION, {exec_layout.TICK: 1})
+        sam = signed_in(stack, "sam")
+        with socket(stack, vic) as as_viewer, socket(stack, sam) as as_strategist:
+            assert ask(as_viewer, exec_body) != ask(as_strategist, exec_body)  # same question, other roles
+            viewer_key = ask(as_viewer, exec_body, n=2)
+            (_, data), *_ = pushed(as_viewer, viewer_key, 1)
+            assert exec_layout.VERSION in orjson.loads(data)["response"]
+    finally:
+        for ws in sockets:
+            ws.close()
+
+
+def test_a_question_that_is_not_a_screen_is_not_answered(stack):
+    sam = signed_in(stack, "sam")
+    with socket(stack, sam) as ws:
+        ws.send(orjson.dumps({"n": 1, "q": {"output": "page.children", "inputs": []}}).decode())
+        ws.send("not json")
+        body = question(sam, stack, ids.SNAP_VERSION, {ids.TICK: 1, ids.URL: "/", ids.FEED_SOURCE: "all"})
+        key = ask(ws, body, n=2)  # still open, and a real question is still answered
+        assert pushed(ws, key, 1)
+
+
+def test_a_revoked_kiosk_screen_is_closed_within_seconds(stack):
+    wall, link_id = kiosk(stack)
+    with socket(stack, wall) as ws:
+        ask(ws, wall_question(wall, stack))
+        r, keys = stack.store()
+        try:
+            tokens.revoke_kiosk(r, keys, link_id, actor=cli_actor())
+        finally:
+            r.close()
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(1000):  # answers keep coming until the re-check (every RECHECK_S) closes it
+                ws.recv(timeout=push.RECHECK_S + 10)
+        assert closed.value.rcvd.code == push.SIGNED_OUT
+
+
+def test_screen_keys_ignore_clocks_and_versions_but_not_what_is_asked():
+    def body(tick, push_value, version, hold):
+        return {
+            "output": "..snap-version.data...last-seen.data..",
+            "inputs": [
+                {"id": ids.TICK, "property": "n_intervals", "value": tick},
+                {"id": ids.PUSH, "property": "data", "value": push_value},
+            ],
+            "state": [
+                {"id": ids.SNAP_VERSION, "property": "data", "value": version},
+                {"id": ids.HOLD, "property": "data", "value": hold},
+            ],
+        }
+
+    base = push.group_key(("strategist",), body(1, None, 3, None), ids.SNAP_VERSION)
+    assert push.group_key(("strategist",), body(9, 17, 15, None), ids.SNAP_VERSION) == base
+    assert push.group_key(("strategist",), body(1, None, 3, "feed"), ids.SNAP_VERSION) != base
+    assert push.group_key(("viewer",), body(1, None, 3, None), ids.SNAP_VERSION) != base
+    replayed = orjson.loads(push.replay(body(1, None, 3, None), ids.SNAP_VERSION))
+    assert replayed["state"][0]["value"] is None and replayed["state"][1] == body(1, None, 3, None)["state"][1]
+    assert push.screen_of(body(1, None, 3, None)) == ids.SNAP_VERSION
+    assert push.screen_of({"output": "page.children"}) is None and push.screen_of([]) is None
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "ok"),
+    [
+        (None, "room:8051", True),
+        ("http://room:8050", "room:8051", True),
+        ("https://room", "room:8051", True),
+        ("http://evil.example", "room:8051", False),
+        ("null", "room:8051", False),
+        ("http://room.evil.example", "room:8051", False),
+    ],
+)
+def test_only_the_dashboards_own_pages_may_open_a_socket(origin, host, ok):
+    assert push.allowed_origin(origin, host) is ok
+    assert push.allowed_origin("https://wall.example.com", "10.0.0.5:8051", "https://wall.example.com/") is True
