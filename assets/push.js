@@ -8,7 +8,7 @@
   var SILENT_MS = 5000;  // no word from the push server this long (it beats every 2 s): poll the web
   var st = {ws: null, heard: 0, latest: 0, seq: 0, question: null, body: null, screen: null,
             group: null, acked: -1, pending: null, retry: 1000,
-            applied: 0, polled: 0, log: []};  // answers handed to Dash, screen requests sent to the web, timings
+            applied: 0, polled: 0, why: {}, log: []};  // answers handed to Dash, screen requests sent to the web, timings
   window.__warroomPush = st;  // for tests and the curious: what push is doing on this screen
 
   function port() {  // undefined until Dash has drawn the shell; null when push is off
@@ -66,11 +66,11 @@
     var got = Date.now(), bytes = new Uint8Array(ev.data), nl = bytes.indexOf(10);
     var head = new TextDecoder().decode(bytes.subarray(0, nl)).split(" ");
     var version = parseInt(head[0], 10), group = head[1];
-    st.latest = Math.max(st.latest, version);
     if (group !== st.group || !st.screen) { return; }
     var text = new Response(new Blob([bytes.subarray(nl + 1)]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
     text.then(function (t) {
       if (group !== st.group) { return; }
+      st.latest = Math.max(st.latest, version);
       st.pending = {version: version, group: group, text: t, got: got};
       var store = {}; store.data = version;
       window.dash_clientside.set_props(SCREENS[st.screen], store);  // Dash asks now: fetch below answers it
@@ -116,6 +116,8 @@
       }
     }
     st.polled += 1;
+    var why = !live() ? "silent" : st.group === null || st.acked !== st.seq ? "new question" : "behind";
+    st.why[why] = (st.why[why] || 0) + 1;
     return original.apply(this, arguments);  // unsure: the server answers, as without push
   };
 

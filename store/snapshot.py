@@ -51,7 +51,7 @@ class SnapshotReader:
     def __init__(self, r: redis.Redis, keys: Keys, min_interval_s: float = 0.2):
         self.r, self.keys, self.min_interval_s = r, keys, min_interval_s
         self._lock = threading.Lock()
-        self._checked = 0.0
+        self._checked = float("-inf")  # the first get() reads, however long the machine has been up
         self.version = -1
         self.snap: dict | None = None
         self.raw: bytes | None = None
@@ -73,7 +73,7 @@ class SnapshotReader:
         """Read the version now if it is behind `version` (the push server asks the moment a snapshot lands)."""
         with self._lock:
             if self.version < version:
-                self._checked = 0.0
+                self._checked = float("-inf")
         self.get()
 
     def memo(self, key: tuple, build):

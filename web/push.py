@@ -16,6 +16,7 @@ restarts), push.js asks the web itself: polling is the fallback.
 from __future__ import annotations
 
 import asyncio
+import collections
 import gzip
 import hashlib
 import logging
@@ -49,6 +50,7 @@ PATH = "/push"
 SCREENS = {ids.SNAP_VERSION: ids.PUSH, wall_layout.VERSION: wall_layout.PUSH, exec_layout.VERSION: exec_layout.PUSH}
 WATCH_S = 0.02  # how often the snapshot version is read (one GET)
 HEARTBEAT_S = 2.0  # "alive, latest version is N" to every socket: push.js polls again when these stop
+GRACE_S = 1.0  # a beat names the newest version seen this long ago: its answers are out (a screen without it asks)
 RECHECK_S = 5.0  # each socket's session is checked again this often (a revoked kiosk link closes its screen)
 MAX_MESSAGE = 64 * 1024  # a screen's question is a few KB
 ASK_TIMEOUT_S = 5.0
@@ -130,6 +132,7 @@ class PushServer:
         self.groups: dict[str, set[Screen]] = {}
         self.screens: set[Screen] = set()
         self.version = 0
+        self.seen: collections.deque[tuple[float, int]] = collections.deque(maxlen=64)  # (when, version)
         self.watched_at = 0.0
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="push-ask")
         self.http = requests.Session()
@@ -159,7 +162,7 @@ class PushServer:
         screen: Screen = ws.warroom  # type: ignore[attr-defined]
         self.screens.add(screen)
         try:
-            await ws.send(orjson.dumps({"v": self.version}).decode())
+            await ws.send(orjson.dumps({"v": 0}).decode())  # open; the first beat names the settled version
             async for message in ws:
                 if isinstance(message, str):
                     self.question(screen, message)
@@ -197,6 +200,7 @@ class PushServer:
 
     def new_version(self, version: int) -> None:
         self.version = version
+        self.seen.append((time.monotonic(), version))
         for key in list(self.groups):
             asyncio.ensure_future(self.answer(key, version))
 
@@ -272,8 +276,10 @@ class PushServer:
         """Every socket hears the latest version while the watcher is alive; when it stops, so do these."""
         while True:
             await asyncio.sleep(HEARTBEAT_S)
-            if time.monotonic() - self.watched_at < HEARTBEAT_S:
-                broadcast([s.ws for s in self.screens], orjson.dumps({"v": self.version}).decode())
+            now = time.monotonic()
+            if now - self.watched_at < HEARTBEAT_S:
+                settled = max((v for at, v in self.seen if now - at >= GRACE_S), default=0)
+                broadcast([s.ws for s in self.screens], orjson.dumps({"v": settled}).decode())
 
     async def run(self, host: str, port: int, stop: threading.Event) -> None:
         self.loop = asyncio.get_running_loop()

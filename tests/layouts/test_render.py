@@ -217,7 +217,9 @@ def current():
 @pytest.fixture
 def cache(current) -> ResponseCache:
     """The app's own cache set-up (its canonical rules), over a snapshot reader that returns `current`."""
-    reader = SimpleNamespace(get=lambda: (current["version"], {"cards_version": current["cards_version"]}))
+    reader = SimpleNamespace(
+        get=lambda: (current["version"], {"cards_version": current["cards_version"]}), expect=lambda _v: None
+    )
     return screen_cache(reader)
 
 

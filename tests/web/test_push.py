@@ -242,3 +242,18 @@ def test_screen_keys_ignore_clocks_and_versions_but_not_what_is_asked():
 def test_only_the_dashboards_own_pages_may_open_a_socket(origin, host, ok):
     assert push.allowed_origin(origin, host) is ok
     assert push.allowed_origin("https://wall.example.com", "10.0.0.5:8051", "https://wall.example.com/") is True
+
+
+def test_the_web_catches_up_to_the_version_the_push_server_asks_for(r, keys):
+    from store import snapshot
+    from store.snapshot import SnapshotReader
+
+    snapshot.write(r, keys, {"version": 1}, 1)
+    reader = SnapshotReader(r, keys, min_interval_s=3600)  # left alone, it would not look again for an hour
+    assert reader.get()[0] == 1
+    snapshot.write(r, keys, {"version": 2}, 2)
+    assert reader.get()[0] == 1
+    reader.expect(1)  # not behind: no read
+    assert reader.get()[0] == 1
+    reader.expect(2)
+    assert reader.get() == (2, {"version": 2})

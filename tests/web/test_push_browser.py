@@ -13,7 +13,7 @@ from tests.web.stack import Stack, event_file, open_kiosk_link, open_page, sign_
 pytestmark = pytest.mark.browser
 
 STATE = """const p = window.__warroomPush; return p ? {group: p.group, applied: p.applied, polled: p.polled,
-  open: !!p.ws && p.ws.readyState === 1} : null;"""
+  open: !!p.ws && p.ws.readyState === 1, why: p.why, q: p.question} : null;"""
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_the_wall_is_pushed_each_snapshot_and_polls_while_push_is_silent(stack, 
     assert first["group"] and first["open"]
     later = wait_pushed(driver, 4, since=first["applied"])
     # Four snapshots reached the wall and it asked the web for none of them (one may race a changed question).
-    assert later["polled"] - first["polled"] <= 1, later
+    assert later["polled"] - first["polled"] <= 1, str(later)
     assert text(driver, "#wall-live").startswith("● LIVE")
     # The push server freezes (a proxy that holds the socket open and passes nothing): the wall polls the web.
     server = stack.child("push")
@@ -68,4 +68,4 @@ def test_the_command_center_is_pushed_each_snapshot(stack, driver):
     first = wait_pushed(driver, 1)
     wait(driver).until(lambda d: d.execute_script("return document.querySelectorAll('#feed .feed-item').length") > 0)
     later = wait_pushed(driver, 3, since=first["applied"])
-    assert later["polled"] - first["polled"] <= 1, later
+    assert later["polled"] - first["polled"] <= 1, str(later)
