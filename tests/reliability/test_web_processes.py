@@ -255,10 +255,17 @@ def test_the_wall_never_goes_stale_when_the_web_process_it_talks_to_is_killed(st
         seen_s = time.monotonic() - killed
         failed = driver.execute_script(FAILED_SCREEN_ANSWERS) - failed_before
         saw_stale = driver.execute_script("return window.__sawStale")
+        gap_ms = driver.execute_script(  # the longest wait between new snapshots on the wall, across the kill
+            "const d = window.__warroom.answers.filter(a => a.screen && a.fresh).map(a => a.done).slice(arguments[0] - 2);"
+            "return Math.max(...d.slice(1).map((t, i) => t - d[i]));",
+            before,
+        )
         print(json.dumps({"measure": "wall across kill -9 of its web process", "connections": held,
                           "failed_screen_requests": failed, "ten_new_snapshots_after_s": round(seen_s, 1),
+                          "longest_gap_between_snapshots_s": round(gap_ms / 1000, 2),
                           "saw_stale": saw_stale}))  # fmt: skip
         assert not saw_stale, "the wall showed STALE"
+        assert gap_ms / 1000 < STALE_AFTER_S / 2, f"the wall waited {gap_ms / 1000:.2f}s for a new snapshot"
         assert text(driver, "#wall-live").startswith("● LIVE")
         assert failed <= 1, f"{failed} screen requests failed"
     finally:
