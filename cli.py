@@ -130,7 +130,7 @@ def cmd_serve(settings: Settings, args) -> None:
         header_timeout=args.header_timeout,
         idle_timeout=args.idle_timeout,
     )
-    serve(app.server, host=host, port=port, threads=args.threads, limits=limits)
+    serve(app.server, host=host, port=port, threads=args.threads, limits=limits, reuse_port=args.reuse_port)
 
 
 def cmd_push(settings: Settings, args) -> None:
@@ -270,6 +270,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--connections-per-address", type=int, default=500, help="from one client address")
     s.add_argument("--header-timeout", type=float, default=10.0, help="seconds to send a request's head")
     s.add_argument("--idle-timeout", type=float, default=30.0, help="seconds a kept-alive connection may idle")
+    s.add_argument("--reuse-port", action="store_true", help="share the port with other web processes (SO_REUSEPORT)")
     sub.add_parser("push", help="push each new snapshot's answer to the open screens (WebSocket, web/push.py)")
     sim = sub.add_parser("simulate", help="run the simulated event, optionally writing its truth")
     sim.add_argument("--rate", type=float)

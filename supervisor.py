@@ -85,7 +85,11 @@ class Supervisor:
         children += [
             Child("aggregator" + (f"-{i + 1}" if i else ""), ["aggregate"]) for i in range(self.settings.aggregators)
         ]
-        children.append(Child("web", ["serve"]))
+        # Several web processes share the port (SO_REUSEPORT: the kernel spreads new connections over the live
+        # ones), so one dying costs a screen one failed request while `up` restarts it (webserver.py).
+        web = self.settings.web_processes
+        serve = ["serve", "--reuse-port"] if web > 1 else ["serve"]
+        children += [Child("web" + (f"-{i + 1}" if i else ""), serve) for i in range(web)]
         if self.settings.push_port:  # screens get each snapshot pushed; they poll while it is down
             children.append(Child("push", ["push"]))
         children.append(Child("archiver", ["archive"]))  # the archive's one writer (archive/writer.py)

@@ -11,6 +11,11 @@ added here:
   instead of holding a connection for ever (waitress's idle timeout restarts with every byte).
 
 The process's soft limit on open files is raised to its hard limit, and the connection limit is kept below it.
+
+With `reuse_port`, the listening socket is bound with SO_REUSEPORT: several web processes listen on one port and
+Linux spreads new connections over the ones alive (`up` with WARROOM_WEB_PROCESSES > 1). Only then: a web left over
+from an earlier `up` would otherwise silently share the port instead of failing with "address in use". The limits
+are per process.
 """
 
 from __future__ import annotations
@@ -93,12 +98,17 @@ class GuardedChannel(HTTPChannel):
 class GuardedServer(TcpWSGIServer):
     channel_class = GuardedChannel
 
-    def __init__(self, application, limits: Limits, per_address: collections.Counter, **kw):
-        self.limits, self.per_address = limits, per_address
+    def __init__(self, application, limits: Limits, per_address: collections.Counter, reuse_port: bool = False, **kw):
+        self.limits, self.per_address, self.reuse_port = limits, per_address, reuse_port
         self.refused, self.shed = 0, 0
         self._refusal_logged = 0.0
         self._count_lock = threading.Lock()
         super().__init__(application, **kw)
+
+    def bind_server_socket(self):
+        if self.reuse_port:  # before bind: every process on the port must set it
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().bind_server_socket()
 
     def handle_accept(self):
         try:
@@ -160,7 +170,7 @@ def _host(addr) -> str:
     return addr[0] if isinstance(addr, tuple) else str(addr)
 
 
-def serve(app, host: str, port: int, threads: int = 16, limits: Limits | None = None) -> None:
+def serve(app, host: str, port: int, threads: int = 16, limits: Limits | None = None, reuse_port: bool = False) -> None:
     """Serve the WSGI `app` until the process is stopped."""
     limits = limits or Limits()
     soft = raise_open_files_limit()
@@ -184,15 +194,18 @@ def serve(app, host: str, port: int, threads: int = 16, limits: Limits | None = 
     dispatcher.set_thread_count(adj.threads)
     per_address: collections.Counter = collections.Counter()
     servers = [
-        GuardedServer(app, limits, per_address, map=socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info)
+        GuardedServer(
+            app, limits, per_address, reuse_port, map=socket_map, dispatcher=dispatcher, adj=adj, sockinfo=info
+        )
         for info in adj.listen
         if info[0] in (socket.AF_INET, socket.AF_INET6)
     ]
     for server in servers:
         logger.info(
-            "listening on %s:%s (poll; %d connections, %d per address, %gs to send a request head)",
+            "listening on %s:%s%s (poll; %d connections, %d per address, %gs to send a request head)",
             server.effective_host,
             server.effective_port,
+            " (shared port)" if reuse_port else "",
             limits.connections,
             limits.per_address,
             limits.header_timeout,

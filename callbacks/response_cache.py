@@ -5,6 +5,10 @@ what changed?". The answer depends only on that question and on the current snap
 the first screen to ask computes it through Dash and every other screen gets the same bytes without
 touching Dash. Callbacks that read live state (writes, the card list after a save) are not listed
 here and are never cached.
+
+With several web processes, `shared` (store/answers.py) is the layer under this one: the process that asks
+first computes and stores the bytes in Redis, the others take them from there. Each answer says where it came
+from in an `X-Answer` header (computed, process, shared), which is how the tests count computations.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ ENDPOINT = "/_dash-update-component"
 VERSION_HEADER = "X-Snapshot-Version"  # web/push.py: the version it asks for
 MIN_GZIP = 1024
 WAIT_S = 2.0
+SHARED_WAIT_S = 1.5  # the first asker waits this long for another process's answer, then computes it here
 
 
 class ResponseCache:
@@ -33,7 +38,8 @@ class ResponseCache:
     `canonical` maps an input or state ("id.prop", value) to the value that decides the answer: "an
     older snapshot than the current one" is one answer however old, so every lagging screen shares it.
     `audience` returns what the answer depends on about who asks (their roles, read from the request that
-    the sign-in guard has already checked): screens with different audiences never share an answer."""
+    the sign-in guard has already checked): screens with different audiences never share an answer.
+    `shared` (store.answers.SharedAnswers, or None for one process) shares answers with other web processes."""
 
     def __init__(
         self,
@@ -43,13 +49,14 @@ class ResponseCache:
         size: int = 1024,
         audience: Callable[[], object] = lambda: None,
         expect: Callable[[int], None] = lambda _v: None,
+        shared=None,
     ):
         self.versioned, self.version, self.canonical, self.size = versioned, version, canonical, size
-        self.audience, self.expect = audience, expect
+        self.audience, self.expect, self.shared = audience, expect, shared
         self._lock = threading.Lock()
         self._items: OrderedDict[str, tuple[int, bytes, bytes, str]] = OrderedDict()
         self._inflight: dict[str, threading.Event] = {}
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.computed = self.shared_hits = 0
 
     def key(self, body: bytes) -> str | None:
         try:
@@ -71,28 +78,55 @@ class ResponseCache:
         return f"{hashlib.sha1(question).hexdigest()}:{self.version()}"
 
     def get(self, key: str) -> tuple[int, bytes, bytes, str] | None:
-        """The cached answer; or None, and then this caller must compute it (and `put` or `abandon`).
+        """The cached answer; or None, and then this caller must compute it (and then `put` it, None if it failed).
 
         When a new snapshot lands, every screen asks at once: one computes, the others wait for it.
         """
+        return self.lookup(key)[0]
+
+    def lookup(self, key: str) -> tuple[tuple[int, bytes, bytes, str] | None, str]:
+        """(answer, where from: "process" or "shared"); (None, "computed") when this caller must compute it."""
         with self._lock:
             item = self._items.get(key)
             if item is None and (pending := self._inflight.get(key)) is None:
                 self._inflight[key] = threading.Event()
                 self.misses += 1
-                return None
+                owner = True
+            else:
+                owner = False
+        if owner:  # first here: another process may have it (or be computing it)
+            item = self.shared.obtain(key, SHARED_WAIT_S) if self.shared else None
+            if item is None:
+                with self._lock:
+                    self.computed += 1
+                return None, "computed"
+            self._settle(key, item)
+            with self._lock:
+                self.shared_hits += 1
+            return item, "shared"
         if item is None:
-            pending.wait(WAIT_S)
+            pending.wait(WAIT_S + (SHARED_WAIT_S if self.shared else 0))  # the first asker may wait for another process
             with self._lock:
                 item = self._items.get(key)
             if item is None:  # the computing request failed or is slow: answer this one through Dash
-                return None
+                with self._lock:
+                    self.computed += 1
+                return None, "computed"
         with self._lock:
             self._items.move_to_end(key)
             self.hits += 1
-        return item
+        return item, "process"
 
     def put(self, key: str, item: tuple[int, bytes, bytes, str] | None) -> None:
+        """What this process computed for `key` (None: it failed), for its screens and the other processes."""
+        if self.shared:
+            if item is not None:
+                self.shared.put(key, item)
+            else:
+                self.shared.release(key)
+        self._settle(key, item)
+
+    def _settle(self, key: str, item: tuple[int, bytes, bytes, str] | None) -> None:
         with self._lock:
             if item is not None:
                 self._items[key] = item
@@ -111,14 +145,17 @@ class ResponseCache:
             key = self.key(flask.request.get_data(cache=True))
             if key is None:
                 return None
-            if item := self.get(key):
+            item, source = self.lookup(key)
+            if item:
                 status, data, packed, mimetype = item
                 if packed and "gzip" in flask.request.headers.get("Accept-Encoding", ""):
                     response = flask.Response(packed, status=status, mimetype=mimetype)
                     response.headers["Content-Encoding"] = "gzip"
                     response.headers["Vary"] = "Accept-Encoding"
-                    return response
-                return flask.Response(data, status=status, mimetype=mimetype)
+                else:
+                    response = flask.Response(data, status=status, mimetype=mimetype)
+                response.headers["X-Answer"] = source
+                return response
             flask.g.response_cache_key = key
             return None
 
@@ -127,6 +164,7 @@ class ResponseCache:
             key = flask.g.pop("response_cache_key", None)
             if not key:
                 return response
+            response.headers["X-Answer"] = "computed"
             if (
                 response.status_code in (200, 204)
                 and not response.direct_passthrough

@@ -457,6 +457,7 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("WARROOM_WORKERS", "2", "processor worker processes started by `up`"),
     ("WARROOM_TICK_S", "0.5", "aggregator tick in seconds"),
     ("WARROOM_AGGREGATORS", "1", "aggregators started by `up`: one writes snapshots, the others stand by for it"),
+    ("WARROOM_WEB_PROCESSES", "1", "web processes started by `up`, sharing PORT (SO_REUSEPORT) and their answers"),
     ("WARROOM_INGEST_TOKEN", "", "bearer token for POST /api/ingest (ingest is off when empty)"),
     ("X_BEARER_TOKEN", "", "X API v2 app token"),
     ("X_API_BASE_URL", "https://api.x.com", "X API host (tests, proxies)"),
@@ -537,6 +538,10 @@ class Settings:
         return int(self.get("WARROOM_AGGREGATORS"))
 
     @property
+    def web_processes(self) -> int:
+        return int(self.get("WARROOM_WEB_PROCESSES"))
+
+    @property
     def alert_webhook(self) -> tuple[str, str]:
         """(variable, URL) of the alert webhook: the event file's `alerts.webhook_url_env`, else the default one."""
         for name in (self.event.alerts.webhook_url_env, DEFAULT_WEBHOOK_ENV):
@@ -556,6 +561,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ("PORT", int),
         ("WARROOM_WORKERS", int),
         ("WARROOM_AGGREGATORS", int),
+        ("WARROOM_WEB_PROCESSES", int),
         ("WARROOM_TICK_S", float),
     ):
         try:

@@ -24,6 +24,8 @@ STORYLINE_POSTS = 3000  # recent relevant posts kept for storylines
 MARKS_MAXLEN = 10_000
 SNAPSHOT_TTL_S = 3600
 AGGREGATOR_LEASE_S = 2.0  # a dead aggregator's lease lapses this long after its last renewal
+ANSWER_TTL_S = 5.0  # a screen answer shared between web processes (its question carries the snapshot version)
+ANSWER_LOCK_S = 2.0  # a web process computing an answer holds its lock at most this long
 SOURCE_GAPS_MAX = 50
 ALERTS_MAX = 500
 SIGNALS_MAXLEN = 10_000
@@ -383,3 +385,13 @@ class Keys:
     def mentions_unread(self) -> str:
         """Hash user name -> mentions not yet opened (the header's "@ N")."""
         return self._k("cmt:unread")
+
+    # Shared screen answers (issue 14): what one web process computed, for the others. Append-only section.
+    def answer(self, question: str) -> str:
+        """Hash of one computed screen answer (status, mimetype, body, gzipped body), TTL ANSWER_TTL_S; `question`
+        is the answer cache's key (build, question hash, snapshot version), so each role set has its own."""
+        return self._k(f"answer:{question}")
+
+    def answer_lock(self, question: str) -> str:
+        """Set (NX, PX ANSWER_LOCK_S) by the web process computing `question`: the others wait for its answer."""
+        return self._k(f"answer:lock:{question}")

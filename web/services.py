@@ -12,12 +12,14 @@ from callbacks.response_cache import ResponseCache
 from config.settings import Settings
 from layouts import ids
 from store import audit
+from store.answers import SharedAnswers
 from store.keys import Keys
 from store.server import connect
 from store.snapshot import SnapshotReader
 from streams.notify import Notifier
 from streams.sources.base import Pressure, Sink
 from web import roles
+from web.build import build_version
 
 
 class AuditGauge:
@@ -77,15 +79,18 @@ def build_services(settings: Settings, r: redis.Redis | None = None) -> Services
     ingest = Sink(r, keys, "webhook", pressure=Pressure(r, keys, settings.event.backlog))  # 503 over budget
     url = settings.alert_webhook_url
     notifier = Notifier(url).start() if url else None
-    return Services(settings, r, keys, snapshots, screen_cache(snapshots), ingest, gauge, notifier)
+    # Several web processes compute each answer once between them (store/answers.py); one needs no Redis for it.
+    shared = SharedAnswers(r, keys, namespace=build_version()) if settings.web_processes > 1 else None
+    return Services(settings, r, keys, snapshots, screen_cache(snapshots, shared), ingest, gauge, notifier)
 
 
-def screen_cache(snapshots: SnapshotReader) -> ResponseCache:
+def screen_cache(snapshots: SnapshotReader, shared: SharedAnswers | None = None) -> ResponseCache:
     """The screen callback every screen asks identically each tick (see callbacks/response_cache.py).
 
     The answer depends on who asks only through their roles: the key carries the identity's role set
     (`roles.audience`) and the page those roles get for the path (`roles.view_for`), never a name, so every
-    screen of one role set shares an answer and screens of different role sets never do."""
+    screen of one role set shares an answer and screens of different role sets never do, in one process or
+    across several (`shared`: the same key names the answer in Redis)."""
 
     def canonical(key: str, value):
         if key == f"{ids.SNAP_VERSION}.data":
@@ -103,4 +108,5 @@ def screen_cache(snapshots: SnapshotReader) -> ResponseCache:
         canonical,
         audience=roles.audience,
         expect=snapshots.expect,
+        shared=shared,
     )

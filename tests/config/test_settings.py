@@ -44,6 +44,9 @@ def test_not_yaml_and_missing_file_are_clear(tmp_path):
 def test_bad_environment_names_the_variable():
     with pytest.raises(ConfigError, match="PORT"):
         load_settings({"PORT": "eighty"})
+    with pytest.raises(ConfigError, match="WARROOM_WEB_PROCESSES"):
+        load_settings({"WARROOM_WEB_PROCESSES": "0"})
+    assert load_settings({}).web_processes == 1 and load_settings({"WARROOM_WEB_PROCESSES": "3"}).web_processes == 3
 
 
 def test_every_setting_is_documented_in_the_readme():

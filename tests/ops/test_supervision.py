@@ -182,3 +182,11 @@ def test_up_plans_one_aggregator_unless_told_more_and_standbys_get_their_own_nam
     assert one.count("aggregator") == 1 and not any(n.startswith("aggregator-") for n in one)
     two = [c for c in Supervisor(load_settings({"WARROOM_AGGREGATORS": "2"}), ROOT).plan() if "aggregate" in c.args]
     assert [c.name for c in two] == ["aggregator", "aggregator-2"]
+
+
+def test_up_plans_one_web_process_unless_told_more_and_then_they_share_the_port():
+    one = [c for c in Supervisor(load_settings({}), ROOT).plan() if "serve" in c.args]
+    assert [(c.name, c.args) for c in one] == [("web", ["serve"])], "one web binds its port alone"
+    three = [c for c in Supervisor(load_settings({"WARROOM_WEB_PROCESSES": "3"}), ROOT).plan() if "serve" in c.args]
+    assert [c.name for c in three] == ["web", "web-2", "web-3"]
+    assert all(c.args == ["serve", "--reuse-port"] for c in three)

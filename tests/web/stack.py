@@ -57,8 +57,8 @@ def event_file(tmp: Path, **simulator) -> Path:
 class Stack:
     """`cli.py up` in its own session, on a free port, with its data under `var`."""
 
-    def __init__(self, var: Path, event: Path, workers: int = 1, push: bool = False):
-        self.var, self.event, self.workers = var, event, workers
+    def __init__(self, var: Path, event: Path, workers: int = 1, web_processes: int = 1, push: bool = False):
+        self.var, self.event, self.workers, self.web_processes = var, event, workers, web_processes
         self.port = free_port()
         # Screens poll unless a test asks for push (tests/web/test_push*.py): the poll is the fallback push keeps.
         self.push_port = free_port() if push else 0
@@ -74,6 +74,7 @@ class Stack:
             "WARROOM_EVENT": str(self.event),
             "PORT": str(self.port),
             "WARROOM_WORKERS": str(self.workers),
+            "WARROOM_WEB_PROCESSES": str(self.web_processes),
             "WARROOM_INGEST_TOKEN": TOKEN,
             "WARROOM_PUSH_PORT": str(self.push_port),
         }
@@ -163,6 +164,21 @@ class Stack:
 
     def child(self, command: str) -> psutil.Process:
         return next(p for p in psutil.Process(self.proc.pid).children() if command in p.cmdline())
+
+    def children(self, command: str) -> list[psutil.Process]:
+        """Every child running `command` (several web processes: `serve`)."""
+        return [p for p in psutil.Process(self.proc.pid).children() if command in p.cmdline()]
+
+    def listening(self) -> list[psutil.Process]:
+        """The web processes listening on the stack's port now (started and bound, not merely spawned)."""
+        out = []
+        for p in self.children("serve"):
+            try:
+                if any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in p.net_connections()):
+                    out.append(p)
+            except psutil.Error:  # it just died
+                pass
+        return out
 
     def stop(self) -> int | None:
         if self.proc and self.proc.poll() is None:
