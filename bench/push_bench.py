@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 SCREENS = int(os.environ.get("BENCH_PUSH_SCREENS", "1000"))
 RATIO_SCREENS = 200
 PHASE_S = float(os.environ.get("BENCH_PUSH_PHASE_S", "20"))
-BROWSER_S = float(os.environ.get("BENCH_PUSH_BROWSER_S", "30"))
+BROWSER_S = float(os.environ.get("BENCH_PUSH_BROWSER_S", "20"))
 SIM_RATE = 130  # x the game's phase multiplier: ~200 posts/s, as the web bench
 CTX = multiprocessing.get_context("spawn")
 
@@ -175,9 +175,10 @@ def _watch_versions(r, keys, stop: threading.Event, written: dict) -> None:
         time.sleep(0.002)
 
 
-def _screen_delays(stack, session: requests.Session, paths: tuple[str, ...]) -> dict[str, list[tuple[float, float]]]:
-    """Per page, (seconds from a snapshot written to its bytes arriving, to its answer handed to Dash), in real
-    Chromium screens of those pages open together."""
+def _screen_delays(stack, session: requests.Session, paths: tuple[str, ...]) -> dict[str, list[dict]]:
+    """Per page, each new snapshot's seconds from written to handed to Dash (`handed`; by push: also to its bytes
+    arriving, `arrived`; `polled` when the screen asked the web for it), in real Chromium screens of those pages
+    open together. A page with ?push=0 polls as without push."""
     from tests.web.stack import browser, wait
 
     r, keys = stack.store()
@@ -207,7 +208,13 @@ def _screen_delays(stack, session: requests.Session, paths: tuple[str, ...]) -> 
         r.close()
     return {
         path: [
-            (e["got"] / 1000 - written[e["v"]], e["handed"] / 1000 - written[e["v"]]) for e in log if e["v"] in written
+            {
+                "handed": e["handed"] / 1000 - written[e["v"]],
+                "arrived": e["got"] / 1000 - written[e["v"]] if "got" in e else None,
+                "polled": bool(e.get("polled")),
+            }
+            for e in log
+            if e["v"] in written
         ]
         for path, log in zip(paths, logs, strict=True)
     }
@@ -227,8 +234,11 @@ def run() -> list[dict]:
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         body = _question(session, stack.url)
         phases = {n: _phase(stack, cookie, body, n) for n in (1, RATIO_SCREENS, SCREENS)}
-        # The room's screens together (what a thousand open screens mostly are), then a strategist's page alone.
-        delays = _screen_delays(stack, session, ("/wall", "/exec")) | _screen_delays(stack, session, ("/",))
+        # The room's screens together (what a thousand open screens mostly are), then a strategist's page alone;
+        # each pushed, then polling (?push=0) for comparison on the same stack.
+        delays = {}
+        for pages in (("/wall", "/exec"), ("/wall?push=0", "/exec?push=0"), ("/",), ("/?push=0",)):
+            delays |= _screen_delays(stack, session, pages)
     finally:
         if stack is not None:
             stack.stop()
@@ -273,27 +283,35 @@ def figures(phases: dict[int, dict], screens: dict[str, list], latencies: dict[i
             **detail(RATIO_SCREENS),
         ),
     ]
-    delays = [handed for path in ("/wall", "/exec") for _, handed in screens.get(path, [])]  # the room's screens
-    for name, pages in (("screen_push_p95_s", ("/wall", "/exec")), ("screen_push_p95_s_command_center", ("/",))):
-        handed = [h for p in pages for _, h in screens.get(p, [])]
-        arrived = [g for p in pages for g, _ in screens.get(p, [])]
-        if handed:
-            out.append(
-                figure(
-                    name,
-                    round(pct(handed, 95), 3),
-                    "s",
-                    target_max=0.15,
-                    p50=round(pct(handed, 50), 3),
-                    max=round(max(handed), 3),
-                    arrived_p95=round(pct(arrived, 95), 3),
-                    samples=len(handed),
-                    pages=list(pages),
-                    runs=1,
-                    what="snapshot version written (seen in Redis every 2 ms) -> its answer handed to Dash in Chromium"
-                    " (arrived: its bytes reached the page)",
-                )
+    delays = [e["handed"] for path in ("/wall", "/exec") for e in screens.get(path, [])]  # the room's screens
+    for name, pages in (
+        ("screen_push_p95_s", ("/wall", "/exec")),
+        ("screen_poll_p95_s", ("/wall?push=0", "/exec?push=0")),
+        ("screen_push_p95_s_command_center", ("/",)),
+        ("screen_poll_p95_s_command_center", ("/?push=0",)),
+    ):
+        seen = [e for p in pages for e in screens.get(p, [])]
+        if not seen:
+            continue
+        handed = [e["handed"] for e in seen]
+        arrived = [e["arrived"] for e in seen if e["arrived"] is not None]
+        out.append(
+            figure(
+                name,
+                round(pct(handed, 95), 3),
+                "s",
+                target_max=0.15 if "push" in name else None,
+                p50=round(pct(handed, 50), 3),
+                max=round(max(handed), 3),
+                arrived_p95=round(pct(arrived, 95), 3) if arrived else None,
+                by_push=sum(not e["polled"] for e in seen),
+                by_poll=sum(e["polled"] for e in seen),
+                pages=list(pages),
+                runs=1,
+                what="snapshot version written (seen in Redis every 2 ms) -> its answer handed to Dash in Chromium"
+                " (arrived: its bytes reached the page)",
             )
+        )
     for rate, sample in sorted(latencies.items()):
         if not delays or not sample["latencies"]:
             continue
