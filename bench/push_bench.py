@@ -195,7 +195,7 @@ def _screen_delays(stack, session: requests.Session, paths: tuple[str, ...]) -> 
                 d.add_cookie({"name": c.name, "value": c.value, "path": "/"})
             d.get(f"{stack.url}{path}")
             wait(d, 120).until(
-                lambda dr: dr.execute_script("const p = window.__warroomPush; return p && p.applied > 1")
+                lambda dr: dr.execute_script("const p = window.__warroomPush; return p && p.log.length > 1")
             )
             d.execute_script("window.__warroomPush.log = []")
         watcher.start()

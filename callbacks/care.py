@@ -195,20 +195,19 @@ def _approve(s: Services, draft_id: str | None, ident, now: float) -> str:
 def tell_approvers(s: Services, draft: dict, case: dict, now: float) -> dict | None:
     """Through the alert webhook: whose approval a care reply now waits for, with a link to the room (the lane
     shows the case on every approver's screen). None when nobody is waited for or there is no webhook."""
-    who = approvals.who_can_approve(draft, now)
-    if who is None or s.notifier is None:
+    if s.notifier is None:
         return None
-    names = f" ({', '.join('@' + u for u in who['users'])})" if who["users"] else ""
-    link = f"{base_url(s.settings)}/"
-    message = {
-        "kind": "approval",
-        "title": f"Care reply awaiting {who['group']} approval{names}: {case['kind']} from @{case['author']['handle']}",
-        "detail": f"{draft['network']}: {draft['text'][:500]}\n<{link}|Open the care lane to approve>",
-        "subject": case["id"],
-        "at": now,
-        "link": link,
-    }
-    s.notifier.submit(message)
+    message = approvals.waiting_message(
+        draft,
+        now,
+        kind="Care reply",
+        about=f"{case['kind']} from @{case['author']['handle']}",
+        subject=case["id"],
+        link=f"{base_url(s.settings)}/",
+        action="Open the care lane to approve",
+    )
+    if message:
+        s.notifier.submit(message)
     return message
 
 

@@ -243,3 +243,20 @@ def edit(draft: dict, text: str, user: str, now: float) -> dict:
     out = _with(draft, a, user, "edit", now, "chain restarted" if restarted else "")
     out["text"] = text
     return out
+
+
+def waiting_message(draft: dict, now: float, *, kind: str, about: str, subject: str, link: str, action: str):
+    """The webhook message "<kind> awaiting <group> approval (@names): <about>" with the draft's text and a link
+    (`action` says what it opens), or None when nobody is waited for. Pure: the caller sends it."""
+    who = who_can_approve(draft, now)
+    if who is None:
+        return None
+    names = f" ({', '.join('@' + u for u in who['users'])})" if who["users"] else ""
+    return {
+        "kind": "approval",
+        "title": f"{kind} awaiting {who['group']} approval{names}: {about}",
+        "detail": f"{draft['network']}: {draft['text'][:500]}\n<{link}|{action}>",
+        "subject": subject,
+        "at": now,
+        "link": link,
+    }

@@ -282,20 +282,18 @@ def tell_approvers(s, d: dict, now: float) -> dict | None:
     """Through the alert webhook (Slack): whose approval the draft now waits for, with a link that opens the
     card's Respond drawer. On screen the card's status says it (the cards version is bumped with every write).
     Returns what was sent, or None (no webhook, or nobody to wait for)."""
-    who = approvals.who_can_approve(d, now)
-    if who is None or s.notifier is None:
+    if s.notifier is None or approvals.who_can_approve(d, now) is None:
         return None
     the_card = card(s, d["card_id"])
-    link = f"{base_url(s.settings)}/?respond={the_card['id']}"
-    names = f" ({', '.join('@' + u for u in who['users'])})" if who["users"] else ""
-    message = {
-        "kind": "approval",
-        "title": f"Response awaiting {who['group']} approval{names}: {the_card.get('title', '')}",
-        "detail": f"{d['network']}: {d['text'][:500]}\n<{link}|Open the card to approve or reject>",
-        "subject": the_card["id"],
-        "at": now,
-        "link": link,
-    }
+    message = approvals.waiting_message(
+        d,
+        now,
+        kind="Response",
+        about=the_card.get("title", ""),
+        subject=the_card["id"],
+        link=f"{base_url(s.settings)}/?respond={the_card['id']}",
+        action="Open the card to approve or reject",
+    )
     s.notifier.submit(message)
     return message
 
