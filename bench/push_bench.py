@@ -16,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import random
-import re
 import shutil
 import statistics
 import tempfile
@@ -84,42 +83,13 @@ def _load_main(url: str, cookie: str, body: dict, n: int, duration_s: float, go,
     asyncio.run(main())
 
 
-def _signed_in(base: str, name: str, password: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login", timeout=10).text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    res = session.post(
-        f"{base}/login",
-        data={"name": name, "password": password, "csrf": csrf, "next": "/"},
-        allow_redirects=False,
-        timeout=30,
-    )
-    if res.status_code != 303:
-        raise RuntimeError(f"the bench screens could not sign in: {res.status_code}")
-    return session
-
-
 def _question(session: requests.Session, base: str) -> dict:
     """The strategists' screen callback request, as Dash's renderer sends it."""
     from layouts import ids
+    from tests.web.stack import screen_question
 
-    deps = session.get(f"{base}/_dash-dependencies", timeout=10).json()
-    dep = next(d for d in deps if d["output"].lstrip(".").startswith(f"{ids.SNAP_VERSION}.data"))
     values = {ids.TICK: 1, ids.URL: "/", ids.FEED_SOURCE: "all", ids.FEED_MIN_SCORE: 0, ids.CARDS_VERSION: -1}
-
-    def fill(items):
-        return [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in items]
-
-    outputs = [
-        {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")
-    ]
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": fill(dep["inputs"]),
-        "state": fill(dep["state"]),
-        "changedPropIds": [f"{ids.TICK}.n_intervals"],
-    }
+    return screen_question(session, base, ids.SNAP_VERSION, values)
 
 
 def _cpu(procs: list[psutil.Process]) -> list[float]:
@@ -222,7 +192,7 @@ def _screen_delays(stack, session: requests.Session, paths: tuple[str, ...]) -> 
 
 def run() -> list[dict]:
     from bench import pipeline_bench
-    from tests.web.stack import PASSWORD, Stack, event_file
+    from tests.web.stack import Stack, event_file, signed_in
 
     if not pipeline_bench.LATENCIES:  # run alone: measure post-to-snapshot at 1,000/s first (the pipeline group does)
         pipeline_bench.freshness_run(1000, pipeline_bench.FRESHNESS_WARMUP_S, pipeline_bench.FRESHNESS_MEASURE_S)
@@ -230,7 +200,7 @@ def run() -> list[dict]:
     stack = None
     try:
         stack = Stack(tmp / "var", event_file(tmp, rate=SIM_RATE), push=True).start(timeout=180)
-        session = _signed_in(stack.url, "sam", PASSWORD)
+        session = signed_in(stack.url, "sam")
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         body = _question(session, stack.url)
         phases = {n: _phase(stack, cookie, body, n) for n in (1, RATIO_SCREENS, SCREENS)}

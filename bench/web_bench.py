@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -87,19 +86,9 @@ class Stack:
 
     def sign_in(self) -> requests.Session:
         """A browser's session: the real /login form; Dash's renderer sends the CSRF cookie back as a header."""
-        session = requests.Session()
-        page = session.get(self.base + "/login", timeout=10).text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-        res = session.post(
-            self.base + "/login",
-            data={"name": BENCH_USER, "password": BENCH_PASSWORD, "csrf": csrf, "next": "/"},
-            allow_redirects=False,
-            timeout=30,
-        )
-        if res.status_code != 303:
-            raise RuntimeError(f"the bench screens could not sign in: {res.status_code}")
-        session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
-        return session
+        from tests.web.stack import signed_in
+
+        return signed_in(self.base, BENCH_USER, BENCH_PASSWORD)
 
     def start(self) -> Stack:
         self.people()

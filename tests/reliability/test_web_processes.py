@@ -23,7 +23,7 @@ import requests
 from layouts import ids
 from store import snapshot
 from store.keys import Keys
-from tests.web.stack import PASSWORD, Stack, browser, event_file, sign_in, text, wait
+from tests.web.stack import Stack, browser, event_file, sign_in, signed_in, text, wait
 
 KEYS = Keys("superbowl")
 BURST = 30  # screens of one role set asking at once, each on a new connection
@@ -57,16 +57,7 @@ class Screen:
 
     def __init__(self, stack: Stack, name: str, source: str = "all"):
         self.url = stack.url
-        with requests.Session() as session:
-            page = session.get(f"{self.url}/login", timeout=10).text
-            csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-            res = session.post(
-                f"{self.url}/login",
-                data={"name": name, "password": PASSWORD, "csrf": csrf, "next": "/"},
-                allow_redirects=False,
-                timeout=10,
-            )
-            assert res.status_code == 303, res.text
+        with signed_in(self.url, name) as session:
             self.cookies = session.cookies.get_dict()
             deps = session.get(f"{self.url}/_dash-dependencies", timeout=10).json()
         self.dep = next(d for d in deps if d["output"].startswith(f"..{ids.SNAP_VERSION}.data..."))

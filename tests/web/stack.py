@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import requests
 import yaml
 from selenium import webdriver
 from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
@@ -197,6 +198,44 @@ class Stack:
             except psutil.NoSuchProcess:
                 pass
         self.proc.wait(10)
+
+
+def signed_in(url: str, name: str, password: str = PASSWORD) -> requests.Session:
+    """A browser's session without a browser: the real /login form; the CSRF header Dash's renderer would send."""
+    session = requests.Session()
+    page = session.get(f"{url}/login", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    res = session.post(
+        f"{url}/login",
+        data={"name": name, "password": password, "csrf": csrf, "next": "/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if res.status_code != 303:
+        raise RuntimeError(f"{name} could not sign in: {res.status_code} {res.text[:200]}")
+    session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
+    return session
+
+
+def screen_question(session: requests.Session, url: str, version_id: str, values: dict) -> dict:
+    """The body Dash's renderer sends for the screen callback whose first output is `version_id` ("snap-version",
+    "wall-version", "exec-version"), from the app's own /_dash-dependencies; `values` by component id."""
+    deps = session.get(f"{url}/_dash-dependencies", timeout=10).json()
+    dep = next(d for d in deps if d["output"].lstrip(".").startswith(f"{version_id}.data"))
+
+    def fill(items):
+        return [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in items]
+
+    outputs = [
+        {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")
+    ]
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": fill(dep["inputs"]),
+        "state": fill(dep["state"]),
+        "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
+    }
 
 
 def browser(width: int = 1920, height: int = 1080) -> webdriver.Chrome:

@@ -18,7 +18,8 @@ from layouts import exec as exec_layout
 from layouts import ids
 from layouts import wall as wall_layout
 from store import tokens
-from tests.web.stack import PASSWORD, Stack, event_file
+from tests.web.stack import Stack, event_file, screen_question
+from tests.web.stack import signed_in as stack_signed_in
 from web import push
 
 
@@ -31,18 +32,7 @@ def stack(tmp_path_factory):
 
 
 def signed_in(stack: Stack, name: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{stack.url}/login", timeout=10).text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    res = session.post(
-        f"{stack.url}/login",
-        data={"name": name, "password": PASSWORD, "csrf": csrf, "next": "/"},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert res.status_code == 303, res.text
-    session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
-    return session
+    return stack_signed_in(stack.url, name)
 
 
 def kiosk(stack: Stack) -> tuple[requests.Session, str]:
@@ -66,23 +56,7 @@ def cookie(session: requests.Session) -> str:
 
 
 def question(session: requests.Session, stack: Stack, version_id: str, values: dict) -> dict:
-    """The body Dash's renderer sends for the screen callback whose first output is `version_id`."""
-    deps = session.get(f"{stack.url}/_dash-dependencies", timeout=10).json()
-    dep = next(d for d in deps if d["output"].lstrip(".").startswith(f"{version_id}.data"))
-
-    def fill(items):
-        return [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in items]
-
-    outputs = [
-        {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")
-    ]
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": fill(dep["inputs"]),
-        "state": fill(dep["state"]),
-        "changedPropIds": [f"{dep['inputs'][0]['id']}.n_intervals"],
-    }
+    return screen_question(session, stack.url, version_id, values)
 
 
 def wall_question(session, stack) -> dict:
