@@ -142,6 +142,8 @@ class Supervisor:
     def _banner(self, first_link: str | None = None) -> None:
         url = f"http://{self.settings.get('HOST')}:{self.settings.port}"
         redis_where = f"embedded Valkey (data in {self.server.data_dir})" if self.server else "REDIS_URL"
+        port = self.settings.push_port
+        push = f"Screens get snapshots pushed on port {port}. " if port else "Screens poll (push is off). "
         first = ""
         if first_link:  # printed on the first start only, to the terminal (never to a log)
             first = (
@@ -151,7 +153,7 @@ class Supervisor:
         sys.stdout.write(
             f"\n  War Room is up: {url}  (sign in; wall screens use kiosk links)\n"
             f"  wall: {url}/wall   executives: {url}/exec   admin: {url}/admin\n{first}"
-            f"  Redis: {redis_where}. Ctrl-C stops everything.\n\n"
+            f"  Redis: {redis_where}. {push}Ctrl-C stops everything.\n\n"
         )
         sys.stdout.flush()
 
