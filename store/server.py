@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+import redis.cluster
 
 from store.errors import StoreUnavailable
 
@@ -161,9 +162,36 @@ def running_embedded_url(data_dir: Path) -> str | None:
     return url
 
 
-def connect(url: str, *, blocking: bool = False) -> redis.Redis:
-    """A client for `url`. Blocking readers get a socket timeout longer than their BLOCK."""
+# REDIS_URL spellings of a Redis Cluster (redis-py has no scheme of its own for one): `redis+cluster://` or
+# `rediss+cluster://` (TLS), then what a redis:// URL holds; the host:port is one seed node, the client discovers the
+# others and the slots from it (CLUSTER SHARDS), and follows MOVED/ASK redirections. A cluster has only db 0.
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.partition("://")[0].lower() in CLUSTER_SCHEMES
+
+
+def connect(url: str, *, blocking: bool = False) -> redis.Redis | redis.cluster.RedisCluster:
+    """A client for `url`: a RedisCluster for a cluster URL, else a Redis. Blocking readers get a socket timeout
+    longer than their BLOCK."""
     timeout = 30 if blocking else 5
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() in CLUSTER_SCHEMES:
+        # The cluster client retries on its own (a MOVED, a node down); health checks are the single client's.
+        # Unlike Redis it connects at once (it asks the seed node for the slots): an unreachable cluster is told
+        # here, with the exception's name only (its text may carry the address; the URL, with its password, never).
+        try:
+            return redis.cluster.RedisCluster.from_url(
+                f"{CLUSTER_SCHEMES[scheme.lower()]}://{rest}",
+                socket_timeout=timeout,
+                socket_connect_timeout=5,
+                retry_on_timeout=not blocking,
+            )
+        except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+            raise StoreUnavailable(
+                f"Redis Cluster is not reachable ({type(exc).__name__}); check REDIS_URL or `make run`"
+            ) from exc
     client = redis.Redis.from_url(
         url,
         socket_timeout=timeout,

@@ -1,0 +1,45 @@
+"""The test cluster itself and REDIS_URL's cluster spelling: a real three-primary Valkey Cluster."""
+
+import pytest
+import redis
+import redis.cluster
+
+from store.errors import StoreUnavailable
+from store.server import connect, is_cluster_url
+
+
+def test_the_test_cluster_has_three_primaries_covering_every_slot(redis_cluster):
+    for port in redis_cluster.ports:
+        info = redis_cluster.node(port).execute_command("CLUSTER", "INFO").decode()
+        assert "cluster_state:ok" in info and "cluster_slots_assigned:16384" in info
+        assert "cluster_known_nodes:3" in info and "cluster_size:3" in info
+
+
+def test_a_cluster_url_gives_a_cluster_client_that_finds_every_node(redis_cluster):
+    assert is_cluster_url(redis_cluster.url) and not is_cluster_url("redis://127.0.0.1:6379/0")
+    client = connect(redis_cluster.url)
+    try:
+        assert isinstance(client, redis.cluster.RedisCluster)
+        assert sorted(n.port for n in client.get_primaries()) == sorted(redis_cluster.ports)
+        # Keys in the three slot ranges land on three nodes, and the client follows them there.
+        names = [f"{{k{i}}}:x" for i in range(30)]
+        for name in names:
+            client.set(name, name)
+        assert [client.get(n).decode() for n in names] == names
+        assert len({client.keyslot(n) * 3 // 16384 for n in names}) == 3
+    finally:
+        client.flushall()
+        client.close()
+
+
+def test_a_cluster_url_needs_its_password(redis_cluster):
+    wrong = redis_cluster.url.replace(redis_cluster.password, "wrong")
+    with pytest.raises(StoreUnavailable) as err:
+        connect(wrong)
+    assert "wrong" not in str(err.value) and redis_cluster.password not in str(err.value)
+
+
+def test_a_single_server_url_still_gives_a_plain_client(redis_server):
+    client = connect(redis_server.url)
+    assert type(client) is redis.Redis and client.ping()
+    client.close()
