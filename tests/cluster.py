@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import redis
 
-from store.server import _free_port, find_server_binary
+from store.server import find_server_binary
 
 SLOTS = 16384
 
@@ -27,6 +28,7 @@ class ValkeyCluster:
     primaries: int = 3
     password: str = ""
     ports: list[int] = field(default_factory=list)
+    bus_ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -44,13 +46,11 @@ class ValkeyCluster:
         deadline = time.monotonic() + timeout
         try:
             for _ in range(self.primaries):
-                self._start_node(binary)
-            for port in self.ports:
-                self._wait(deadline, f"node {port} answers PING", lambda p=port: self.node(p).ping())
+                self._start_node(binary, deadline)
             self._assign_slots()
             first = self.ports[0]
             for port in self.ports[1:]:
-                self.node(port).execute_command("CLUSTER", "MEET", "127.0.0.1", first)
+                self.node(port).execute_command("CLUSTER", "MEET", "127.0.0.1", first, self.bus_ports[0])
             for port in self.ports:
                 self._wait(deadline, f"node {port} sees the whole cluster", lambda p=port: self._ready(p))
         except BaseException:
@@ -58,21 +58,35 @@ class ValkeyCluster:
             raise
         return self
 
-    def _start_node(self, binary: str) -> None:
-        port = _free_port()
-        node_dir = self.data_dir / f"node-{port}"
-        node_dir.mkdir()
-        conf = node_dir / "valkey.conf"
-        # The password in a 0600 file, not on the command line (ps shows that to everyone on the machine).
-        conf.write_text(f"requirepass {self.password}\nmasterauth {self.password}\n")
-        conf.chmod(0o600)
-        args = [binary, str(conf), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node_dir)]
-        args += ["--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / f"nodes-{port}.conf")]
-        args += ["--save", "", "--appendonly", "no", "--loglevel", "warning"]
-        log = open(node_dir / "server.log", "ab")  # noqa: SIM115 - closed when the process is reaped
-        self.processes.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        log.close()  # the child holds its own copy
-        self.ports.append(port)
+    def _start_node(self, binary: str, deadline: float, attempts: int = 3) -> None:
+        """One node on two free ports (clients, and the cluster bus, given explicitly: the default, port + 10000, may
+        be taken or past 65535). A port someone took between our check and the server's bind: try other ports."""
+        for attempt in range(attempts):
+            with socket.socket() as a, socket.socket() as b:  # both held at once, so the two differ
+                a.bind(("127.0.0.1", 0))
+                b.bind(("127.0.0.1", 0))
+                port, bus = a.getsockname()[1], b.getsockname()[1]
+            node_dir = self.data_dir / f"node-{port}"
+            node_dir.mkdir()
+            conf = node_dir / "valkey.conf"
+            # The password in a 0600 file, not on the command line (ps shows that to everyone on the machine).
+            conf.write_text(f"requirepass {self.password}\nmasterauth {self.password}\n")
+            conf.chmod(0o600)
+            args = [binary, str(conf), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node_dir)]
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / f"nodes-{port}.conf")]
+            args += ["--cluster-port", str(bus), "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+            with open(node_dir / "server.log", "ab") as log:  # the child keeps its own descriptor
+                proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                self._wait(deadline, f"node {port} answers PING", lambda p=port: self.node(p).ping(), [proc])
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            self.processes.append(proc)
+            self.ports.append(port)
+            self.bus_ports.append(bus)
+            return
 
     def _assign_slots(self) -> None:
         """Contiguous ranges, one per primary: 0-5460, 5461-10922, 10923-16383 for three."""
@@ -90,9 +104,9 @@ class ValkeyCluster:
             and int(fields.get("cluster_slots_ok", 0)) == SLOTS
         )
 
-    def _wait(self, deadline: float, what: str, check) -> None:
+    def _wait(self, deadline: float, what: str, check, processes: list | None = None) -> None:
         while True:
-            for proc in self.processes:
+            for proc in self.processes + (processes or []):
                 if proc.poll() is not None:
                     raise RuntimeError(f"a cluster node exited while waiting until {what}; see {self.data_dir}")
             try:
