@@ -4,6 +4,7 @@ import pytest
 import redis
 import redis.cluster
 
+from config.settings import load_settings, redact
 from store.errors import StoreUnavailable
 from store.server import connect, is_cluster_url
 
@@ -43,3 +44,9 @@ def test_a_single_server_url_still_gives_a_plain_client(redis_server):
     client = connect(redis_server.url)
     assert type(client) is redis.Redis and client.ping()
     client.close()
+
+
+def test_a_cluster_urls_password_is_redacted(redis_cluster):
+    settings = load_settings({"REDIS_URL": redis_cluster.url})
+    line = f"connecting to {redis_cluster.url} (password {redis_cluster.password})"
+    assert redis_cluster.password not in redact(line, settings)
