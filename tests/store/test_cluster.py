@@ -1,10 +1,13 @@
 """The test cluster itself and REDIS_URL's cluster spelling: a real three-primary Valkey Cluster."""
 
+import time
+
 import pytest
 import redis
 import redis.cluster
 
 from config.settings import load_settings, redact
+from store import audit
 from store.errors import StoreUnavailable
 from store.server import connect, is_cluster_url
 
@@ -50,3 +53,24 @@ def test_a_cluster_urls_password_is_redacted(redis_cluster):
     settings = load_settings({"REDIS_URL": redis_cluster.url})
     line = f"connecting to {redis_cluster.url} (password {redis_cluster.password})"
     assert redis_cluster.password not in redact(line, settings)
+
+
+def test_waitaof_goes_to_the_primary_that_holds_the_events_slot(redis_cluster, keys):
+    """Only the node holding the event's slot gets an AOF: durable() is True only if WAITAOF is asked of that node
+    (another node, without an AOF, refuses WAITAOF 1 0 and durable() says False)."""
+    client = connect(redis_cluster.url)
+    owner = client.get_node_from_key(keys.audit)
+    node = redis_cluster.node(owner.port)
+    node.config_set("appendonly", "yes")
+    try:
+        deadline = time.monotonic() + 20
+        while node.info("persistence")["aof_rewrite_in_progress"] or not node.info("persistence")["aof_enabled"]:
+            assert time.monotonic() < deadline, "the node did not finish turning its AOF on"
+            time.sleep(0.02)
+        client.xadd(keys.audit, {"e": b"{}"})
+        assert audit.durable(client, keys.audit) is True
+        assert audit.durable(client) is False  # every primary: the two without an AOF cannot say
+    finally:
+        node.config_set("appendonly", "no")
+        client.flushall()
+        client.close()
