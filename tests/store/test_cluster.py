@@ -61,6 +61,7 @@ def test_waitaof_goes_to_the_primary_that_holds_the_events_slot(redis_cluster, k
     client = connect(redis_cluster.url)
     owner = client.get_node_from_key(keys.audit)
     node = redis_cluster.node(owner.port)
+    node.config_set("appendfsync", "always")  # WAITAOF answers at once, however busy the machine's disk is
     node.config_set("appendonly", "yes")
     try:
         deadline = time.monotonic() + 20
@@ -72,5 +73,6 @@ def test_waitaof_goes_to_the_primary_that_holds_the_events_slot(redis_cluster, k
         assert audit.durable(client) is False  # every primary: the two without an AOF cannot say
     finally:
         node.config_set("appendonly", "no")
+        node.config_set("appendfsync", "everysec")
         client.flushall()
         client.close()
