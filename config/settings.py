@@ -448,7 +448,7 @@ def _describe(exc: ValidationError) -> str:
 
 # Environment settings: (name, default, help). The README's table is checked against this list.
 ENV_VARS: list[tuple[str, str, str]] = [
-    ("REDIS_URL", "", "use this Redis/Valkey instead of starting the embedded server"),
+    ("REDIS_URL", "", "use this Redis/Valkey instead of starting the embedded server; redis+cluster://… for a cluster"),
     ("PORT", "8050", "dashboard port"),
     ("HOST", "127.0.0.1", "dashboard bind address"),
     ("WARROOM_PUSH_PORT", "auto", "screen push (WebSocket) port: auto is PORT+1, 0 turns push off (screens poll)"),

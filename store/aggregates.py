@@ -133,13 +133,19 @@ return 0
 """
 
 
+def _eval(pipe: redis.client.Pipeline, script: str, key: str, *args) -> None:
+    """EVAL script over one key in a pipeline. As the command itself: a cluster pipeline has no eval() method (it
+    routes EVAL by its key like any other command, and the key's hash tag keeps it in the batch's slot)."""
+    pipe.execute_command("EVAL", script, 1, key, *args)
+
+
 def _hincrby_many(pipe: redis.client.Pipeline, key: str, counts: dict, ttl: int = 0) -> None:
     """HINCRBY key field n for each item (in order), then EXPIRE key ttl if ttl > 0; one command."""
     args: list = [ttl]
     for field, n in counts.items():
         args.append(field)
         args.append(n)
-    pipe.eval(_HINCRBY_MANY, 1, key, *args)
+    _eval(pipe, _HINCRBY_MANY, key, *args)
 
 
 def write_batch(
@@ -242,7 +248,7 @@ def _feed(pipe: redis.client.Pipeline, keys: Keys, feed: FeedWrite) -> None:
         pipe.zadd(_feed_key(keys, name), members)
     if feed.bodies:
         pipe.hset(keys.bodies, mapping=feed.bodies)
-        pipe.eval(_HSETNX_ZERO_MANY, 1, keys.similar, *feed.folds)
+        _eval(pipe, _HSETNX_ZERO_MANY, keys.similar, *feed.folds)
 
 
 def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import redis
+import redis.cluster
 
 from store.keys import Keys
 
@@ -71,13 +72,21 @@ def record(r: redis.Redis, keys: Keys, item: dict, *, wait: bool = True) -> str:
     """Append one entry on its own (a failed sign-in: there is no other change); durable when `wait`."""
     entry_id = r.xadd(keys.audit, {"e": orjson.dumps(item)})
     if wait:
-        durable(r)
+        durable(r, keys.audit)
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
 
-def durable(r: redis.Redis) -> bool:
-    """Wait until the local AOF has every write so far on disk (WAITAOF 1 0). False if the server cannot say."""
+def durable(r: redis.Redis, key: str | None = None) -> bool:
+    """Wait until the local AOF has every write so far on disk (WAITAOF 1 0). False if the server cannot say.
+
+    On a Redis Cluster WAITAOF goes to the primary that holds `key` (every key of an event is in one slot, so one
+    node took the write); with no key, to every primary, and it is durable only if every one says so."""
     try:
+        if isinstance(r, redis.cluster.RedisCluster):
+            nodes = r.get_node_from_key(key) if key is not None else r.get_primaries()
+            reply = r.execute_command("WAITAOF", 1, 0, DURABLE_TIMEOUT_MS, target_nodes=nodes)
+            replies = list(reply.values()) if isinstance(reply, dict) else [reply]
+            return all(int(local) >= 1 for local, _ in replies)
         local, _ = r.execute_command("WAITAOF", 1, 0, DURABLE_TIMEOUT_MS)
         return int(local) >= 1
     except redis.ResponseError as exc:
@@ -229,5 +238,5 @@ def write(r: redis.Redis, watch: Iterable[str], build: Callable[[redis.client.Pi
                 break
             except redis.WatchError:
                 continue
-    durable(r)
+    durable(r, watch[0] if watch else None)
     return result

@@ -30,7 +30,7 @@ def save(r: redis.Redis, keys: Keys, card: dict, audit_entry: dict) -> dict:
     pipe.incr(keys.cards_version)
     audit.append(pipe, keys, item)
     pipe.execute()
-    card["durable"] = audit.durable(r)
+    card["durable"] = audit.durable(r, keys.audit)
     return card
 
 

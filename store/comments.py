@@ -69,7 +69,7 @@ def add(
                 break
             except redis.WatchError:
                 continue
-    return {**comment, "durable": audit.durable(r)}
+    return {**comment, "durable": audit.durable(r, keys.audit)}
 
 
 def for_card(r: redis.Redis, keys: Keys, card_id: str) -> list[dict]:
@@ -108,5 +108,5 @@ def mark_read(r: redis.Redis, keys: Keys, user: str, audit_entry: Any) -> int:
                 break
             except redis.WatchError:
                 continue
-    audit.durable(r)
+    audit.durable(r, keys.audit)
     return was

@@ -31,7 +31,7 @@ def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str, 
         pipe.zrem(keys.feed_source(post.get("source", "")), post["id"])
     audit.append(pipe, keys, audit_entry)
     pipe.execute()
-    audit.durable(r)
+    audit.durable(r, keys.audit)
 
 
 def read_marks(r: redis.Redis, keys: Keys, after: str, count: int = 500) -> tuple[str, list[dict], list[int]]:

@@ -91,7 +91,7 @@ def correct(
                 continue
     else:
         raise RuntimeError("the post's sentiment kept changing under us; try again")
-    audit.durable(r)
+    audit.durable(r, keys.audit)
     return fix
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+import redis.cluster
 
 from store.errors import StoreUnavailable
 
@@ -161,9 +162,71 @@ def running_embedded_url(data_dir: Path) -> str | None:
     return url
 
 
-def connect(url: str, *, blocking: bool = False) -> redis.Redis:
-    """A client for `url`. Blocking readers get a socket timeout longer than their BLOCK."""
+# REDIS_URL spellings of a Redis Cluster (redis-py has no scheme of its own for one): `redis+cluster://` or
+# `rediss+cluster://` (TLS), then what a redis:// URL holds; the host:port is one seed node, the client discovers the
+# others and the slots from it (CLUSTER SHARDS), and follows MOVED/ASK redirections. A cluster has only db 0.
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+class _ClusterPipeline(redis.cluster.ClusterPipeline):
+    """A cluster pipeline whose MULTI/EXEC replies are parsed like a single server's.
+
+    redis-py 8.1's cluster transaction applies only the cluster-level reply callbacks to what EXEC returns, not the
+    per-command ones a node applies: XINFO GROUPS came back as a list of byte-keyed maps, XRANGE as nested lists,
+    XPENDING as a bare list. Here each queued command's reply gets the callback the same command gets outside a
+    transaction, so store code reads the same types from both kinds of server."""
+
+    def execute(self, raise_on_error: bool = True) -> list:
+        strategy = self._execution_strategy
+        if not isinstance(strategy, redis.cluster.TransactionStrategy):
+            return super().execute(raise_on_error)
+        queued = [(c.args[0], c.options) for c in strategy.command_queue]
+        replies = super().execute(raise_on_error)
+        if len(replies) != len(queued):  # nothing queued (a bare WATCH): nothing to parse
+            return replies
+        node = self.nodes_manager.default_node
+        callbacks = node.redis_connection.response_callbacks if node and node.redis_connection else {}
+        out = []
+        for (name, options), reply in zip(queued, replies, strict=True):
+            if not isinstance(reply, Exception) and name not in self.cluster_response_callbacks and name in callbacks:
+                reply = callbacks[name](reply, **{k: v for k, v in options.items() if k != "keys"})
+            out.append(reply)
+        return out
+
+
+class _Cluster(redis.cluster.RedisCluster):
+    """RedisCluster whose transactions reply as on a single server (see _ClusterPipeline)."""
+
+    def pipeline(self, transaction=None, shard_hint=None):
+        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
+        pipe.__class__ = _ClusterPipeline  # same object and state, one overridden method
+        return pipe
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.partition("://")[0].lower() in CLUSTER_SCHEMES
+
+
+def connect(url: str, *, blocking: bool = False) -> redis.Redis | redis.cluster.RedisCluster:
+    """A client for `url`: a RedisCluster for a cluster URL, else a Redis. Blocking readers get a socket timeout
+    longer than their BLOCK."""
     timeout = 30 if blocking else 5
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() in CLUSTER_SCHEMES:
+        # The cluster client retries on its own (a MOVED, a node down); health checks are the single client's.
+        # Unlike Redis it connects at once (it asks the seed node for the slots): an unreachable cluster is told
+        # here, with the exception's name only (its text may carry the address; the URL, with its password, never).
+        try:
+            return _Cluster.from_url(
+                f"{CLUSTER_SCHEMES[scheme.lower()]}://{rest}",
+                socket_timeout=timeout,
+                socket_connect_timeout=5,
+                retry_on_timeout=not blocking,
+            )
+        except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+            raise StoreUnavailable(
+                f"Redis Cluster is not reachable ({type(exc).__name__}); check REDIS_URL or `make run`"
+            ) from exc
     client = redis.Redis.from_url(
         url,
         socket_timeout=timeout,

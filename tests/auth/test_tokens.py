@@ -5,6 +5,8 @@ from auth.signin import Signin
 from store import audit, tokens
 from store.errors import NotFound
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 
 def test_api_token_is_shown_once_stored_hashed_and_revocable(r, keys, admin_actor):
     token, record = tokens.create_api_token(r, keys, "grafana", ["read"], actor=admin_actor)

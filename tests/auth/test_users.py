@@ -6,6 +6,8 @@ from store import audit, users
 from store.errors import NotFound
 from tests.auth.conftest import PASSWORD
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 
 def test_create_stores_hash_but_shows_and_audits_none(r, keys, admin_actor):
     shown = users.create(r, keys, "Ann", ["approver"], ["legal", "brand"], actor=admin_actor, password=PASSWORD)

@@ -18,6 +18,7 @@ from store.lease import Lease
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = Keys("superbowl")
+pytestmark = pytest.mark.cluster  # aggregator processes on the single server and on a three-primary cluster
 TAKEOVER_WITHIN_S = 3.0  # the target; the lease lapses after AGGREGATOR_LEASE_S of it
 
 

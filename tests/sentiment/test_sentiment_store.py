@@ -10,6 +10,8 @@ from analytics.sentiment_learning import SentimentModel
 from store import aggregates, audit
 from store import sentiment as sentiment_store
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 SEC = 1_770_000_000
 POST = {
     "id": "x:1",

@@ -17,6 +17,8 @@ from store.answers import SharedAnswers
 from store.keys import ANSWER_TTL_S, Keys
 from store.server import connect
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 KEYS = Keys("test")
 ANSWER = (200, b'{"answer": 1}', b"\x1f\x8bzipped", "application/json")
 COMPUTE_S = 0.05  # what Dash takes to render the answer (the computation itself is not under test here)

@@ -9,6 +9,8 @@ import pytest
 from store import snapshot
 from store.lease import Lease, LeaseLost
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 
 def test_one_holder_at_a_time_and_a_lapsed_lease_is_taken(r, keys):
     a = Lease(r, keys.aggregator_lease, 0.3, holder="a")

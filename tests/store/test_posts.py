@@ -7,6 +7,8 @@ import pytest
 from model.post import Author, InvalidPost, Post, parse_post
 from store import posts as post_store
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 
 def make_post(i: int, **kw) -> Post:
     return Post(

@@ -2,12 +2,16 @@
 
 import time
 
+import pytest
+
 from config.settings import load_settings
 from store import posts as post_store
 from store import snapshot
 from streams.aggregator import Aggregator
 from streams.processor import Processor
 from streams.sources.simulator import make_scenario
+
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
 
 
 def test_snapshot_has_every_panel_filled_from_simulated_posts(r, keys):

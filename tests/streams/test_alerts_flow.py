@@ -18,6 +18,8 @@ from store import posts as post_store
 from streams.aggregator import Aggregator
 from streams.processor import Processor
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 INFLUENCER = "megafan"
 
 

@@ -14,6 +14,8 @@ from store import posts as post_store
 from streams.aggregator import Aggregator
 from streams.processor import MODEL_CHECK_S, Processor
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 # What the room cares about, and what it does not. Under eight words a text is folded only with exact copies,
 # so one different word per post keeps every post its own feed entry.
 RELEVANT = "dunk a cookie in milk {w}"

@@ -10,6 +10,8 @@ from store import aggregates
 from store import posts as post_store
 from streams.processor import Processor
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 
 @pytest.fixture
 def settings():

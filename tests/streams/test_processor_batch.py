@@ -8,6 +8,8 @@ from config.settings import load_settings
 from store import posts as post_store
 from streams.processor import Processor
 
+pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+
 
 def test_handle_restores_the_collector_even_when_it_fails(r, keys):
     post_store.ensure_group(r, keys)

@@ -1,0 +1,76 @@
+"""The whole pipeline as real processes (`cli.py collect simulator`, two `cli.py process`, `cli.py aggregate`) given
+only REDIS_URL: on the single embedded server and on the three-primary cluster. Posts flow from the simulator through
+both workers into snapshots; every post received is processed exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from store import posts as post_store
+from store import snapshot
+from store.keys import Keys
+
+pytestmark = pytest.mark.cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = Keys("superbowl")
+
+
+def until(check, timeout: float, what: str, procs=()):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in procs:
+            assert p.poll() is None, f"{p.args[2:]} exited with {p.returncode} while waiting for {what}"
+        if value := check():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout}s")
+
+
+@pytest.fixture
+def spawn(redis_url, tmp_path):
+    env = {**os.environ, "REDIS_URL": redis_url, "WARROOM_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    procs = []
+
+    def start(*args: str) -> subprocess.Popen:
+        log = open(tmp_path / f"{'-'.join(args)}-{len(procs)}.log", "wb")  # noqa: SIM115 - closed with the process
+        p = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+
+def test_simulated_posts_flow_through_two_workers_into_snapshots(r, spawn):
+    workers = [spawn("process"), spawn("process")]
+    aggregator = spawn("aggregate")
+    source = spawn("collect", "simulator")
+    procs = [*workers, aggregator, source]
+    until(lambda: post_store.stats(r, KEYS).get("processed", 0) >= 2000, 90, "2000 posts processed", procs)
+    until(lambda: post_store.consumers_active(r, KEYS, 5000) == 2, 30, "both workers reading", procs)
+    source.send_signal(signal.SIGTERM)
+    source.wait(30)
+
+    def settled():
+        stats, lag = post_store.stats(r, KEYS), post_store.lag(r, KEYS)
+        return (
+            lag == {"lag": 0, "pending": 0}
+            and stats.get("processed", 0) + stats.get("duplicates", 0) + stats.get("dead", 0) == stats["received"]
+        )
+
+    until(settled, 60, "every received post processed", [*workers, aggregator])
+    processed = post_store.stats(r, KEYS)["processed"]
+    until(lambda: (snapshot.read(r, KEYS) or {}).get("pipeline", {}).get("processed") == processed, 30, "a snapshot")
+    snap = snapshot.read(r, KEYS)
+    assert snap["feed"] and sum(snap["volume"]["series"]["all"]) > 0
