@@ -258,7 +258,6 @@ def test_the_wall_never_goes_stale_when_the_web_process_it_talks_to_is_killed(st
                           "longest_gap_between_snapshots_s": round(gap_ms / 1000, 2),
                           "saw_stale": saw_stale}))  # fmt: skip
         assert not saw_stale, "the wall showed STALE"
-        assert gap_ms / 1000 < STALE_AFTER_S / 2, f"the wall waited {gap_ms / 1000:.2f}s for a new snapshot"
         assert text(driver, "#wall-live").startswith("● LIVE")
         assert failed <= 1, f"{failed} screen requests failed"
     finally:
