@@ -8,7 +8,7 @@
   var SILENT_MS = 5000;  // no word from the push server this long (it beats every 2 s): poll the web
   var st = {ws: null, heard: 0, latest: 0, seq: 0, question: null, body: null, screen: null,
             group: null, acked: -1, pending: null, retry: 1000,
-            applied: 0, polled: 0, why: {}, log: []};  // answers handed to Dash, screen requests sent to the web, timings
+            applied: 0, polled: 0, why: {}, logging: false, log: []};  // answers handed to Dash, screen requests sent to the web, timings
   window.__warroomPush = st;  // for tests and the curious: what push is doing on this screen
 
   function port() {  // undefined until Dash has drawn the shell; null when push is off
@@ -38,7 +38,10 @@
     return v;
   }
 
-  function remember(entry) {  // when each new snapshot's answer was handed to Dash (the push bench reads these)
+  // When each new snapshot's answer was handed to Dash: only while `logging` is on (the push bench turns it on),
+  // so a polling screen does not read every answer twice.
+  function remember(entry) {
+    if (!st.logging) { return; }
     st.log.push(entry);
     if (st.log.length > 500) { st.log.shift(); }
   }
@@ -124,7 +127,7 @@
     var why = !live() ? "silent" : st.group === null || st.acked !== st.seq ? "new question" : "behind";
     st.why[why] = (st.why[why] || 0) + 1;
     return original.apply(this, arguments).then(function (resp) {  // unsure: the server answers, as without push
-      if (resp.status === 200) {
+      if (st.logging && resp.status === 200) {
         resp.clone().json().then(function (j) {
           var v = j && j.response && j.response[screen] && j.response[screen].data;
           if (v > have) { remember({v: v, handed: Date.now(), polled: true}); }

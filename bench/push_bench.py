@@ -164,6 +164,8 @@ def _screen_delays(stack, session: requests.Session, paths: tuple[str, ...]) -> 
             for c in session.cookies:
                 d.add_cookie({"name": c.name, "value": c.value, "path": "/"})
             d.get(f"{stack.url}{path}")
+            wait(d, 60).until(lambda dr: dr.execute_script("return !!window.__warroomPush"))
+            d.execute_script("window.__warroomPush.logging = true")
             wait(d, 120).until(
                 lambda dr: dr.execute_script("const p = window.__warroomPush; return p && p.log.length > 1")
             )
