@@ -82,31 +82,31 @@ def stop_event() -> threading.Event:
 
 def cmd_collect(settings: Settings, args) -> None:
     module = importlib.import_module(SOURCE_MODULES[args.source])
-    module.run(settings, client(settings), Keys(settings.event.id), stop_event())
+    module.run(settings, client(settings), Keys.of(settings.event), stop_event())
 
 
 def cmd_process(settings: Settings, args) -> None:
     from streams.processor import Processor
 
-    Processor(settings, client(settings, blocking=True), Keys(settings.event.id)).run(stop_event())
+    Processor(settings, client(settings, blocking=True), Keys.of(settings.event)).run(stop_event())
 
 
 def cmd_aggregate(settings: Settings, args) -> None:
     from streams.aggregator import lead
 
-    lead(settings, client(settings), Keys(settings.event.id), stop_event())
+    lead(settings, client(settings), Keys.of(settings.event), stop_event())
 
 
 def cmd_archive(settings: Settings, args) -> None:
     from archive.writer import Archiver
 
-    Archiver(settings, client(settings), Keys(settings.event.id)).run(stop_event())
+    Archiver(settings, client(settings), Keys.of(settings.event)).run(stop_event())
 
 
 def cmd_watch(settings: Settings, args) -> None:
     from publish import watcher
 
-    watcher.run(settings, client(settings), Keys(settings.event.id), stop_event())
+    watcher.run(settings, client(settings), Keys.of(settings.event), stop_event())
 
 
 def cmd_report(settings: Settings, args) -> None:
@@ -148,7 +148,7 @@ def cmd_simulate(settings: Settings, args) -> None:
     simulator.run(
         settings,
         client(settings),
-        Keys(settings.event.id),
+        Keys.of(settings.event),
         stop_event(),
         rate=args.rate,
         speedup=args.speedup,
@@ -162,7 +162,7 @@ def cmd_record(settings: Settings, args) -> None:
 
     replay.record(
         client(settings, blocking=True),
-        Keys(settings.event.id),
+        Keys.of(settings.event),
         args.path,
         stop_event(),
         source=args.source,
@@ -174,7 +174,7 @@ def cmd_replay(settings: Settings, args) -> None:
     from streams.sources import replay
 
     replay.replay(
-        client(settings), Keys(settings.event.id), args.path, args.speed, stop_event(), backlog=settings.event.backlog
+        client(settings), Keys.of(settings.event), args.path, args.speed, stop_event(), backlog=settings.event.backlog
     )
 
 
@@ -223,14 +223,14 @@ def cmd_users(settings: Settings, args) -> None:
     from auth import admin
     from auth.web import base_url
 
-    r, keys = client(settings), Keys(settings.event.id)
+    r, keys = client(settings), Keys.of(settings.event)
     _identity_command(lambda: admin.run_users(r, keys, base_url(settings), args, settings.var_dir))
 
 
 def cmd_tokens(settings: Settings, args) -> None:
     from auth import admin
 
-    r, keys = client(settings), Keys(settings.event.id)
+    r, keys = client(settings), Keys.of(settings.event)
     _identity_command(lambda: admin.run_tokens(r, keys, args))
 
 
@@ -238,14 +238,14 @@ def cmd_kiosk(settings: Settings, args) -> None:
     from auth import admin
     from auth.web import base_url
 
-    r, keys = client(settings), Keys(settings.event.id)
+    r, keys = client(settings), Keys.of(settings.event)
     _identity_command(lambda: admin.run_kiosk(r, keys, base_url(settings), args))
 
 
 def cmd_publishing(settings: Settings, args) -> None:
     from auth import admin
 
-    r, keys = client(settings), Keys(settings.event.id)
+    r, keys = client(settings), Keys.of(settings.event)
     _identity_command(lambda: admin.run_publishing(r, keys, args))
 
 

@@ -132,7 +132,7 @@ class Supervisor:
         try:
             r = connect(redis_url)
             try:
-                return ensure_first_admin(r, Keys(self.settings.event.id), base_url(self.settings))
+                return ensure_first_admin(r, Keys.of(self.settings.event), base_url(self.settings))
             finally:
                 r.close()
         except (redis.RedisError, StoreUnavailable) as exc:

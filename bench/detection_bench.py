@@ -99,7 +99,7 @@ def _child_main(role: str, name: str, url: str, event_path: str, truth_path: str
     from store.server import connect
 
     settings = _settings(url, event_path)
-    keys = Keys(settings.event.id)
+    keys = Keys.of(settings.event)
     if role == "worker":
         from streams.processor import Processor
 
@@ -174,7 +174,7 @@ def measure_once(
         lead_s = lead_min * 60.0 / sim.speedup
         truth_path = tmp / "truth.jsonl"
         with temp_server() as url:
-            r, keys = connect(url), Keys(event.id)
+            r, keys = connect(url), Keys.of(event)
             go, stop = CTX.Event(), CTX.Event()
             started = [_start("worker", f"detect-w{i + 1}", url, event_path, None, go, stop) for i in range(WORKERS)]
             started.append(_start("aggregator", "detect-agg", url, event_path, None, go, stop))

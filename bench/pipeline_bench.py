@@ -94,7 +94,7 @@ def _worker_main(url: str, name: str, ready, go, stop) -> None:
     from streams.processor import Processor
 
     settings = _settings(url)
-    proc = Processor(settings, connect(url, blocking=True), Keys(settings.event.id), consumer=name)
+    proc = Processor(settings, connect(url, blocking=True), Keys.of(settings.event), consumer=name)
     proc.enricher.sentiment.compound("warm up the analyzer")
     ready.set()
     go.wait()
@@ -108,7 +108,7 @@ def _aggregator_main(url: str, ready, go, stop) -> None:
     from streams.aggregator import Aggregator
 
     settings = _settings(url)
-    agg = Aggregator(settings, connect(url), Keys(settings.event.id))
+    agg = Aggregator(settings, connect(url), Keys.of(settings.event))
     ready.set()
     go.wait()
     agg.run(stop)
@@ -194,7 +194,7 @@ def throughput_once(posts: list[dict], workers: int) -> float:
 
     with temp_server() as url:
         settings = _settings(url)
-        r, keys = connect(url), Keys(settings.event.id)
+        r, keys = connect(url), Keys.of(settings.event)
         now = time.time()
         for i in range(0, len(posts), 5000):
             post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]], now)
@@ -232,7 +232,7 @@ def raw_once(posts: list[dict]) -> tuple[float, float]:
     now = time.time()
     payloads = [orjson.dumps({**p, "received_at": now}) for p in posts]
     with temp_server() as url:
-        r, keys = connect(url), Keys(_settings(url).event.id)
+        r, keys = connect(url), Keys.of(_settings(url).event)
         t0 = time.perf_counter()
         for i in range(0, len(payloads), 5000):
             pipe = r.pipeline(transaction=False)
@@ -377,7 +377,7 @@ def _producer_main(url: str, rate: int, duration_s: float, pool: list[dict], go,
     from store.server import connect
 
     settings = _settings(url)
-    r, keys = connect(url), Keys(settings.event.id)
+    r, keys = connect(url), Keys.of(settings.event)
     go.wait()
     marks: list[tuple[float, int]] = []
     start = time.time()
@@ -556,7 +556,7 @@ def freshness_run(rate: int, warmup_s: float, measure_s: float, memory: bool = F
     tail_s = 6.0
     with temp_server() as url:
         settings = _settings(url)
-        r, keys = connect(url), Keys(settings.event.id)
+        r, keys = connect(url), Keys.of(settings.event)
         fleet = Fleet(url).add_workers(WORKERS).add_aggregator()
         out_q = CTX.Queue()
         producer = CTX.Process(

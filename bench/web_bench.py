@@ -78,7 +78,7 @@ class Stack:
 
         r = connect(self.env["REDIS_URL"])
         try:
-            keys = Keys(load_settings(self.env).event.id)
+            keys = Keys.of(load_settings(self.env).event)
             if users.get(r, keys, BENCH_USER) is None:
                 users.create(r, keys, BENCH_USER, ["strategist"], actor=cli_actor(), password=BENCH_PASSWORD)
         finally:
@@ -361,7 +361,7 @@ def card_figures(stack: Stack, cbs: Callbacks) -> list[dict]:
     from store.server import connect
 
     settings = load_settings(stack.env)
-    r, keys = connect(stack.env["REDIS_URL"]), Keys(settings.event.id)
+    r, keys = connect(stack.env["REDIS_URL"]), Keys.of(settings.event)
     viewer = Viewer(cbs)
     viewer.tick()
     waits: list[float] = []

@@ -29,7 +29,7 @@ def main(argv: list[str]) -> None:
     posts = scenario_posts(n)
     with temp_server() as url:
         settings = _settings(url)
-        r, keys = connect(url), Keys(settings.event.id)
+        r, keys = connect(url), Keys.of(settings.event)
         for i in range(0, n, 5000):
             post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]])
         post_store.ensure_group(r, keys)

@@ -399,6 +399,12 @@ class EventConfig(_Strict):
     care: Care = Care()
     wall: Wall = Wall()
     archive: Archive = Archive()
+    partitions: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="hash-tag partitions of the stream and hot counters: spread one event over a cluster's primaries",
+    )
 
     @field_validator("hashtags")
     @classmethod

@@ -52,6 +52,8 @@ def prepare(
     of the posts the batch references (`refs`) are our published responses.
 
     Floors are keyed by feed name (FEED_ALL or a source): the lowest rank of a full feed, -inf while it has room.
+    `keys` is the batch's partition. Its counts of authors and folds see 1/K of the posts, so they are scaled by K
+    (an unbiased estimate; exact with one partition).
     """
     if not ids:  # every entry was dead-lettered: nothing to look up, nothing will be admitted
         return set(), Context(), {}
@@ -81,11 +83,12 @@ def prepare(
         published = {}
     seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
     unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
+    k = keys.partitions
     ctx = Context(
-        reposted=_sum_fields(handles, res[3], res[5]),
-        mentioned=_sum_fields(handles, res[4], res[6]),
-        folds=_sum_fields(fold_keys, res[7], res[9]),
-        folds_low=_sum_fields(fold_keys, res[8], res[10]),
+        reposted=_sum_fields(handles, k, res[3], res[5]),
+        mentioned=_sum_fields(handles, k, res[4], res[6]),
+        folds=_sum_fields(fold_keys, k, res[7], res[9]),
+        folds_low=_sum_fields(fold_keys, k, res[8], res[10]),
         in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None},
         care_authors={h for h, v in zip(handles, res[12], strict=True) if v is not None},
         published=published,
@@ -97,12 +100,12 @@ def _text(v: bytes | str) -> str:
     return v.decode() if isinstance(v, bytes) else v
 
 
-def _sum_fields(names: list[str], *columns: list) -> dict[str, int]:
+def _sum_fields(names: list[str], scale: int, *columns: list) -> dict[str, int]:
     out = {}
     for i, name in enumerate(names):
         total = sum(int(col[i]) for col in columns if col[i] is not None)
         if total:
-            out[name] = total
+            out[name] = total * scale
     return out
 
 
@@ -252,7 +255,13 @@ def _feed(pipe: redis.client.Pipeline, keys: Keys, feed: FeedWrite) -> None:
 
 
 def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) -> int:
-    """Keep each feed at its size and drop the bodies no feed holds any more; returns bodies dropped."""
+    """Keep each feed of every partition at its size and drop the bodies no feed holds any more; returns bodies
+    dropped."""
+    sources = list(sources)
+    return sum(_trim_part(r, part, sources, size) for part in keys.parts())
+
+
+def _trim_part(r: redis.Redis, keys: Keys, sources: list[str], size: int) -> int:
     names = [(keys.feed, size)] + [(keys.feed_source(s), SOURCE_FEED_SIZE) for s in sources]
     dropped: set[bytes] = set()
     for name, n in names:
@@ -277,36 +286,69 @@ def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) ->
 
 
 def top_feed(r: redis.Redis, keys: Keys, n: int, source: str | None = None) -> list[dict]:
+    """The n best-ranked posts of a feed, over every partition: merged by rank, and a post whose fold key a
+    better-ranked one of another partition has is folded into it ("+N similar"), as within one partition."""
+    parts = keys.parts()
+    if len(parts) == 1:
+        return [post for _, post in _top_part(r, keys, n, source)]
+    ranked = sorted((rp for part in parts for rp in _top_part(r, part, n, source)), key=lambda rp: -rp[0])
+    out: list[dict] = []
+    by_fold: dict[str, dict] = {}
+    for _, post in ranked:
+        fold = post.get("fold")
+        if fold and fold in by_fold:
+            by_fold[fold]["similar"] += 1 + post["similar"]
+            continue
+        if fold:
+            by_fold[fold] = post
+        out.append(post)
+    return out[:n]
+
+
+def _top_part(r: redis.Redis, keys: Keys, n: int, source: str | None) -> list[tuple[float, dict]]:
+    """(rank, post) of the n best of one partition's feed, each with its "+N similar"."""
     name = keys.feed_source(source) if source else keys.feed
-    ids = r.zrevrange(name, 0, n - 1)
-    if not ids:
+    ranked = r.zrevrange(name, 0, n - 1, withscores=True)
+    if not ranked:
         return []
-    posts = [orjson.loads(b) for b in r.hmget(keys.bodies, ids) if b]
-    folds = [p.get("fold") or "" for p in posts]
-    if posts:
-        for p, n in zip(posts, r.hmget(keys.similar, folds), strict=True):
-            p["similar"] = int(n or 0)
-    return posts
+    bodies = r.hmget(keys.bodies, [i for i, _ in ranked])
+    out = [(rank, orjson.loads(b)) for (_, rank), b in zip(ranked, bodies, strict=True) if b]
+    if out:
+        folds = [p.get("fold") or "" for _, p in out]
+        for (_, p), similar in zip(out, r.hmget(keys.similar, folds), strict=True):
+            p["similar"] = int(similar or 0)
+    return out
 
 
 def volume_window(r: redis.Redis, keys: Keys, start: int, end: int) -> dict[str, dict[int, float]]:
-    """Per-second counts and sentiment sums in [start, end]: {"<series>" or "<series>~s": {second: value}}."""
+    """Per-second counts and sentiment sums in [start, end], summed over partitions: {"<series>" or "<series>~s":
+    {second: value}}."""
     pipe = r.pipeline(transaction=False)
     minutes = range(_minute(start), _minute(end) + 1)
-    for m in minutes:
-        pipe.hgetall(keys.volume(m))
+    for part in keys.parts():
+        for m in minutes:
+            pipe.hgetall(part.volume(m))
     out: dict[str, dict[int, float]] = defaultdict(dict)
     for fields in pipe.execute():
         for f, v in fields.items():
             name, _, sec = f.decode().rpartition("|")
             s = int(sec)
             if start <= s <= end:
-                out[name][s] = float(v)
+                column = out[name]
+                column[s] = column.get(s, 0.0) + float(v)
     return out
 
 
 def tag_counts(r: redis.Redis, keys: Keys, buckets: list[int]) -> dict[int, dict[str, int]]:
+    """Hashtag counts of each bucket, summed over partitions."""
     pipe = r.pipeline(transaction=False)
-    for b in buckets:
-        pipe.hgetall(keys.tags(b))
-    return {b: {k.decode(): int(v) for k, v in res.items()} for b, res in zip(buckets, pipe.execute(), strict=True)}
+    for part in keys.parts():
+        for b in buckets:
+            pipe.hgetall(part.tags(b))
+    out: dict[int, dict[str, int]] = {b: {} for b in buckets}
+    for i, res in enumerate(pipe.execute()):
+        counts = out[buckets[i % len(buckets)]]
+        for k, v in res.items():
+            tag = k.decode()
+            counts[tag] = counts.get(tag, 0) + int(v)
+    return out

@@ -7,16 +7,15 @@ import time
 import orjson
 import redis
 
-from store import audit
+from store import audit, partitions
 from store.keys import ALERTS_MAX, Keys
 
 
 def read_signals(r: redis.Redis, keys: Keys, after: str, count: int = 1000) -> tuple[str, list[dict]]:
-    """Signals after stream id `after`; returns the new last id and the signals."""
-    entries = r.xrange(keys.signals, min=f"({after}" if after != "0-0" else "-", count=count)
-    if not entries:
-        return after, []
-    return entries[-1][0].decode(), [orjson.loads(f[b"s"]) for _, f in entries]
+    """Signals of every partition after cursor `after` (store/partitions.py); returns the new cursor and the
+    signals."""
+    cursor, entries = partitions.read_after(r, keys, lambda part: part.signals, after, count)
+    return cursor, [orjson.loads(f[b"s"]) for _, f in entries]
 
 
 # What a grown alert keeps from its stored self: who acknowledged it and when, and when it was first raised (the

@@ -12,7 +12,7 @@ import redis
 
 from analytics import care as care_rules
 from analytics.care import CareInputs, CareModel
-from store import audit, models
+from store import audit, models, partitions
 from store.errors import NotFound
 from store.keys import CARE_IN_MAXLEN, CARE_RESPONSES, MARKS_MAXLEN, Keys
 
@@ -32,10 +32,9 @@ def _after(cursor: str) -> str:
 
 
 def read_items(r: redis.Redis, keys: Keys, cursor: str, count: int = READ_ITEMS) -> tuple[str, list[dict]]:
-    entries = r.xrange(keys.care_in, min=_after(cursor), count=count)
-    if not entries:
-        return cursor, []
-    return entries[-1][0].decode(), [orjson.loads(f[b"i"]) for _, f in entries]
+    """Triaged posts of every partition after `cursor` (one id per partition, store/partitions.py)."""
+    cursor, entries = partitions.read_after(r, keys, lambda part: part.care_in, cursor, count)
+    return cursor, [orjson.loads(f[b"i"]) for _, f in entries]
 
 
 def read_corrections(r: redis.Redis, keys: Keys, cursor: str, count: int = 500) -> tuple[str, list[dict]]:

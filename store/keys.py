@@ -1,10 +1,14 @@
 """Every Redis key name, TTL and trim in one place.
 
-All keys of one event share the hash tag `{evt:<id>}` so a transaction over them runs on Redis Cluster.
+An event's own keys share the hash tag `{evt:<id>}` so a transaction over them runs on Redis Cluster. With
+`partitions: K` in the event file, what a worker's batch writes (the stream and the hot counters, `_p` below) is
+split over K tags, `{evt:<id>}` for partition 0 and `{evt:<id>:p<k>}` for the others, so one event spreads over
+a cluster's primaries (docs/scaling.md). With K = 1 every key name is what it always was.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 # Trims and lifetimes: what keeps a six-hour event at 10,000 posts/s inside 1 GB.
@@ -15,6 +19,7 @@ DEAD_MAXLEN = 10_000  # dead letters kept for inspection
 VOLUME_TTL_S = 2 * 3600  # per-second volume buckets (the chart shows 15 min)
 MINUTE_TTL_S = 24 * 3600  # per-minute volume for the whole event
 TAGS_TTL_S = 3600  # per-bucket hashtag counts
+WORKER_LIVE_S = 3.0  # a worker that has not beaten for this long loses its partitions to the others
 SEEN_TTL_S = 180  # dedupe window for repeated post ids (per-minute sets, two looked at)
 FOLD_BUCKET_S = 120  # near-duplicate texts are folded within the current and previous bucket
 FOLD_TTL_S = 300
@@ -41,86 +46,118 @@ GROUP = "processors"
 
 @dataclass(frozen=True)
 class Keys:
-    """Key names for one event."""
+    """Key names for one event; with `partition` set, its partition-local keys are that partition's."""
 
     event_id: str
+    partitions: int = 1
+    partition: int = 0
+
+    @classmethod
+    def of(cls, event) -> Keys:
+        """The keys of an event as its file says (`partitions`): what every reader and writer should use."""
+        return cls(event.id, max(1, int(getattr(event, "partitions", 1))))
 
     @property
     def tag(self) -> str:
         return f"{{evt:{self.event_id}}}"
 
+    @property
+    def partition_tag(self) -> str:
+        return self.tag if self.partition == 0 else f"{{evt:{self.event_id}:p{self.partition}}}"
+
     def _k(self, name: str) -> str:
         return f"{self.tag}:{name}"
+
+    def _p(self, name: str) -> str:
+        return f"{self.partition_tag}:{name}"
+
+    def part(self, k: int) -> Keys:
+        return Keys(self.event_id, self.partitions, k)
+
+    def parts(self) -> list[Keys]:
+        """Every partition's keys, partition 0 first (a reader of partition-local keys reads all of them)."""
+        return [self.part(k) for k in range(self.partitions)]
+
+    def part_of(self, post_id: str) -> Keys:
+        """The partition a post belongs to: the same id always lands on the same one, so dedupe stays exact."""
+        if self.partitions == 1:
+            return self.part(0)
+        return self.part(zlib.crc32(post_id.encode("utf-8", "surrogatepass")) % self.partitions)
 
     # Pipeline
     @property
     def stream(self) -> str:
-        return self._k("posts:in")
+        return self._p("posts:in")
 
     @property
     def dead(self) -> str:
-        return self._k("posts:dead")
+        return self._p("posts:dead")
 
     @property
     def stats(self) -> str:
         """Hash of pipeline counters: received, processed, dead, duplicates."""
-        return self._k("stats")
+        return self._p("stats")
 
     @property
     def dropped(self) -> str:
         """Hash source name -> posts a source had to drop (its bounded buffer was full while ingest was held back)."""
         return self._k("dropped")
 
+    @property
+    def workers(self) -> str:
+        """Zset worker name -> its last heartbeat (epoch s): how workers share the partitions (K > 1 only)."""
+        return self._k("workers")
+
     def seen(self, minute: int) -> str:
-        return self._k(f"seen:{minute}")
+        return self._p(f"seen:{minute}")
 
     # Aggregates
     def volume(self, minute: int) -> str:
         """Hash "<series>|<second>" -> count (and "<series>~s|<second>" -> sentiment sum)."""
-        return self._k(f"vol:{minute}")
+        return self._p(f"vol:{minute}")
 
     def volume_minutes(self, hour: int) -> str:
-        return self._k(f"volm:{hour}")
+        return self._p(f"volm:{hour}")
 
     def tags(self, bucket: int) -> str:
         """Hash hashtag -> count for one trend bucket (bucket = floor(epoch / bucket_s))."""
-        return self._k(f"tags:{bucket}")
+        return self._p(f"tags:{bucket}")
 
     @property
     def feed(self) -> str:
-        return self._k("feed:all")
+        return self._p("feed:all")
 
     def feed_source(self, source: str) -> str:
-        return self._k(f"feed:src:{source}")
+        return self._p(f"feed:src:{source}")
 
     @property
     def bodies(self) -> str:
         """Hash post id -> enriched post JSON, for posts in a feed."""
-        return self._k("bodies")
+        return self._p("bodies")
 
     def folds(self, bucket: int) -> str:
         """Hash fold key -> posts with that (near-)text in one FOLD_BUCKET_S bucket."""
-        return self._k(f"fold:{bucket}")
+        return self._p(f"fold:{bucket}")
 
     def folds_low(self, bucket: int) -> str:
         """Hash fold key -> of those, posts by low-follower authors (copy-paste spam looks like this)."""
-        return self._k(f"foldlow:{bucket}")
+        return self._p(f"foldlow:{bucket}")
 
     @property
     def similar(self) -> str:
         """Hash fold key -> similar posts folded into a feed post ("+N similar"); trimmed with the feed."""
-        return self._k("similar")
+        return self._p("similar")
 
     def reposted(self, bucket: int) -> str:
-        return self._k(f"infl:rp:{bucket}")
+        return self._p(f"infl:rp:{bucket}")
 
     def mentioned(self, bucket: int) -> str:
-        return self._k(f"infl:mn:{bucket}")
+        return self._p(f"infl:mn:{bucket}")
 
     @property
     def storyline_posts(self) -> str:
         """List of compact recent relevant posts (newest first), capped at STORYLINE_POSTS."""
-        return self._k("story:posts")
+        return self._p("story:posts")
 
     # Learning from the room
     @property
@@ -173,7 +210,7 @@ class Keys:
     @property
     def signals(self) -> str:
         """Stream of per-post signals (watch-words, influencers) the aggregator turns into alerts."""
-        return self._k("signals")
+        return self._p("signals")
 
     @property
     def alert_state(self) -> str:
@@ -285,7 +322,7 @@ class Keys:
     def outcomes(self) -> str:
         """Hash "<draft id>|<kind>" -> count: replies, quotes, reposts, positive and negative replies the room's own
         sources saw for each published response (counted by the workers, exactly once with the batch's XACK)."""
-        return self._k("pub:outcomes")
+        return self._p("pub:outcomes")
 
     @property
     def outcomes_polled(self) -> str:
@@ -302,7 +339,7 @@ class Keys:
     @property
     def care_in(self) -> str:
         """Stream of triaged brand posts (and open cases' authors' other posts), written with the batch's XACK."""
-        return self._k("care:in")
+        return self._p("care:in")
 
     @property
     def care_cases(self) -> str:

@@ -16,7 +16,9 @@ def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str, 
     """Record a mark and show its effect at once: a "not relevant" post leaves the feed, a relevant one rises.
 
     `audit_entry` (store.audit.entry(who, "post.mark", "post", post id, after=...)) is written in the same
-    MULTI/EXEC, then WAITAOF: the mark and its audit entry land together."""
+    MULTI/EXEC, then WAITAOF: the mark and its audit entry land together. The feed is the post's partition's: in
+    the same transaction when that is the event's slot, else right after it (a crash in between loses the feed's
+    change, never the mark)."""
     pipe = r.pipeline(transaction=True)
     pipe.xadd(
         keys.marks,
@@ -24,14 +26,25 @@ def add_mark(r: redis.Redis, keys: Keys, post: dict, relevant: bool, user: str, 
         maxlen=MARKS_MAXLEN,
         approximate=True,
     )
-    if relevant:
-        pipe.zincrby(keys.feed, 2.0, post["id"])
-    else:
-        pipe.zrem(keys.feed, post["id"])
-        pipe.zrem(keys.feed_source(post.get("source", "")), post["id"])
+    part = keys.part_of(post["id"])
+    same_slot = part.partition_tag == keys.tag
+    if same_slot:
+        _show(pipe, part, post, relevant)
     audit.append(pipe, keys, audit_entry)
     pipe.execute()
+    if not same_slot:
+        after = r.pipeline(transaction=False)
+        _show(after, part, post, relevant)
+        after.execute()
     audit.durable(r, keys.audit)
+
+
+def _show(pipe: redis.client.Pipeline, part: Keys, post: dict, relevant: bool) -> None:
+    if relevant:
+        pipe.zincrby(part.feed, 2.0, post["id"])
+    else:
+        pipe.zrem(part.feed, post["id"])
+        pipe.zrem(part.feed_source(post.get("source", "")), post["id"])
 
 
 def read_marks(r: redis.Redis, keys: Keys, after: str, count: int = 500) -> tuple[str, list[dict], list[int]]:

@@ -18,10 +18,15 @@ def all_outcomes(r: redis.Redis, keys: Keys) -> dict[str, dict]:
     """Draft id -> merged outcome (analytics.outcomes.merged) for every response with anything counted or polled.
     Two reads, whatever the number of responses."""
     pipe = r.pipeline(transaction=False)
-    pipe.hgetall(keys.outcomes)
     pipe.hgetall(keys.outcomes_polled)
-    seen_raw, polled_raw = pipe.execute()
-    seen = outcomes.seen_by_draft({_text(k): int(v) for k, v in seen_raw.items()})
+    for part in keys.parts():
+        pipe.hgetall(part.outcomes)
+    polled_raw, *seen_parts = pipe.execute()
+    counted: dict[str, int] = {}
+    for seen_raw in seen_parts:
+        for k, v in seen_raw.items():
+            counted[_text(k)] = counted.get(_text(k), 0) + int(v)
+    seen = outcomes.seen_by_draft(counted)
     polled = {_text(k): orjson.loads(v) for k, v in polled_raw.items()}
     return {d: outcomes.merged(seen.get(d), polled.get(d)) for d in set(seen) | set(polled)}
 

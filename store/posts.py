@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ import redis
 
 from model.post import Post
 from store.keys import DEAD_MAXLEN, GROUP, STREAM_TRIM_LIMIT, Keys
+from store.partitions import hgetall_each
 
 logger = logging.getLogger(__name__)
 
@@ -23,15 +25,18 @@ def append(r: redis.Redis, keys: Keys, posts: Iterable[Post], now: float | None 
     No MAXLEN: a cap at XADD would trim entries no worker has processed yet (see `trim_acknowledged`)."""
     now = time.time() if now is None else now
     pipe = r.pipeline(transaction=False)
-    n = 0
+    received: collections.Counter[Keys] = collections.Counter()
     for post in posts:
         if post.received_at is None:
             post.received_at = now
-        pipe.xadd(keys.stream, {FIELD: post.to_json()})
-        n += 1
+        part = keys.part_of(post.id)
+        pipe.xadd(part.stream, {FIELD: post.to_json()})
+        received[part] += 1
+    n = received.total()
     if not n:
         return []
-    pipe.hincrby(keys.stats, "received", n)
+    for part, count in received.items():
+        pipe.hincrby(part.stats, "received", count)
     return [i.decode() if isinstance(i, bytes) else i for i in pipe.execute()[:n]]
 
 
@@ -39,11 +44,15 @@ def append_dicts(r: redis.Redis, keys: Keys, posts: list[dict], now: float | Non
     """Fast path for trusted producers (simulator, replay): XADD post dicts; the processor still validates."""
     now = time.time() if now is None else now
     pipe = r.pipeline(transaction=False)
+    received: collections.Counter[Keys] = collections.Counter()
     for post in posts:
         post.setdefault("received_at", now)
-        pipe.xadd(keys.stream, {FIELD: orjson.dumps(post)})
+        part = keys.part_of(str(post.get("id", "")))
+        pipe.xadd(part.stream, {FIELD: orjson.dumps(post)})
+        received[part] += 1
     if posts:
-        pipe.hincrby(keys.stats, "received", len(posts))
+        for part, count in received.items():
+            pipe.hincrby(part.stats, "received", count)
         pipe.execute()
     return len(posts)
 
@@ -67,24 +76,33 @@ def dead_letter(r: redis.Redis, keys: Keys, payload: bytes | str | dict, reason:
 
 
 def dead_letters(r: redis.Redis, keys: Keys, count: int = 20) -> list[dict]:
+    """The newest dead letters over every partition, newest first."""
+    pipe = r.pipeline(transaction=False)
+    for part in keys.parts():
+        pipe.xrevrange(part.dead, count=count)
+    entries = [e for got in pipe.execute() for e in got]
+    entries.sort(key=lambda e: _id(e[0]), reverse=True)
     out = []
-    for entry_id, fields in r.xrevrange(keys.dead, count=count):
+    for entry_id, fields in entries[:count]:
         out.append({"id": entry_id.decode(), **{k.decode(): v.decode("utf-8", "replace") for k, v in fields.items()}})
     return out
 
 
 def ensure_group(r: redis.Redis, keys: Keys) -> None:
-    try:
-        r.xgroup_create(keys.stream, GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    """The consumer group on every partition's stream (created with the stream)."""
+    for part in keys.parts():
+        try:
+            r.xgroup_create(part.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
 
 def read_batch(
-    r: redis.Redis, keys: Keys, consumer: str, count: int, block_ms: int
+    r: redis.Redis, keys: Keys, consumer: str, count: int, block_ms: int | None
 ) -> list[tuple[bytes, bytes | None]]:
-    """New entries for this consumer: [(entry id, post JSON or None if the entry has no post field)]."""
+    """New entries of `keys`' partition for this consumer: [(entry id, post JSON or None if the entry has no post
+    field)]. `block_ms` None: answer at once."""
     reply = r.xreadgroup(GROUP, consumer, {keys.stream: ">"}, count=count, block=block_ms)
     return _entries(reply[0][1]) if reply else []
 
@@ -92,7 +110,7 @@ def read_batch(
 def claim_stale(
     r: redis.Redis, keys: Keys, consumer: str, min_idle_ms: int, count: int
 ) -> list[tuple[bytes, bytes | None]]:
-    """Take over entries another consumer read but never acknowledged (it crashed)."""
+    """Take over entries of `keys`' partition another consumer read but never acknowledged (it crashed)."""
     _, claimed, *_ = r.xautoclaim(keys.stream, GROUP, consumer, min_idle_ms, "0-0", count=count)
     return _entries(claimed)
 
@@ -147,7 +165,8 @@ def safe_trim_id(r: redis.Redis, keys: Keys) -> str | None:
 
 
 def trim_acknowledged(r: redis.Redis, keys: Keys) -> int:
-    """XTRIM MINID to `safe_trim_id`: free entries every group has acknowledged, never one still needed.
+    """XTRIM MINID to `safe_trim_id`: free entries every group has acknowledged, never one still needed (in
+    `keys`' partition: each worker trims the partitions it serves).
 
     Approximate (whole radix-tree nodes, so it is cheap and may keep up to a node of acknowledged entries) and
     at most STREAM_TRIM_LIMIT entries per call. Returns the entries removed.
@@ -159,18 +178,26 @@ def trim_acknowledged(r: redis.Redis, keys: Keys) -> int:
 
 
 def backlog(r: redis.Redis, keys: Keys) -> tuple[int, int]:
-    """(entries, bytes) the posts stream holds now: one round trip (XLEN, MEMORY USAGE with its default sampling)."""
+    """(entries, bytes) the posts streams of every partition hold now: one round trip (XLEN, MEMORY USAGE with its
+    default sampling)."""
     pipe = r.pipeline(transaction=False)
-    pipe.xlen(keys.stream)
-    pipe.memory_usage(keys.stream)
-    entries, used = pipe.execute()
-    return int(entries or 0), int(used or 0)
+    for part in keys.parts():
+        pipe.xlen(part.stream)
+        pipe.memory_usage(part.stream)
+    got = pipe.execute()
+    return sum(int(x or 0) for x in got[0::2]), sum(int(x or 0) for x in got[1::2])
 
 
 LAG_COUNT_MAX = 10_000  # entries counted one by one when the server's own lag figure is not valid
 
 
 def lag(r: redis.Redis, keys: Keys) -> dict:
+    """The group's lag and pending count summed over every partition (`part_lag`)."""
+    each = [part_lag(r, part) for part in keys.parts()]
+    return {"lag": sum(e["lag"] for e in each), "pending": sum(e["pending"] for e in each)}
+
+
+def part_lag(r: redis.Redis, keys: Keys) -> dict:
     """The group's true lag (entries after its last-delivered id) and pending count; 0s when there is no group.
 
     XINFO GROUPS' `lag` is entries-added minus entries-read: it is null once an entry after the group's
@@ -206,12 +233,16 @@ def lag(r: redis.Redis, keys: Keys) -> dict:
 
 
 def consumers_active(r: redis.Redis, keys: Keys, within_ms: int) -> int:
-    """Consumers of the group that asked for entries within `within_ms` (a live worker asks every second)."""
-    try:
-        consumers = r.xinfo_consumers(keys.stream, GROUP)
-    except redis.ResponseError:  # no stream or no group yet
-        return 0
-    return sum(1 for c in consumers if int(c.get("idle", within_ms + 1)) <= within_ms)
+    """Consumers of the group (on any partition) that asked for entries within `within_ms` (a live worker asks
+    every second)."""
+    active = set()
+    for part in keys.parts():
+        try:
+            consumers = r.xinfo_consumers(part.stream, GROUP)
+        except redis.ResponseError:  # no stream or no group yet
+            continue
+        active.update(_text(c.get("name")) for c in consumers if int(c.get("idle", within_ms + 1)) <= within_ms)
+    return len(active)
 
 
 def count_dropped(r: redis.Redis, keys: Keys, source: str, n: int) -> None:
@@ -224,6 +255,11 @@ def dropped(r: redis.Redis, keys: Keys) -> dict[str, int]:
 
 
 def stats(r: redis.Redis, keys: Keys) -> dict[str, float]:
-    """Pipeline counters (received, processed, dead, duplicates) and `last_at`, the newest processed arrival."""
-    raw = {k.decode(): float(v) for k, v in r.hgetall(keys.stats).items()}
-    return {k: v if k == "last_at" else int(v) for k, v in raw.items()}
+    """Pipeline counters (received, processed, dead, duplicates) summed over partitions, and `last_at`, the newest
+    processed arrival."""
+    out: dict[str, float] = {}
+    for raw in hgetall_each(r, keys, lambda part: part.stats):
+        for k, v in raw.items():
+            name, value = k.decode(), float(v)
+            out[name] = max(out.get(name, value), value) if name == "last_at" else out.get(name, 0) + int(value)
+    return out

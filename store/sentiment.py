@@ -79,13 +79,18 @@ def correct(
                 )
                 pipe.hset(keys.sentiment_fixes, post["id"], orjson.dumps(fix))
                 delta = round(fix["value"] - current, 4)
-                if delta and series:
-                    key = keys.volume(sec // 60)
-                    for name in series:
-                        pipe.hincrbyfloat(key, f"{name}~s|{sec}", delta)
-                    pipe.expire(key, VOLUME_TTL_S, nx=True)  # a bucket that had expired goes again
+                # The post's volume bucket is in its partition: in this transaction when that is the event's
+                # slot, else right after it (a crash in between loses the chart's adjustment, never the fix).
+                part = keys.part_of(post["id"])
+                shift = delta and series
+                if shift and part.partition_tag == keys.tag:
+                    _shift(pipe, part, sec, series, delta)
                 audit.append(pipe, keys, {**audit_entry, "before": previous or {"sentiment": original}})
                 pipe.execute()
+                if shift and part.partition_tag != keys.tag:
+                    after = r.pipeline(transaction=False)
+                    _shift(after, part, sec, series, delta)
+                    after.execute()
                 break
             except redis.WatchError:
                 continue
@@ -93,6 +98,13 @@ def correct(
         raise RuntimeError("the post's sentiment kept changing under us; try again")
     audit.durable(r, keys.audit)
     return fix
+
+
+def _shift(pipe: redis.client.Pipeline, part: Keys, sec: int, series: list[str], delta: float) -> None:
+    key = part.volume(sec // 60)
+    for name in series:
+        pipe.hincrbyfloat(key, f"{name}~s|{sec}", delta)
+    pipe.expire(key, VOLUME_TTL_S, nx=True)  # a bucket that had expired goes again
 
 
 def read_tick(r: redis.Redis, keys: Keys, cursor: str, count: int = 500) -> SentimentInputs:

@@ -122,7 +122,7 @@ class Aggregator:
         marks_cursor, marks, labels = learning_store.read_marks(r, keys, self.marks_cursor)
         story = None
         if self.state.storylines_due(now) and storylines_ready():
-            story = [orjson.loads(p) for p in r.lrange(keys.storyline_posts, 0, -1)]
+            story = [orjson.loads(p) for part in keys.parts() for p in r.lrange(part.storyline_posts, 0, -1)]
         feed = aggregates.top_feed(r, keys, FEED_TOP)
         by_source = {s: aggregates.top_feed(r, keys, FEED_PER_SOURCE, s) for s in sources}
         published, outcomes = outcome_store.for_feed(r, keys, [*feed, *(p for ps in by_source.values() for p in ps)])

@@ -21,6 +21,7 @@ from store import care as care_store
 from store import learning as learning_store
 from store import posts as post_store
 from store import sentiment as sentiment_store
+from store import workers as worker_store
 from store.keys import Keys
 from streams.enrichment import Enricher, lookups, parse_all
 from streams.sources.base import REDIS_ERRORS, redis_backoff
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500
 BLOCK_MS = 1000
+IDLE_BLOCK_MS = 100  # serving several partitions: how long to wait on one when all were empty
+BEAT_EVERY_S = 1.0  # with K > 1: heartbeat and re-share the partitions (store/workers.py)
 CLAIM_EVERY_S = 5.0
 CLAIM_IDLE_MS = 30_000
 MODEL_CHECK_S = 2.0
@@ -59,27 +62,30 @@ class Processor:
         self.sentiment_model = None
         self._sentiment_version, self._sentiment_checked = 0, 0.0
 
-    def handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None = None) -> int:
-        """Process one batch of stream entries; returns how many new posts it counted."""
+    def handle(
+        self, entries: list[tuple[bytes, bytes | None]], now: float | None = None, keys: Keys | None = None
+    ) -> int:
+        """Process one batch of stream entries of partition `keys` (default: this processor's keys); returns how
+        many new posts it counted."""
         # A batch allocates ~100k short-lived objects that reference counting frees; letting the cyclic
         # collector run every 700 of them (walking the caches each time) cost ~40 % of the worker's CPU.
         # Pause it for the batch; collection resumes between batches, so cycles are still freed.
         if not gc.isenabled():
-            return self._handle(entries, now)
+            return self._handle(entries, now, keys or self.keys)
         gc.disable()
         try:
-            return self._handle(entries, now)
+            return self._handle(entries, now, keys or self.keys)
         finally:
             gc.enable()
 
-    def _handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None) -> int:
+    def _handle(self, entries: list[tuple[bytes, bytes | None]], now: float | None, keys: Keys) -> int:
         now = time.time() if now is None else now
         posts, invalid = parse_all([p for _, p in entries])
         unique = list({p.id: p for p in posts}.values())
         handles, folds = lookups(unique)
         unseen, ctx, floors = aggregates.prepare(
             self.r,
-            self.keys,
+            keys,
             [p.id for p in unique],
             handles,
             folds,
@@ -95,7 +101,7 @@ class Processor:
         care = self.triager.batch(enriched, ctx.care_authors, self._care_model(now))  # brand posts only
         aggregates.write_batch(
             self.r,
-            self.keys,
+            keys,
             entry_ids=[i for i, _ in entries],
             fresh_ids=[e.post.id for e in enriched],
             agg=agg,
@@ -156,21 +162,29 @@ class Processor:
 
     def run(self, stop: threading.Event) -> None:
         post_store.ensure_group(self.r, self.keys)
-        last_claim, last_trim, backoff = 0.0, 0.0, redis_backoff()
+        last_claim, last_trim, last_beat, backoff = 0.0, 0.0, 0.0, redis_backoff()
+        served, turn = [self.keys.part(0)], 0
         logger.info("processor %s started", self.consumer)
         while not stop.is_set():
             try:
+                if self.keys.partitions > 1 and time.monotonic() - last_beat > BEAT_EVERY_S:
+                    last_beat = time.monotonic()
+                    served = self._serve(served)
                 if time.monotonic() - last_claim > CLAIM_EVERY_S:
                     last_claim = time.monotonic()
-                    if entries := post_store.claim_stale(self.r, self.keys, self.consumer, CLAIM_IDLE_MS, BATCH):
-                        logger.info("reclaimed %d entries a crashed worker left pending", len(entries))
-                        self.handle(entries)
-                entries = post_store.read_batch(self.r, self.keys, self.consumer, BATCH, BLOCK_MS)
-                if entries:
-                    self.handle(entries)
+                    for part in served:
+                        if entries := post_store.claim_stale(self.r, part, self.consumer, CLAIM_IDLE_MS, BATCH):
+                            logger.info("reclaimed %d entries a crashed worker left pending", len(entries))
+                            self.handle(entries, keys=part)
+                if len(served) == 1:
+                    self._read(served[0], BLOCK_MS)
+                elif not sum(self._read(part, None) for part in served):
+                    turn = (turn + 1) % len(served)  # all empty: wait on one of them, in turn
+                    self._read(served[turn], IDLE_BLOCK_MS)
                 if time.monotonic() - last_trim > TRIM_EVERY_S:
                     last_trim = time.monotonic()
-                    post_store.trim_acknowledged(self.r, self.keys)
+                    for part in served:
+                        post_store.trim_acknowledged(self.r, part)
                 backoff.reset()
             except REDIS_ERRORS as exc:
                 delay = backoff.next()
@@ -180,6 +194,27 @@ class Processor:
                 if "NOGROUP" not in str(exc):
                     raise
                 post_store.ensure_group(self.r, self.keys)  # the stream was deleted under us
+
+    def _read(self, part: Keys, block_ms: int | None) -> int:
+        """Read and handle one batch of `part`; returns the entries read."""
+        entries = post_store.read_batch(self.r, part, self.consumer, BATCH, block_ms)
+        if entries:
+            self.handle(entries, keys=part)
+        return len(entries)
+
+    def _serve(self, served: list[Keys]) -> list[Keys]:
+        """Beat, and take this worker's share of the partitions among the live workers."""
+        live = worker_store.beat(self.r, self.keys, self.consumer, time.time())
+        mine = [self.keys.part(p) for p in worker_store.assign(self.keys.partitions, live, self.consumer)]
+        if mine != served:
+            logger.info(
+                "processor %s serves partitions %s of %d (%d workers)",
+                self.consumer,
+                [p.partition for p in mine],
+                self.keys.partitions,
+                len(live),
+            )
+        return mine
 
 
 def _signal(kind: str, post: Post, what: str, at: float) -> dict:

@@ -73,7 +73,7 @@ def publishing_paused(s: Services, version: int) -> dict | None:
 
 def build_services(settings: Settings, r: redis.Redis | None = None) -> Services:
     r = r or connect(settings.get("REDIS_URL"))
-    keys = Keys(settings.event.id)
+    keys = Keys.of(settings.event)
     snapshots = SnapshotReader(r, keys)
     gauge = AuditGauge(r, keys, int(settings.event.audit.budget_mb * 1024 * 1024))
     ingest = Sink(r, keys, "webhook", pressure=Pressure(r, keys, settings.event.backlog))  # 503 over budget

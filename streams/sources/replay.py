@@ -43,18 +43,25 @@ def record(
     start_id: str = "$",
     block_ms: int = 500,
 ) -> int:
-    """Write posts from the stream to `path` as JSONL, from now (`start_id="$"`) or a given entry id.
+    """Write posts from the stream to `path` as JSONL, from now (`start_id="$"`) or a given entry id (of each
+    partition's stream).
 
     Stops when `stop` is set or `limit` posts are written; `source` keeps only that network. Returns the count.
     """
-    last = _last_id(r, keys) if start_id == "$" else start_id
+    parts = keys.parts()
+    last = {p.stream: _last_id(r, p) if start_id == "$" else start_id for p in parts}
     written = 0
     with open(path, "wb") as out:
         while not stop.is_set() and (limit is None or written < limit):
-            reply = r.xread({keys.stream: last}, count=BATCH, block=block_ms) or []
-            for _, entries in reply:
+            if len(parts) == 1:
+                reply = r.xread(last, count=BATCH, block=block_ms) or []
+            else:  # one stream per read: a cluster refuses keys of several slots in one command
+                reply = [got for s, i in last.items() for got in (r.xread({s: i}, count=BATCH) or [])]
+                if not reply:
+                    stop.wait(block_ms / 1000)
+            for stream, entries in _by_name(reply):
                 for entry_id, fields in entries:
-                    last = entry_id
+                    last[stream] = entry_id
                     raw = fields.get(FIELD)
                     if raw and (source is None or orjson.loads(raw).get("source") == source):
                         out.write(raw + b"\n")
@@ -66,6 +73,12 @@ def record(
             out.flush()
     logger.info("recorded %d posts to %s", written, path)
     return written
+
+
+def _by_name(reply) -> list[tuple[str, list]]:
+    """XREAD's reply as (stream name, entries): a list of pairs over RESP2, a dict over RESP3."""
+    pairs = reply.items() if isinstance(reply, dict) else reply
+    return [(k.decode() if isinstance(k, bytes) else k, v) for k, v in pairs]
 
 
 def _replay_id(tag: str, native: str) -> str:
