@@ -1,6 +1,7 @@
 """The whole pipeline as real processes (`cli.py collect simulator`, two `cli.py process`, `cli.py aggregate`) given
 only REDIS_URL: on the single embedded server and on the three-primary cluster. Posts flow from the simulator through
-both workers into snapshots; every post received is processed exactly once."""
+both workers into snapshots; every post received is processed exactly once. Also with the event split over three
+partitions (on the cluster: one per primary), which the two workers share."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from store.keys import Keys
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = Keys("superbowl")
 
 
 def until(check, timeout: float, what: str, procs=()):
@@ -34,9 +34,18 @@ def until(check, timeout: float, what: str, procs=()):
     raise AssertionError(f"{what} not reached within {timeout}s")
 
 
+@pytest.fixture(params=[1, 3], ids=["1-partition", "3-partitions"])
+def partitions(request) -> int:
+    return request.param
+
+
 @pytest.fixture
-def spawn(redis_url, tmp_path):
+def spawn(redis_url, tmp_path, partitions):
     env = {**os.environ, "REDIS_URL": redis_url, "WARROOM_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    if partitions > 1:
+        event = tmp_path / "event.yaml"
+        event.write_text((ROOT / "config" / "superbowl.yaml").read_text() + f"\npartitions: {partitions}\n")
+        env["WARROOM_EVENT"] = str(event)
     procs = []
 
     def start(*args: str) -> subprocess.Popen:
@@ -52,7 +61,8 @@ def spawn(redis_url, tmp_path):
         p.wait()
 
 
-def test_simulated_posts_flow_through_two_workers_into_snapshots(r, spawn):
+def test_simulated_posts_flow_through_two_workers_into_snapshots(r, spawn, partitions):
+    KEYS = Keys("superbowl", partitions)  # noqa: N806 - the event's keys, as the processes read them
     workers = [spawn("process"), spawn("process")]
     aggregator = spawn("aggregate")
     source = spawn("collect", "simulator")
@@ -74,3 +84,4 @@ def test_simulated_posts_flow_through_two_workers_into_snapshots(r, spawn):
     until(lambda: (snapshot.read(r, KEYS) or {}).get("pipeline", {}).get("processed") == processed, 30, "a snapshot")
     snap = snapshot.read(r, KEYS)
     assert snap["feed"] and sum(snap["volume"]["series"]["all"]) > 0
+    assert all(int(r.hget(part.stats, "processed") or 0) > processed / 5 for part in KEYS.parts())
