@@ -458,6 +458,7 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("PORT", "8050", "dashboard port"),
     ("HOST", "127.0.0.1", "dashboard bind address"),
     ("WARROOM_PUSH_PORT", "auto", "screen push (WebSocket) port: auto is PORT+1, 0 turns push off (screens poll)"),
+    ("WARROOM_PUSH_CONNECTIONS_PER_ADDRESS", "500", "open push sockets from one client address; beyond it they poll"),
     ("WARROOM_EVENT", "config/superbowl.yaml", "event file to load"),
     ("WARROOM_VAR", "var", "folder for the embedded server's data and logs"),
     ("WARROOM_WORKERS", "2", "processor worker processes started by `up`"),
@@ -527,6 +528,11 @@ class Settings:
         return self.port + 1 if value == "auto" else int(value)
 
     @property
+    def push_connections_per_address(self) -> int:
+        """Open push sockets one client address may hold (web/push.py); more are refused (429) and poll."""
+        return int(self.get("WARROOM_PUSH_CONNECTIONS_PER_ADDRESS") or 500)
+
+    @property
     def var_dir(self) -> Path:
         p = Path(self.get("WARROOM_VAR"))
         return p if p.is_absolute() else ROOT / p
@@ -568,6 +574,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ("WARROOM_WORKERS", int),
         ("WARROOM_AGGREGATORS", int),
         ("WARROOM_WEB_PROCESSES", int),
+        ("WARROOM_PUSH_CONNECTIONS_PER_ADDRESS", int),
         ("WARROOM_TICK_S", float),
     ):
         try:

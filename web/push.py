@@ -11,6 +11,9 @@ Nothing is rendered here and nothing the browser sends grants anything: the hand
 guard would accept and an Origin of the dashboard's host, sessions are re-checked every few seconds, and the
 question is answered by the web as its asker. When the socket is down (a proxy blocks it, this process
 restarts), push.js asks the web itself: polling is the fallback.
+
+One client address holds at most WARROOM_PUSH_CONNECTIONS_PER_ADDRESS open sockets (500, like the web's
+`--connections-per-address`): beyond it the handshake is refused with 429 and that screen polls.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ GRACE_S = 1.0  # a beat names the newest version seen this long ago: its answers
 RECHECK_S = 5.0  # each socket's session is checked again this often (a revoked kiosk link closes its screen)
 MAX_MESSAGE = 64 * 1024  # a screen's question is a few KB
 ASK_TIMEOUT_S = 5.0
+CAPPED_LOG_S = 10.0  # at most one "refusing sockets from <address>" warning this often (as webserver.py)
 SIGNED_OUT = 4401  # close code: the session no longer holds (push.js then polls, and the web says signed out)
 
 
@@ -117,6 +121,7 @@ class Screen:
     ident: Identity
     csrf: str
     cookie: str
+    address: str = ""
     body: dict | None = None
     screen: str | None = None
     key: str | None = None
@@ -137,6 +142,12 @@ class PushServer:
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="push-ask")
         self.http = requests.Session()
         self.pushed = self.asked = self.refused = 0
+        # Open sockets per client address: counted once the handshake is accepted (the handler runs), released
+        # in the handler's finally, so a refused or failed handshake never holds a place.
+        self.per_address_limit = settings.push_connections_per_address
+        self.per_address: collections.Counter[str] = collections.Counter()
+        self.capped = 0  # handshakes refused because their address held per_address_limit sockets
+        self._capped_logged = -CAPPED_LOG_S
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # Handshake ----------------------------------------------------------------------------------------------
@@ -153,13 +164,29 @@ class PushServer:
         if ident is None or not csrf:
             self.refused += 1
             return connection.respond(401, "sign in first\n")
-        connection.warroom = Screen(connection, ident, csrf, cookie)  # type: ignore[attr-defined]
+        # After the last await here: websockets runs the handler (which counts the socket) with no await in
+        # between unless the socket's send buffer is full, so a burst of handshakes cannot all pass at once.
+        if self.per_address[address] >= self.per_address_limit:
+            self.capped += 1
+            now = time.monotonic()
+            if now - self._capped_logged >= CAPPED_LOG_S:
+                self._capped_logged = now
+                logger.warning(
+                    "push: refusing sockets from %s: it holds %d (limit %d); %d refused so far (they poll)",
+                    address,
+                    self.per_address[address],
+                    self.per_address_limit,
+                    self.capped,
+                )
+            return connection.respond(429, "too many connections from this address\n")
+        connection.warroom = Screen(connection, ident, csrf, cookie, address)  # type: ignore[attr-defined]
         return None
 
     # Sockets ------------------------------------------------------------------------------------------------
 
     async def handler(self, ws: ServerConnection) -> None:
         screen: Screen = ws.warroom  # type: ignore[attr-defined]
+        self.per_address[screen.address] += 1  # before any await: released below whatever ends the socket
         self.screens.add(screen)
         try:
             await ws.send(orjson.dumps({"v": 0}).decode())  # open; the first beat names the settled version
@@ -169,6 +196,9 @@ class PushServer:
         finally:
             self.screens.discard(screen)
             self.leave(screen)
+            self.per_address[screen.address] -= 1
+            if self.per_address[screen.address] <= 0:
+                del self.per_address[screen.address]
 
     def question(self, screen: Screen, message: str) -> None:
         """A screen says what it asks (and the number it gave that question): it joins that question's group."""
@@ -294,7 +324,9 @@ class PushServer:
             max_size=MAX_MESSAGE,
             server_header=None,
         ):
-            logger.info("screen push on ws://%s:%s%s", host, port, PATH)
+            logger.info(
+                "screen push on ws://%s:%s%s (%d sockets per address)", host, port, PATH, self.per_address_limit
+            )
             beat = asyncio.ensure_future(self.heartbeat())
             while not stop.is_set():
                 await asyncio.sleep(0.2)

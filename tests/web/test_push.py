@@ -1,11 +1,17 @@
 """Screen push (web/push.py) on the real stack (`cli.py up` with push on) over real WebSockets: who may connect,
 what a screen gets and that it is exactly what the web would have answered, that screens of one question share
-one answer and role sets never do, and that a revoked session's socket is closed."""
+one answer and role sets never do, that a revoked session's socket is closed, and that one address holds at most
+WARROOM_PUSH_CONNECTIONS_PER_ADDRESS sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
+import socket as sockets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
@@ -14,11 +20,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from auth.identity import cli_actor
+from config.settings import load_settings
 from layouts import exec as exec_layout
 from layouts import ids
 from layouts import wall as wall_layout
 from store import tokens
-from tests.web.stack import Stack, event_file, screen_question
+from tests.web.stack import Stack, event_file, free_port, screen_question
 from tests.web.stack import signed_in as stack_signed_in
 from web import push
 
@@ -176,6 +183,110 @@ def test_a_revoked_kiosk_screen_is_closed_within_seconds(stack):
             for _ in range(1000):  # answers keep coming until the re-check (every RECHECK_S) closes it
                 ws.recv(timeout=push.RECHECK_S + 10)
         assert closed.value.rcvd.code == push.SIGNED_OUT
+
+
+CAP = 3
+LOOPBACK = "127.0.0.1"
+
+
+def until(check, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        time.sleep(0.02)
+
+
+def accepting(port: int) -> bool:
+    try:
+        with sockets.create_connection((LOOPBACK, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def capped(stack):
+    """A push server capped at CAP sockets per address (set as an operator would, in the environment), serving the
+    stack's store and sessions from this process, so its count of open sockets can be read."""
+    settings = load_settings(
+        {
+            "WARROOM_VAR": str(stack.var),
+            "WARROOM_EVENT": str(stack.event),
+            "PORT": str(stack.port),
+            "WARROOM_PUSH_CONNECTIONS_PER_ADDRESS": str(CAP),
+        }
+    )
+    r, _ = stack.store()
+    server, port, stop = push.PushServer(settings, r, push.web_url(settings)), free_port(), threading.Event()
+    thread = threading.Thread(target=asyncio.run, args=(server.run(LOOPBACK, port, stop),), daemon=True)
+    thread.start()
+    until(lambda: accepting(port), "the capped push server listens")
+    yield server, f"ws://{LOOPBACK}:{port}{push.PATH}"
+    stop.set()
+    thread.join(10)
+    r.close()
+
+
+def test_one_address_holds_at_most_its_cap_of_sockets_and_a_closed_one_frees_its_place(stack, capped):
+    server, url = capped
+    assert server.per_address_limit == CAP
+    sam = signed_in(stack, "sam")
+    headers = {"Cookie": cookie(sam)}
+
+    def opened():
+        ws = connect(url, additional_headers=headers, open_timeout=10)
+        assert "v" in orjson.loads(ws.recv(timeout=10))  # open, and the server holds it
+        return ws
+
+    def open_sockets() -> int:
+        return server.per_address.get(LOOPBACK, 0)
+
+    # A handshake the session check lets through but websockets then refuses (no Upgrade: a plain GET) holds nothing.
+    plain = requests.get(f"http{url.removeprefix('ws')}", headers=headers, timeout=10)
+    assert plain.status_code == 426 and open_sockets() == 0
+
+    held = [opened() for _ in range(CAP)]
+    try:
+        assert open_sockets() == CAP
+        with pytest.raises(InvalidStatus) as refused:
+            opened()
+        assert refused.value.response.status_code == 429
+        assert b"too many connections" in refused.value.response.body
+        assert server.capped == 1 and open_sockets() == CAP
+
+        held.pop().close()  # a clean close
+        until(lambda: open_sockets() == CAP - 1, "a closed socket gives its place back")
+        held.append(opened())
+        assert open_sockets() == CAP
+
+        dropped = held.pop()  # the client vanishes without a close frame: the handler ends with an error
+        dropped.socket.shutdown(sockets.SHUT_RDWR)
+        dropped.socket.close()
+        until(lambda: open_sockets() == CAP - 1, "a dropped socket gives its place back")
+        held.append(opened())
+    finally:
+        for ws in held:
+            ws.close()
+    until(lambda: not server.per_address, "no address holds a socket once every one closed")
+
+    # Many handshakes at once from one address: exactly CAP get in.
+    def attempt(_):
+        try:
+            return opened()
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    with ThreadPoolExecutor(max_workers=CAP + 3) as pool:
+        results = list(pool.map(attempt, range(CAP + 3)))
+    got_in = [ws for ws in results if not isinstance(ws, int)]
+    try:
+        assert len(got_in) == CAP and sorted(x for x in results if isinstance(x, int)) == [429] * 3
+        assert open_sockets() == CAP
+    finally:
+        for ws in got_in:
+            ws.close()
+    until(lambda: not server.per_address, "every place given back after the burst")
 
 
 def test_screen_keys_ignore_clocks_and_versions_but_not_what_is_asked():
