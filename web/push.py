@@ -130,7 +130,7 @@ class Screen:
 
 class PushServer:
     def __init__(self, settings: Settings, r: redis.Redis, web_url: str):
-        self.settings, self.r, self.keys = settings, r, Keys(settings.event.id)
+        self.settings, self.r, self.keys = settings, r, Keys.of(settings.event)
         self.web_url = web_url.rstrip("/")
         self.base_url = settings.get("WARROOM_BASE_URL")
         self.cookies = CookieReader(r, self.keys, settings.var_dir)
