@@ -27,6 +27,7 @@ GROUPS = {
     "care": "bench.care_bench",
     "decision": "bench.decision_bench",
     "push": "bench.push_bench",
+    "cluster": "bench.cluster_bench",
 }
 
 

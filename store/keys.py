@@ -2,14 +2,17 @@
 
 An event's own keys share the hash tag `{evt:<id>}` so a transaction over them runs on Redis Cluster. With
 `partitions: K` in the event file, what a worker's batch writes (the stream and the hot counters, `_p` below) is
-split over K tags, `{evt:<id>}` for partition 0 and `{evt:<id>:p<k>}` for the others, so one event spreads over
-a cluster's primaries (docs/scaling.md). With K = 1 every key name is what it always was.
+split over K tags, one per partition, so one event spreads over a cluster's primaries (docs/scaling.md). With K = 1
+every key name is what it always was.
 """
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
+
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 # Trims and lifetimes: what keeps a six-hour event at 10,000 posts/s inside 1 GB.
 # posts:in is never capped at XADD: an entry is trimmed only once every consumer group has acknowledged it
@@ -44,6 +47,22 @@ MENTIONS_KEPT = 100  # the newest mentions of each person, for their list
 GROUP = "processors"
 
 
+@functools.cache
+def _aimed_tag(event_id: str, k: int, partitions: int) -> str:
+    """Partition k's tag, `{evt:<id>:p<k>}` or `{evt:<id>:p<k>.<n>}` with the smallest n that puts its slot in the
+    middle of the k-th of K equal slot ranges. A cluster's primaries hold equal contiguous ranges (what
+    `valkey-cli --cluster create` assigns, and tests/cluster.py), so with K = primaries (or a multiple) the
+    partitions land evenly on every primary, where a plain tag's hash would put some of them together."""
+    width = REDIS_CLUSTER_HASH_SLOTS / partitions
+    low, high = (k + 0.25) * width, (k + 0.75) * width
+    n = 0
+    while True:
+        tag = f"evt:{event_id}:p{k}" + (f".{n}" if n else "")
+        if low <= key_slot(tag.encode()) < high:
+            return f"{{{tag}}}"
+        n += 1
+
+
 @dataclass(frozen=True)
 class Keys:
     """Key names for one event; with `partition` set, its partition-local keys are that partition's."""
@@ -63,7 +82,9 @@ class Keys:
 
     @property
     def partition_tag(self) -> str:
-        return self.tag if self.partition == 0 else f"{{evt:{self.event_id}:p{self.partition}}}"
+        if self.partitions == 1:
+            return self.tag
+        return _aimed_tag(self.event_id, self.partition, self.partitions)
 
     def _k(self, name: str) -> str:
         return f"{self.tag}:{name}"

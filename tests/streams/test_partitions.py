@@ -44,7 +44,9 @@ def test_one_partition_keeps_every_key_name_and_k_partitions_have_a_tag_each():
     one, three = Keys("e"), Keys("e", 3)
     event = settings_with(1).event
     assert one.stream == "{evt:e}:posts:in" and Keys.of(event) == Keys(event.id)
-    assert [p.stream for p in three.parts()] == ["{evt:e}:posts:in", "{evt:e:p1}:posts:in", "{evt:e:p2}:posts:in"]
+    tags = [p.partition_tag for p in three.parts()]
+    assert [p.stream for p in three.parts()] == [f"{t}:posts:in" for t in tags] and len(set(tags)) == 3
+    assert all(t.startswith(f"{{evt:e:p{k}") for k, t in enumerate(tags))
     assert {p.cards for p in three.parts()} == {"{evt:e}:cards"}  # the team's keys stay on the event's tag
     ids = [f"x:{i}" for i in range(3000)]
     spread = [three.part_of(i).partition for i in ids]
@@ -66,12 +68,13 @@ def test_workers_share_the_partitions_and_every_partition_has_one():
         assert set(served) == {0, 1, 2, 3}
 
 
-def test_the_partitions_land_on_every_primary_of_a_cluster(r, redis_backend):
+@pytest.mark.parametrize("event_id", ["test", "superbowl", "brand-7"])
+def test_the_partitions_land_evenly_on_every_primary_of_a_cluster(r, redis_backend, event_id):
     if redis_backend != "cluster":
         pytest.skip("a single server has one node")
-    keys = Keys("test", 3)
-    nodes = {r.get_node_from_key(p.stream).port for p in keys.parts()}
-    assert len(nodes) == 3, "the three partitions' tags should hash to the three primaries' slot ranges"
+    for k in (3, 6, 12):
+        ports = [r.get_node_from_key(p.stream).port for p in Keys(event_id, k).parts()]
+        assert sorted(ports.count(port) for port in set(ports)) == [k // 3] * 3, (k, ports)
 
 
 def test_k_partitions_count_exactly_what_one_partition_counts(r):
