@@ -102,7 +102,7 @@ class Keys:
     def part_of(self, post_id: str) -> Keys:
         """The partition a post belongs to: the same id always lands on the same one, so dedupe stays exact."""
         if self.partitions == 1:
-            return self.part(0)
+            return self  # partition 0, the only one
         return self.part(zlib.crc32(post_id.encode("utf-8", "surrogatepass")) % self.partitions)
 
     # Pipeline
