@@ -2,7 +2,8 @@
 binary, slots assigned by tests/cluster.py), processed by two real workers.
 
 For each K: posts/s through full enrichment, the Redis CPU per post on each primary (INFO cpu, user + system,
-before and after the run, so the pre-load is not counted), and the workers' CPU per post (psutil). From the
+before and after the run, so the pre-load is not counted), the workers' CPU per post (psutil), and the aggregator's
+tick over the K partitions the run left (median wall time). From the
 3-partition costs, `cluster_projection` gives the cores needed for 12,000, 50,000 and 143,000 posts/s and which
 part saturates first (docs/scaling.md). Everything shares this machine's cores, so posts/s here does not grow with
 K; the per-post costs are what carries over to a room of machines.
@@ -86,6 +87,9 @@ def run_once(cluster, posts: list[dict], partitions: int, event_dir: Path) -> di
         redis1, workers1 = _redis_cpu(nodes), _procs_cpu(pids)
     finally:
         fleet.close()
+    try:
+        tick_ms = _tick_ms(settings, r, keys, now)
+    finally:
         r.close()
         for node in nodes:
             node.close()
@@ -94,7 +98,26 @@ def run_once(cluster, posts: list[dict], partitions: int, event_dir: Path) -> di
         "rate": n / elapsed,
         "redis_us": [round((b - a) / n * 1e6, 2) for a, b in zip(redis0, redis1, strict=True)],
         "worker_us": (workers1 - workers0) / n * 1e6,
+        "tick_ms": tick_ms,
     }
+
+
+TICKS = 7
+
+
+def _tick_ms(settings, r, keys, now: float) -> float:
+    """The aggregator's tick over what the run left (K partitions' feeds, counters and streams to merge): median
+    wall time of TICKS ticks, in this process, after a first tick that warms it up."""
+    from streams.aggregator import Aggregator
+
+    agg = Aggregator(settings, r, keys)
+    agg.tick(now)
+    times = []
+    for i in range(TICKS):
+        t0 = time.perf_counter()
+        agg.tick(now + 0.5 * (i + 1))
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
 
 
 def projection(worker_us: float, redis_us_total: float, aggregator_cores: float = 1.0) -> list[dict]:
@@ -152,6 +175,7 @@ def run() -> list[dict]:
             ]
             rates = [r["rate"] for r in runs]
             worker_us = statistics.median(r["worker_us"] for r in runs)
+            tick_ms = statistics.median(r["tick_ms"] for r in runs)
             out.append(
                 figure(
                     "cluster_throughput_posts_per_s",
@@ -167,6 +191,7 @@ def run() -> list[dict]:
                     redis_cpu_us_per_post_by_primary=per_primary,
                     redis_cpu_us_per_post=round(sum(per_primary), 2),
                     worker_cpu_us_per_post=round(worker_us, 1),
+                    aggregator_tick_ms=round(tick_ms, 1),
                     cores=os.cpu_count(),
                 )
             )
