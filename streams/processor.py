@@ -176,9 +176,9 @@ class Processor:
                         if entries := post_store.claim_stale(self.r, part, self.consumer, CLAIM_IDLE_MS, BATCH):
                             logger.info("reclaimed %d entries a crashed worker left pending", len(entries))
                             self.handle(entries, keys=part)
-                if len(served) == 1:
+                if self.keys.partitions == 1:
                     self._read(served[0], BLOCK_MS)
-                elif not sum(self._read(part, None) for part in served):
+                elif not sum(self._read(part, None) for part in served) and not self._help(served):
                     turn = (turn + 1) % len(served)  # all empty: wait on one of them, in turn
                     self._read(served[turn], IDLE_BLOCK_MS)
                 if time.monotonic() - last_trim > TRIM_EVERY_S:
@@ -201,6 +201,11 @@ class Processor:
         if entries:
             self.handle(entries, keys=part)
         return len(entries)
+
+    def _help(self, served: list[Keys]) -> int:
+        """This worker's partitions are empty: read the others' (the group hands each entry to one reader), so K
+        partitions that W workers do not divide evenly still keep every worker busy. Returns the entries read."""
+        return sum(self._read(part, None) for part in self.keys.parts() if part not in served)
 
     def _serve(self, served: list[Keys]) -> list[Keys]:
         """Beat, and take this worker's share of the partitions among the live workers."""
