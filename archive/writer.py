@@ -31,6 +31,7 @@ from store import outcomes as outcome_store
 from store import publishing as pub_store
 from store.keys import TAGS_TTL_S, VOLUME_TTL_S, Keys
 from streams.sources.backoff import Backoff
+from streams.sources.base import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +299,7 @@ class Archiver:
                 written = self.run_once()
                 backoff.reset()
                 logger.debug("archived %s", written)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except REDIS_ERRORS as exc:  # also a cluster node down (CLUSTERDOWN)
                 delay = backoff.next()
                 logger.warning("Redis unavailable (%s); archiving again in %.0fs", type(exc).__name__, delay)
                 stop.wait(delay)

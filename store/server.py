@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -194,8 +195,39 @@ class _ClusterPipeline(redis.cluster.ClusterPipeline):
         return out
 
 
+class ClusterUnavailable(redis.ConnectionError):
+    """The cluster client could not rebuild its slot map: no node it knows answered CLUSTER SLOTS (every one down),
+    or the answers left slots unassigned or disagreed. (One primary down is not that: its peers still list its
+    slots; a command for them meets a ConnectionError, any other a CLUSTERDOWN once the peers mark it failed.)
+
+    redis-py raises a bare RedisClusterException for that, which is not a RedisError and is also what it raises for
+    a bug (keys of one command in different slots); as a ConnectionError it is an outage to wait out like any other
+    (streams.sources.base.REDIS_ERRORS, a web page's 503), and the bugs still raise."""
+
+
+def _slot_map_failures_as_unavailable(initialize):
+    """NodesManager.initialize (rebuilding the slot map after a node failed, or too many MOVED), raising
+    ClusterUnavailable where redis-py raises a bare RedisClusterException: initialize raises it only when the map
+    cannot be rebuilt (every reason above), never for a command's own fault."""
+
+    @functools.wraps(initialize)
+    def rebuild(*args, **kwargs):
+        try:
+            return initialize(*args, **kwargs)
+        except redis.exceptions.RedisClusterException as exc:
+            raise ClusterUnavailable(f"the cluster's slot map cannot be rebuilt: {exc}") from exc
+
+    return rebuild
+
+
 class _Cluster(redis.cluster.RedisCluster):
-    """RedisCluster whose transactions reply as on a single server (see _ClusterPipeline)."""
+    """RedisCluster whose transactions reply as on a single server (see _ClusterPipeline), and whose failure to
+    rebuild its slot map is a ConnectionError (see ClusterUnavailable)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # the first slot map: a failure here is told by connect()
+        # The client and its pipelines share this NodesManager, so every later rebuild goes through the wrapper.
+        self.nodes_manager.initialize = _slot_map_failures_as_unavailable(self.nodes_manager.initialize)
 
     def pipeline(self, transaction=None, shard_hint=None):
         pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)

@@ -3,6 +3,9 @@
 Each node is a `valkey-server --cluster-enabled yes` on loopback with a generated password; the fixture assigns the
 16384 slots itself (CLUSTER ADDSLOTSRANGE on each node), joins the nodes (CLUSTER MEET) and waits until every node
 says cluster_state:ok and knows every node and slot. Nothing sleeps a fixed time: every wait has a deadline.
+
+kill(port) and restart(port) take a node down (kill -9) and bring it back as the same node (same ports, dir and
+nodes.conf); with `appendfsync` set the nodes keep an AOF, so it also comes back with its data.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ class ValkeyCluster:
     data_dir: Path
     primaries: int = 3
     password: str = ""
+    # "" (the default): no persistence. "always"/"everysec": each node keeps an AOF with that fsync policy, so a
+    # node killed and restarted (restart()) comes back with its data.
+    appendfsync: str = ""
+    node_timeout_ms: int = 0  # cluster-node-timeout; 0: the server's default (15 s)
     ports: list[int] = field(default_factory=list)
     bus_ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    args: dict[int, list[str]] = field(default_factory=dict)  # each node's command line, by port, for restart()
 
     @property
     def url(self) -> str:
@@ -74,9 +82,14 @@ class ValkeyCluster:
             conf.chmod(0o600)
             args = [binary, str(conf), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node_dir)]
             args += ["--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / f"nodes-{port}.conf")]
-            args += ["--cluster-port", str(bus), "--save", "", "--appendonly", "no", "--loglevel", "warning"]
-            with open(node_dir / "server.log", "ab") as log:  # the child keeps its own descriptor
-                proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            args += ["--cluster-port", str(bus), "--save", "", "--loglevel", "warning"]
+            if self.appendfsync:
+                args += ["--appendonly", "yes", "--appendfsync", self.appendfsync]
+            else:
+                args += ["--appendonly", "no"]
+            if self.node_timeout_ms:
+                args += ["--cluster-node-timeout", str(self.node_timeout_ms)]
+            proc = self._spawn(args, node_dir)
             try:
                 self._wait(deadline, f"node {port} answers PING", lambda p=port: self.node(p).ping(), [proc])
             except RuntimeError:
@@ -86,7 +99,36 @@ class ValkeyCluster:
             self.processes.append(proc)
             self.ports.append(port)
             self.bus_ports.append(bus)
+            self.args[port] = args
             return
+
+    @staticmethod
+    def _spawn(args: list[str], node_dir: Path) -> subprocess.Popen:
+        with open(node_dir / "server.log", "ab") as log:  # the child keeps its own descriptor
+            return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def process(self, port: int) -> subprocess.Popen:
+        return self.processes[self.ports.index(port)]
+
+    def kill(self, port: int) -> None:
+        """kill -9 the node on `port` (no shutdown: what it had not written to its AOF is lost)."""
+        proc = self.process(port)
+        proc.kill()
+        proc.wait(10)
+
+    def restart(self, *ports: int, timeout: float = 60.0) -> None:
+        """Start the killed nodes on `ports` again with the same command lines: same ports, dir and nodes.conf, so
+        each rejoins as the same node holding the same slots (and, with an AOF, its data). Returns once every node
+        says the cluster is whole again (cluster_state:ok, every node and slot known)."""
+        for port in ports:
+            index = self.ports.index(port)
+            if self.processes[index].poll() is None:
+                raise RuntimeError(f"node {port} is still running")
+            args = self.args[port]
+            self.processes[index] = self._spawn(args, Path(args[args.index("--dir") + 1]))
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            self._wait(deadline, f"node {port} sees the whole cluster again", lambda p=port: self._ready(p))
 
     def _assign_slots(self) -> None:
         """Contiguous ranges, one per primary: 0-5460, 5461-10922, 10923-16383 for three."""

@@ -93,7 +93,19 @@ class Health:
 
 STREAM_BUFFER = 20_000  # posts a streaming source holds while ingest is held back (then it drops, counted)
 PRESSURE_CHECK_S = 0.25  # how often the backlog's size is asked (one round trip), however many posts pass
-REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)  # the server is away (restarting, loading its AOF)
+# The server is away (restarting, loading its AOF), or on Redis Cluster a node is: ClusterError is CLUSTERDOWN and
+# MASTERDOWN (a primary died: with no replica to promote, every node refuses every command until it is back) and a
+# command whose redirections ran out mid-resharding; TryAgainError, a multi-key command during a slot migration;
+# SlotNotCoveredError, a slot missing from the client's map. A client that cannot rebuild its slot map at all raises
+# store.server.ClusterUnavailable, a ConnectionError. Any other RedisClusterException (keys of one command or
+# transaction in different slots, a command the cluster client cannot route) is a bug, not an outage: it still raises.
+REDIS_ERRORS = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.SlotNotCoveredError,
+)
 
 
 def redis_backoff() -> Backoff:
