@@ -35,6 +35,8 @@ BACKENDS = ("single", "cluster")
 def pytest_generate_tests(metafunc):
     if "redis_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("cluster"):
         metafunc.parametrize("redis_backend", BACKENDS)
+    if "keys" in metafunc.fixturenames and metafunc.definition.get_closest_marker("partitions"):
+        metafunc.parametrize("keys", [1, 3], ids=["1-partition", "3-partitions"], indirect=True)
 
 
 @pytest.fixture
@@ -67,8 +69,9 @@ def r(redis_url):
 
 
 @pytest.fixture
-def keys() -> Keys:
-    return Keys("test")
+def keys(request) -> Keys:
+    """The test event's keys: one partition, or (marked `partitions`) one and three."""
+    return Keys("test", getattr(request, "param", 1))
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from store import care as care_store
 from store import posts as post_store
 from streams.aggregator import Aggregator
 from streams.processor import Processor
+from tests.pipeline import drain
 
-pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.partitions]  # single server and cluster; one partition and three
 
 
 @pytest.fixture
@@ -42,8 +43,7 @@ def process(r, keys, settings, posts, now, proc=None) -> Processor:
     post_store.ensure_group(r, keys)
     post_store.append_dicts(r, keys, posts, now=now)
     proc = proc or Processor(settings, r, keys, consumer="w1")
-    while entries := post_store.read_batch(r, keys, "w1", 500, 10):
-        proc.handle(entries, now=now)
+    drain(proc, r, keys, "w1", now)
     return proc
 
 

@@ -10,7 +10,7 @@ from analytics.sentiment_learning import SentimentModel
 from store import aggregates, audit
 from store import sentiment as sentiment_store
 
-pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.partitions]  # single server and cluster; one partition and three
 
 SEC = 1_770_000_000
 POST = {
@@ -33,14 +33,15 @@ def brand_sum(r, keys) -> dict:
 
 
 def test_a_correction_lands_with_its_fix_its_audit_entry_and_the_sums(r, keys):
-    r.hset(keys.volume(SEC // 60), mapping={f"Oreo~s|{SEC}": -0.51, f"Oreo|{SEC}": 1})
+    volume = keys.part_of(POST["id"]).volume(SEC // 60)  # where the post was counted
+    r.hset(volume, mapping={f"Oreo~s|{SEC}": -0.51, f"Oreo|{SEC}": 1})
     fix = sentiment_store.correct(r, keys, POST, "positive", "sam", entry(), {"Oreo"}, now=5.0)
     assert fix == {"label": "positive", "value": 0.6, "was": -0.51, "by": "sam", "at": 5.0}
     assert orjson.loads(r.hget(keys.sentiment_fixes, "x:1")) == fix
     window = brand_sum(r, keys)
     assert window["Oreo~s"][SEC] == pytest.approx(0.6)
     assert "Blackout~s" not in window, "only charted series carry sentiment"
-    assert r.ttl(keys.volume(SEC // 60)) > 0
+    assert r.ttl(volume) > 0
     (item,) = audit.query(r, keys, action="post.sentiment")
     assert item["who"] == "sam" and item["before"] == {"sentiment": -0.51} and item["after"] == {"label": "positive"}
 

@@ -10,8 +10,9 @@ from store import snapshot
 from streams.aggregator import Aggregator
 from streams.processor import Processor
 from streams.sources.simulator import make_scenario
+from tests.pipeline import drain
 
-pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.partitions]  # single server and cluster; one partition and three
 
 
 def test_snapshot_has_every_panel_filled_from_simulated_posts(r, keys):
@@ -22,8 +23,7 @@ def test_snapshot_has_every_panel_filled_from_simulated_posts(r, keys):
     for i in range(300):  # the last 30 s of simulated posts
         post_store.append_dicts(r, keys, [p for p, _ in scenario.step(i)], now=now - 30 + i * 0.1)
     proc = Processor(settings, r, keys, consumer="w1")
-    while entries := post_store.read_batch(r, keys, "w1", 500, 10):
-        proc.handle(entries)
+    drain(proc, r, keys, "w1")
     agg = Aggregator(settings, r, keys)
     snap = agg.tick(now)
     assert snapshot.read(r, keys)["version"] == snap["version"] == 1

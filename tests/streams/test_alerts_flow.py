@@ -17,8 +17,9 @@ from store import audit
 from store import posts as post_store
 from streams.aggregator import Aggregator
 from streams.processor import Processor
+from tests.pipeline import drain
 
-pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.partitions]  # single server and cluster; one partition and three
 
 INFLUENCER = "megafan"
 
@@ -44,10 +45,8 @@ def process(r, keys, settings: Settings, posts: list[dict], now: float, consumer
     post_store.ensure_group(r, keys)
     post_store.append_dicts(r, keys, posts, now=now)
     proc = Processor(settings, r, keys, consumer=consumer)
-    done = 0
-    while entries := post_store.read_batch(r, keys, consumer, 500, 10):
-        done += proc.handle(entries, now=now)
-    return done
+    drain(proc, r, keys, consumer, now)
+    return proc.processed
 
 
 def burst(tag: str, at: float, settings: Settings) -> list[dict]:

@@ -13,8 +13,9 @@ from store import learning as learning_store
 from store import posts as post_store
 from streams.aggregator import Aggregator
 from streams.processor import MODEL_CHECK_S, Processor
+from tests.pipeline import drain
 
-pytestmark = pytest.mark.cluster  # on the single server and on a three-primary cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.partitions]  # single server and cluster; one partition and three
 
 # What the room cares about, and what it does not. Under eight words a text is folded only with exact copies,
 # so one different word per post keeps every post its own feed entry.
@@ -67,8 +68,7 @@ def post(pid: str, text: str, at: float) -> dict:
 def handle_posts(proc: Processor, r, keys, posts: list[dict], now: float) -> dict[str, dict]:
     """Append and process posts with the given Processor; returns their feed bodies by id."""
     post_store.append_dicts(r, keys, posts, now=now)
-    while entries := post_store.read_batch(r, keys, proc.consumer, 500, 10):
-        proc.handle(entries, now=now)
+    drain(proc, r, keys, proc.consumer, now)
     bodies = {p["id"]: p for p in aggregates.top_feed(r, keys, 1000)}
     return {p["id"]: bodies[p["id"]] for p in posts if p["id"] in bodies}
 
@@ -78,7 +78,7 @@ def scores(bodies: dict[str, dict], prefix: str) -> list[float]:
 
 
 def in_feed(r, keys) -> dict[str, float]:
-    return {k.decode(): s for k, s in r.zrange(keys.feed, 0, -1, withscores=True)}
+    return {k.decode(): s for part in keys.parts() for k, s in r.zrange(part.feed, 0, -1, withscores=True)}
 
 
 def test_marks_move_the_feed_at_once_then_teach_every_worker(r, keys, settings):
