@@ -83,12 +83,12 @@ def prepare(
         published = {}
     seen = [any(flags) for flags in zip(*res[0:3], strict=True)]
     unseen = {i for i, s in zip(ids, seen, strict=True) if not s}
-    k = keys.partitions
+    scale = keys.partitions
     ctx = Context(
-        reposted=_sum_fields(handles, k, res[3], res[5]),
-        mentioned=_sum_fields(handles, k, res[4], res[6]),
-        folds=_sum_fields(fold_keys, k, res[7], res[9]),
-        folds_low=_sum_fields(fold_keys, k, res[8], res[10]),
+        reposted=_sum_fields(handles, scale, res[3], res[5]),
+        mentioned=_sum_fields(handles, scale, res[4], res[6]),
+        folds=_sum_fields(fold_keys, scale, res[7], res[9]),
+        folds_low=_sum_fields(fold_keys, scale, res[8], res[10]),
         in_feed={k for k, v in zip(fold_keys, res[11], strict=True) if v is not None},
         care_authors={h for h, v in zip(handles, res[12], strict=True) if v is not None},
         published=published,
