@@ -18,9 +18,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -32,21 +29,10 @@ from store.keys import Keys
 from store.server import connect
 from streams.sources.base import REDIS_ERRORS
 from tests.cluster import ValkeyCluster
+from tests.pipeline import cli_processes, event_file, until
 
-ROOT = Path(__file__).resolve().parents[2]
 KEYS = Keys("superbowl", 3)  # the event's keys, as the processes read them (`partitions: 3` in their event file)
 NODE_TIMEOUT_MS = 1000  # the survivors mark the dead node failed (cluster_state:fail) within a few seconds
-
-
-def until(check, timeout: float, what: str, procs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for p in procs:
-            assert p.poll() is None, f"{p.args[2:]} exited with {p.returncode} while waiting for {what}"
-        if value := check():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout}s")
 
 
 @pytest.fixture
@@ -65,29 +51,15 @@ def r(cluster):
 
 @pytest.fixture
 def spawn(cluster, tmp_path):
-    event = tmp_path / "event.yaml"
-    event.write_text((ROOT / "config" / "superbowl.yaml").read_text() + "\npartitions: 3\n")
     env = {
         **os.environ,
         "REDIS_URL": cluster.url,
         "WARROOM_VAR": str(tmp_path),
-        "WARROOM_EVENT": str(event),
+        "WARROOM_EVENT": str(event_file(tmp_path, 3)),
         "PYTHONUNBUFFERED": "1",
     }
-    procs = []
-
-    def start(*args: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{'-'.join(args)}-{len(procs)}.log", "wb")  # noqa: SIM115 - closed with the process
-        p = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
-        p.log = Path(log.name)
-        procs.append(p)
-        return p
-
-    yield start
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
+    with cli_processes(env, tmp_path) as start:
+        yield start
 
 
 def processed_by_partition(r) -> list[int]:

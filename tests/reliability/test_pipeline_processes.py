@@ -7,31 +7,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from store import posts as post_store
 from store import snapshot
 from store.keys import Keys
+from tests.pipeline import cli_processes, event_file, until
 
 pytestmark = pytest.mark.cluster
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def until(check, timeout: float, what: str, procs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for p in procs:
-            assert p.poll() is None, f"{p.args[2:]} exited with {p.returncode} while waiting for {what}"
-        if value := check():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout}s")
 
 
 @pytest.fixture(params=[1, 3], ids=["1-partition", "3-partitions"])
@@ -43,22 +27,9 @@ def partitions(request) -> int:
 def spawn(redis_url, tmp_path, partitions):
     env = {**os.environ, "REDIS_URL": redis_url, "WARROOM_VAR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     if partitions > 1:
-        event = tmp_path / "event.yaml"
-        event.write_text((ROOT / "config" / "superbowl.yaml").read_text() + f"\npartitions: {partitions}\n")
-        env["WARROOM_EVENT"] = str(event)
-    procs = []
-
-    def start(*args: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{'-'.join(args)}-{len(procs)}.log", "wb")  # noqa: SIM115 - closed with the process
-        p = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
-        procs.append(p)
-        return p
-
-    yield start
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
+        env["WARROOM_EVENT"] = str(event_file(tmp_path, partitions))
+    with cli_processes(env, tmp_path) as start:
+        yield start
 
 
 def test_simulated_posts_flow_through_two_workers_into_snapshots(r, spawn, partitions):

@@ -20,6 +20,7 @@ from store.partitions import join_cursor, split_cursor
 from streams.aggregator import Aggregator
 from streams.processor import Processor
 from streams.sources.simulator import make_scenario
+from tests.pipeline import until
 
 pytestmark = pytest.mark.cluster
 
@@ -98,13 +99,12 @@ def test_k_partitions_count_exactly_what_one_partition_counts(r):
         ]
         for w in workers:
             w.start()
-        deadline = time.monotonic() + 60
-        while True:
+
+        def done(keys=keys, appended=appended) -> bool:
             st = post_store.stats(r, keys)
-            if st.get("processed", 0) + st.get("duplicates", 0) >= appended:
-                break
-            assert time.monotonic() < deadline, f"the workers did not finish: {st}"
-            time.sleep(0.05)
+            return st.get("processed", 0) + st.get("duplicates", 0) >= appended
+
+        until(done, 60, "the workers processed every entry")
         if k > 1:  # both workers took partitions
             assert post_store.consumers_active(r, keys, 5000) == 2
         stop.set()
