@@ -15,6 +15,42 @@
   document.addEventListener("mouseleave", function () { hold(null); });
 })();
 
+// Ages ("12s", "3m") of rows the server renders as <span class="age" data-at="epoch s">: written here every
+// second and as rows appear, against the server's clock (each screen answer says its time; the freshness
+// callback keeps the difference), so a row does not change just because it got older.
+window.warroomAges = (function () {
+  var skew = 0;  // browser clock minus server clock, in seconds
+  function age(s) {  // as layouts/render.py age()
+    s = Math.max(0, s);
+    if (s < 59.5) { return Math.round(s) + "s"; }
+    if (s < 3600) { return Math.round(s / 60) + "m"; }
+    return (s / 3600).toFixed(1) + "h";
+  }
+  function write(el, now) {
+    var text = (el.getAttribute("data-before") || "") + age(now - parseFloat(el.getAttribute("data-at"))) +
+      (el.getAttribute("data-after") || "");
+    if (el.textContent !== text) { el.textContent = text; }
+  }
+  function all(root) {
+    var now = Date.now() / 1000 - skew;
+    (root || document).querySelectorAll("span.age[data-at]").forEach(function (el) { write(el, now); });
+  }
+  setInterval(all, 1000);
+  new MutationObserver(function (changes) {
+    var now = Date.now() / 1000 - skew;
+    changes.forEach(function (c) {
+      c.addedNodes.forEach(function (n) {
+        if (n.nodeType !== 1) { return; }
+        if (n.matches("span.age[data-at]")) { write(n, now); }
+        n.querySelectorAll("span.age[data-at]").forEach(function (el) { write(el, now); });
+      });
+    });
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  return {
+    serverTime: function (t) { if (t) { skew = Date.now() / 1000 - t; all(); } },
+  };
+})();
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   warroom: {
     // Age of the newest data = its age when the snapshot was built + the time since that snapshot
@@ -24,7 +60,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     freshness: function (n, seen) {
       if (!seen) { return ["connecting…", "freshness fresh-bad", "", true]; }
       var tickS = seen.tick_s || 0.5;
-      if (seen.v !== window.warroomSeenVersion) { window.warroomSeenVersion = seen.v; window.warroomSeenTick = n; }
+      if (seen.v !== window.warroomSeenVersion) {
+        window.warroomSeenVersion = seen.v; window.warroomSeenTick = n; window.warroomAges.serverTime(seen.now);
+      }
       var quiet = (n - window.warroomSeenTick) * tickS;
       if (quiet > seen.stale_after) {
         return ["stale " + Math.round(quiet) + "s", "freshness fresh-bad",

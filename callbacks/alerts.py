@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import ALL, Output, no_update
+from dash import Output, no_update
 
 from auth import roles as table
 from callbacks.clicks import gate, gated
@@ -30,6 +30,6 @@ def register(app, s: Services) -> None:
     app.callback(
         Output(ids.ALERT_TOAST, "children", allow_duplicate=True),
         Output(ids.ALERT_TOAST, "is_open", allow_duplicate=True),
-        gate(app, {"type": ids.ACK_ALERT, "alert": ALL}, ids.gate(ids.ACK_ALERT)),
+        gate(ids.ACK_ALERT),
         prevent_initial_call=True,
     )(lambda data: acknowledge(s, gated(data)))

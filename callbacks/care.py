@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import Input, Output, State, ctx, no_update
 
 from analytics import guardrails
 from auth import roles as actions
@@ -235,7 +235,7 @@ def _publish(s: Services, case_id: str, draft_id: str | None, user: str, now: fl
 def register(app, s: Services) -> None:
     app.callback(
         Output(ui.METRICS, "children"),
-        Output(ui.LANE, "children"),
+        Output(ids.rows(ui.LANE), "data"),
         Input(ids.SNAP_VERSION, "data"),
         State(ui.SELECTED, "data"),
     )(lambda version, selected: lane(s, version, selected))
@@ -245,7 +245,7 @@ def register(app, s: Services) -> None:
         Output(ui.DETAIL, "children"),
         Output(ui.TEMPLATE, "options"),
         Output(ui.DRAFT_ID, "data", allow_duplicate=True),
-        gate(app, {"type": ui.OPEN, "case": ALL}, ids.gate(ui.OPEN)),
+        gate(ui.OPEN),
         prevent_initial_call=True,
     )(lambda data: open_case(s, gated(data)))
 

@@ -5,18 +5,9 @@ The callbacks themselves take the trigger as an argument, so a test calls them w
 
 from __future__ import annotations
 
-from dash import Input, Output, ctx
+from dash import Input, ctx
 
-# Live panels replace their rows every tick, and Dash fires a pattern (ALL) callback whenever its set of buttons
-# changes: one round trip per button type per tick, answered "nothing clicked". This gate runs in the browser
-# instead and passes on only a real click (a re-rendered button comes with n_clicks 0).
-_GATE = """function () {
-    var cc = window.dash_clientside.callback_context || {};
-    var hit = (cc.triggered || []).find(function (t) { return t.value; });
-    if (!hit) { return window.dash_clientside.no_update; }
-    var id = JSON.parse(hit.prop_id.slice(0, hit.prop_id.lastIndexOf(".")));
-    return {id: id, n: hit.value, at: Date.now()};
-}"""
+from layouts import ids
 
 
 def clicked() -> dict | None:
@@ -28,11 +19,11 @@ def clicked() -> dict | None:
     return None
 
 
-def gate(app, pattern: dict, store: str) -> Input:
-    """Pass real clicks on `pattern`'s buttons into `store` in the browser; returns the Input the server callback
-    takes instead of the pattern (its value goes through `gated`)."""
-    app.clientside_callback(_GATE, Output(store, "data"), Input(pattern, "n_clicks"), prevent_initial_call=True)
-    return Input(store, "data")
+def gate(kind: str) -> Input:
+    """The Input a row button's server callback takes: assets/rows.js draws the live lists and puts a click on a
+    row's button (its pattern id, {"type": kind, ...}) into the kind's gate store (its value goes through `gated`).
+    A pattern (ALL) callback would fire whenever the rows change, answered "nothing clicked"."""
+    return Input(ids.gate(kind), "data")
 
 
 def gated(data) -> dict | None:

@@ -187,7 +187,7 @@ def move_card(s: Services, trigger: dict | None):
 def register(app, s: Services) -> None:
     app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
-        gate(app, {"type": ids.MARK_POST, "post": ALL, "relevant": ALL}, ids.gate(ids.MARK_POST)),
+        gate(ids.MARK_POST),
         prevent_initial_call=True,
     )(lambda data: mark(s, gated(data)))
 
@@ -195,10 +195,10 @@ def register(app, s: Services) -> None:
         Output(ids.CARD_CONTEXT, "data"),
         Output(ids.CARD_CONTEXT_VIEW, "children"),
         Output(ids.CARD_TITLE, "value", allow_duplicate=True),
-        gate(app, {"type": ids.FRAME_POST, "post": ALL}, ids.gate(ids.FRAME_POST)),
+        gate(ids.FRAME_POST),
         Input(ids.VOLUME_CHART, "clickData"),
-        gate(app, {"type": ids.FRAME_STORY, "story": ALL}, ids.gate(ids.FRAME_STORY)),
-        gate(app, {"type": ids.FRAME_ALERT, "alert": ALL}, ids.gate(ids.FRAME_ALERT)),
+        gate(ids.FRAME_STORY),
+        gate(ids.FRAME_ALERT),
         State(ids.CARD_TITLE, "value"),
         prevent_initial_call=True,
     )(lambda *args: pick_context(s, framed(*args[:4]), args[1], args[4]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from dash import ALL, ClientsideFunction, Input, Output, State, html, no_update
+from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from analytics.alerts import LOUD
@@ -21,6 +21,7 @@ from auth.web import current_identity
 from callbacks.clicks import gate, gated
 from callbacks.framing import room_cards
 from layouts import admin as admin_layout
+from layouts import care as care_ui
 from layouts import ids
 from layouts.command_center import TICK_MS, forbidden_page, make_page
 from layouts.feed import feed_items, filter_posts, trending_rows
@@ -37,16 +38,16 @@ ANNOUNCE_S = 2.0  # an alert raised this recently (by snapshot time) has not bee
 
 HEAD = [(ids.SNAP_VERSION, "data"), (ids.LAST_SEEN, "data")]
 PANELS = [
-    (ids.TRENDING, "children"),
+    (ids.rows(ids.TRENDING), "data"),
     (ids.SOURCES, "children"),
     (ids.PIPELINE, "children"),
     (ids.SENTIMENT_CHART, "figure"),
     (ids.GAME_CLOCK, "children"),
     (ids.HEADER_STATUS, "children"),
     (ids.LEARNING, "children"),
-    (ids.ALERTS, "children"),
-    (ids.STORYLINES, "children"),
-    (ids.FEED, "children"),
+    (ids.rows(ids.ALERTS), "data"),
+    (ids.rows(ids.STORYLINES), "data"),
+    (ids.rows(ids.FEED), "data"),
     (ids.VOLUME_CHART, "figure"),
     (ids.ALERT_TOAST, "children"),
     (ids.ALERT_TOAST, "is_open"),
@@ -55,12 +56,13 @@ PANELS = [
 ]
 CARDS = [(ids.CARDS_VERSION, "data"), (ids.CARDS, "children")]
 HELD = {
-    "alerts": PANELS.index((ids.ALERTS, "children")),
-    "stories": PANELS.index((ids.STORYLINES, "children")),
-    "feed": PANELS.index((ids.FEED, "children")),
+    "alerts": PANELS.index((ids.rows(ids.ALERTS), "data")),
+    "stories": PANELS.index((ids.rows(ids.STORYLINES), "data")),
+    "feed": PANELS.index((ids.rows(ids.FEED), "data")),
 }
 
 
+LISTS = (ids.TRENDING, ids.ALERTS, ids.STORYLINES, ids.FEED, care_ui.LANE)  # drawn by assets/rows.js
 SCREENS = ("strategist", "wall", "exec")  # layouts that poll the snapshot (the screen callback answers them)
 
 
@@ -100,7 +102,8 @@ def screen(s: Services, seen, seen_cards, hold, source, min_score, pathname, foc
         raise PreventUpdate  # nothing new: the browser keeps counting how long that has been
     view = screen_view(pathname)
     now = time.time()
-    head = [version, {**freshness(snap, s.settings.event.thresholds.stale_after_s), "tick_s": TICK_MS / 1000}]
+    fresh = freshness(snap, s.settings.event.thresholds.stale_after_s)
+    head = [version, {**fresh, "tick_s": TICK_MS / 1000, "now": round(now, 2)}]  # now: for the ages (warroom.js)
     moment = focused(focus, now)
     panels = list(
         s.snapshots.memo(
@@ -167,17 +170,26 @@ def register(app, s: Services) -> None:
     )
 
     app.callback(
-        Output(ids.FEED, "children", allow_duplicate=True),
+        Output(ids.rows(ids.FEED), "data", allow_duplicate=True),
         Input(ids.FEED_SOURCE, "value"),
         Input(ids.FEED_MIN_SCORE, "value"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )(lambda source, min_score, pathname: refilter(s, source, min_score, pathname))
 
+    # The live lists are drawn in the browser from their stores (assets/rows.js).
+    for container in LISTS:
+        app.clientside_callback(
+            ClientsideFunction(namespace="rows", function_name="draw"),
+            Output(ids.ROWS_DRAWN, "data", allow_duplicate=True),
+            Input(ids.rows(container), "data"),
+            prevent_initial_call=True,
+        )
+
     app.callback(
         Output(ids.FOCUS, "data"),
         Output(ids.VOLUME_CHART, "figure", allow_duplicate=True),
-        gate(app, {"type": ids.FOCUS_ALERT, "alert": ALL}, ids.gate(ids.FOCUS_ALERT)),
+        gate(ids.FOCUS_ALERT),
         prevent_initial_call=True,
     )(lambda data: focus_alert(s, gated(data)))
 

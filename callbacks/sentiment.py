@@ -7,7 +7,7 @@ aggregator's next tick shows it on the feed ("corrected by <name>") and folds it
 
 from __future__ import annotations
 
-from dash import ALL, Output, no_update
+from dash import Output, no_update
 
 from auth import roles as table
 from callbacks.clicks import gate, gated
@@ -51,6 +51,6 @@ def correct(s: Services, trigger: dict | None):
 def register(app, s: Services) -> None:
     app.callback(
         Output(ids.LEARNING, "children", allow_duplicate=True),
-        gate(app, {"type": ids.SENTIMENT_POST, "post": ALL, "label": ALL}, ids.gate(ids.SENTIMENT_POST)),
+        gate(ids.SENTIMENT_POST),
         prevent_initial_call=True,
     )(lambda data: correct(s, gated(data)))

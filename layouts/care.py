@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from analytics.care import KINDS
-from layouts.render import age, compact, safe_href, source_badge
+from layouts.render import age, compact, row_list, safe_href, source_badge
 
 # Component ids (the lane's own; layouts/ids.py belongs to the command center)
 LANE = "care-lane"
@@ -45,7 +45,7 @@ def make_care_panel(can_write: bool, can_approve: bool = False) -> html.Div:
         dcc.Store(id=SELECTED, data=None),
         dcc.Store(id=DRAFT_ID, data=None),
         html.Div(id=METRICS, className="care-metrics small mb-1"),
-        html.Div(id=LANE, className="care-lane"),
+        *row_list(LANE, "care-lane"),
         html.Div(id=DETAIL, className="care-detail mt-2"),
     ]
     if can_write or can_approve:

@@ -16,7 +16,7 @@ from layouts.comments import make_comments_drawer, may_comment, mentions_button
 from layouts.exec import report_button
 from layouts.feed import make_feed_panel
 from layouts.framing import make_framing_form
-from layouts.render import panel
+from layouts.render import panel, row_list
 from layouts.responses import make_respond_drawer, may_respond
 from layouts.volume import make_volume_chart
 from web.roles import pages_for
@@ -117,7 +117,7 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
     role = view.layout
     strategist = view.can(table.POST_FRAME)
     volume = panel("Live volume · posts per second · last 15 min", make_volume_chart(), class_name="p-volume")
-    trending = panel("Trending now · by how unusual", html.Div(id=ids.TRENDING), class_name="p-trending")
+    trending = panel("Trending now · by how unusual", row_list(ids.TRENDING), class_name="p-trending")
     feed = panel(
         "Conversation · ranked by relevance",
         make_feed_panel(strategist),
@@ -139,13 +139,13 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
         extra=report_button() if strategist else None,
     )
     acks = view.can(table.ALERT_ACK)
-    alerts = panel("Alerts", html.Div(id=ids.ALERTS), class_name="p-alerts", hold="alerts" if acks else None)
+    alerts = panel("Alerts", row_list(ids.ALERTS), class_name="p-alerts", hold="alerts" if acks else None)
     sources = panel(
         "Sources", [html.Div(id=ids.PIPELINE, className="small mb-1"), html.Div(id=ids.SOURCES)], class_name="p-sources"
     )
     stories = panel(
         "Storylines · last 10 min",
-        html.Div(id=ids.STORYLINES),
+        row_list(ids.STORYLINES),
         class_name="p-stories",
         extra=html.Span(id=ids.LEARNING, className="small text-muted"),
         hold="stories" if strategist else None,
@@ -171,6 +171,7 @@ def make_page(settings: Settings, view, ident: Identity | None = None) -> html.D
             dcc.Store(id=ids.CARDS_VERSION, data=-1),
             dcc.Store(id=ids.FOCUS, data=None),
             dcc.Store(id=ids.HOLD, data=None),
+            dcc.Store(id=ids.ROWS_DRAWN, data=None),
             *[dcc.Store(id=ids.gate(kind), data=None) for kind in ids.GATED],
             make_header(settings, view, ident),
             html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),

@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from analytics.outcomes import words as outcome_words
 from layouts import ids
-from layouts.render import SENTIMENT_COLORS, age, compact, safe_href, sentiment_badge, source_badge
+from layouts.render import SENTIMENT_COLORS, ago, compact, row_list, safe_href, sentiment_badge, source_badge
 from model.post import SOURCES
 
 
@@ -40,7 +40,7 @@ def make_feed_panel(with_controls: bool = True) -> html.Div:
         className="d-flex align-items-center feed-filters",
     )
     return html.Div(
-        [filters, html.Div(id=ids.FEED, className="feed-list")],
+        [filters, *row_list(ids.FEED, "feed-list")],
         className="feed-panel",
         **{"data-controls": "1" if with_controls else "0"},
     )
@@ -96,14 +96,13 @@ def feed_item(p: dict, now: float, with_controls: bool, can_correct: bool = Fals
         for x in (
             f"@{author.get('handle', '?')}" + (" ✔" if author.get("verified") else ""),
             f"{compact(author['followers'])} followers" if author.get("followers") is not None else "",
-            age(now - p.get("received_at", now)),
         )
         if x
     )
     head = html.Div(
         [
             html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
-            html.Span(meta, className="text-muted me-2 small"),
+            html.Span([meta, ago(p.get("received_at", now), before=" · ")], className="text-muted me-2 small"),
             source_badge(p.get("source", "?")),
             *post_sentiment(p),
             dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),
@@ -208,8 +207,11 @@ def trending_rows(items: list[dict], now: float) -> list:
                                 style={"width": f"{max(4, 100 * item['significance'] / top):.0f}%"},
                             ),
                             html.Div(
-                                f"baseline {compact(item['baseline_per_min'])}/min · ×{_ratio(item)} · "
-                                f"z {item['significance']:.1f}" + (f" · rising {age(now - since)}" if since else ""),
+                                [
+                                    f"baseline {compact(item['baseline_per_min'])}/min · ×{_ratio(item)} · "
+                                    f"z {item['significance']:.1f}",
+                                    *([ago(since, before=" · rising ")] if since else []),
+                                ],
                                 className="trend-meta",
                             ),
                         ],

@@ -164,6 +164,14 @@ GATED = (
 )
 
 
+ROWS_DRAWN = "rows-drawn"  # dcc.Store: the output of the lists' drawing callbacks (assets/rows.js); never set
+
+
+def rows(container: str) -> str:
+    """The store a browser-drawn list's rows arrive in (assets/rows.js draws them into `container`)."""
+    return f"{container}-rows"
+
+
 def gate(kind: str) -> str:
     """The store a button type's real clicks land in."""
     return f"gate-{kind}"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from analytics.numbers import compact  # noqa: F401 - the panels import it from here
 from analytics.sentiment import label
+from layouts import ids
 
 _SAFE = re.compile(r"^https?://", re.IGNORECASE)
 SOURCE_COLORS = {
@@ -22,6 +24,26 @@ SOURCE_COLORS = {
     "replay": "secondary",
 }
 SENTIMENT_COLORS = {"positive": "success", "negative": "danger", "neutral": "secondary"}
+
+
+def row_list(container: str, class_name: str = "") -> list:
+    """An empty list `container` that assets/rows.js fills from the rows in its store (ids.rows): live lists
+    change every snapshot, and Dash 4 is slow to mount many components (see rows.js)."""
+    return [
+        html.Div(id=container, className=class_name or None, **{"data-rows": ids.rows(container)}),
+        dcc.Store(id=ids.rows(container)),
+    ]
+
+
+def ago(at: float, before: str = "", after: str = "", class_name: str = "") -> html.Span:
+    """A moment's age ("12s"), counted on in the browser (assets/warroom.js writes the text): a row does not
+    change every snapshot just because it got older, so a panel whose rows did not change is not redrawn
+    (assets/unchanged.js), and ages keep moving between snapshots. The title gives the moment itself."""
+    return html.Span(
+        className=f"age {class_name}".rstrip(),
+        title=time.strftime("%H:%M:%S UTC", time.gmtime(at)),
+        **{"data-at": f"{at:.0f}", "data-before": before, "data-after": after},
+    )
 
 
 def age(seconds: float | None) -> str:

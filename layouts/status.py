@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from layouts import ids
-from layouts.render import age, compact
+from layouts.render import age, ago, compact
 
 STATE_COLORS = {
     "connected": "success",
@@ -70,7 +70,7 @@ def sources_rows(sources: dict, now: float) -> list:
                     ),
                     html.Span(name, className="fw-bold me-2"),
                     html.Span(
-                        f"{compact(h.get('rate_per_s', 0))}/s · last {age(now - last) if last else '–'}",
+                        [f"{compact(h.get('rate_per_s', 0))}/s · last ", ago(last) if last else "–"],
                         className="small text-muted me-2",
                     ),
                     html.Span(
@@ -110,7 +110,7 @@ def alert_rows(alerts: list[dict], now: float, can_ack: bool, can_frame: bool = 
                         className="me-2",
                     ),
                     html.Span(a.get("title", ""), className="alert-title"),
-                    html.Span(f" · {age(now - a['at'])} ago", className="small text-muted"),
+                    ago(a["at"], before=" · ", after=" ago", class_name="small text-muted"),
                     html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
                     dbc.Button(
                         "chart",

@@ -11,6 +11,7 @@ from dash import html
 from callbacks.response_cache import ResponseCache
 from layouts import ids
 from layouts.feed import feed_item, trending_rows
+from layouts.render import age
 from layouts.status import freshness
 from layouts.volume import volume_figure
 from web.services import screen_cache
@@ -45,7 +46,23 @@ def components(node):
 
 
 def texts(node) -> list[str]:
-    return [c.children for c in components(node) if isinstance(getattr(c, "children", None), str)]
+    """Each component's text: its string children joined, and a live age (layouts.render.ago) as it would start."""
+    out = []
+    for c in components(node):
+        children = getattr(c, "children", None)
+        parts = children if isinstance(children, list) else [children]
+        text = "".join(p if isinstance(p, str) else aged(p) for p in parts if p is not None)
+        if text or isinstance(children, str):
+            out.append(text)
+    return out
+
+
+def aged(c, now: float | None = None) -> str:
+    """What assets/warroom.js writes into an `ago` span at `now` (T0 + 30 by default, as the tests render)."""
+    props = c.to_plotly_json()["props"]
+    if "data-at" not in props:
+        return ""
+    return f"{props['data-before']}{age((now or T0 + 30) - float(props['data-at']))}{props['data-after']}"
 
 
 # Volume chart --------------------------------------------------------------------------------------------

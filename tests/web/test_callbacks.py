@@ -470,7 +470,7 @@ def test_framing_something_that_moved_on(s):
 
 # The screen -----------------------------------------------------------------------------------------------------
 HEAD, PANELS = len(live_callbacks.HEAD), len(live_callbacks.PANELS)
-FEED_AT = HEAD + live_callbacks.PANELS.index((ids.FEED, "children"))
+FEED_AT = HEAD + live_callbacks.PANELS.index((ids.rows(ids.FEED), "data"))
 
 
 def screen(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
@@ -50,6 +52,51 @@ def test_every_panel_fills_with_live_simulated_data(stack, driver):
     assert driver.find_element(By.ID, "stale-banner").get_attribute("hidden")
     # A wall screen never scrolls.
     assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight + 1")
+
+
+def test_ages_count_on_in_the_browser_and_unchanged_panels_are_left_alone(stack, driver):
+    sign_in(driver, stack)
+    open_page(driver, stack.url)
+    wait(driver).until(lambda d: count(d, "#feed .feed-item") >= 5 and count(d, "#sources .source-row") >= 1)
+    wait_fresh_answers(driver, 6)
+    # assets/warroom.js writes every age from its moment (rows carry data-at, not text that changes each tick).
+    ages = driver.execute_script(
+        "return [...document.querySelectorAll('#feed .age, #sources .age, #alerts .age')].map(a => a.textContent)"
+    )
+    assert ages and all(re.fullmatch(r"( · )?\d+(\.\d)?[smh]( ago)?", a) for a in ages), ages
+    # assets/unchanged.js left the panels that did not change between snapshots as they were, and drew the rest.
+    st = driver.execute_script("return window.__warroomUnchanged")
+    assert st["dropped"] > 0 and st["kept"] > 0, st
+
+
+ROWS_DRAW = """
+const box = document.createElement('div'), draw = window.__warroomRows.draw;
+const row = (text, extra) => ({type: 'Div', namespace: 'dash_html_components', props: {className: 'r', children: [
+  text, {type: 'A', namespace: 'dash_html_components', props: {href: extra.href, children: 'link'}},
+  {type: 'Badge', namespace: 'dash_bootstrap_components', props: {color: 'warning', children: 'b'}},
+  {type: 'Button', namespace: 'dash_html_components', props: {id: {type: 'frame-post', post: text}, children: 'F'}},
+]}});
+draw(box, [row('A', {href: 'https://a.example/'}), row('B', {}), row('C', {})]);
+const [a, b, c] = box.children;
+draw(box, [row('B', {}), row('C', {}), row('<img src=x onerror=window.pwned=1>', {href: 'javascript:window.pwned=1'})]);
+const d = box.children[2];
+return {kept: box.children[0] === b && box.children[1] === c, n: box.children.length, gone: !box.contains(a),
+        first_link: a.querySelector('a').getAttribute('href'), text: d.firstChild.nodeType === 3 && d.firstChild.data,
+        imgs: box.querySelectorAll('img').length, bad_href: d.querySelector('a').hasAttribute('href'),
+        badge: a.querySelector('span').className, id: b.querySelector('button').getAttribute('data-dash-id')};
+"""
+
+
+def test_live_lists_are_drawn_as_text_keeping_the_rows_that_did_not_change(stack, driver):
+    sign_in(driver, stack)
+    open_page(driver, stack.url)
+    wait(driver).until(lambda d: d.execute_script("return !!window.__warroomRows"))
+    out = driver.execute_script(ROWS_DRAW)
+    assert out["kept"] and out["n"] == 3 and out["gone"], out
+    assert out["text"] == "<img src=x onerror=window.pwned=1>" and out["imgs"] == 0 and not out["bad_href"], out
+    assert out["first_link"] == "https://a.example/" and out["badge"] == "badge bg-warning", out
+    assert json.loads(out["id"]) == {"type": "frame-post", "post": "B"}
+    assert not driver.execute_script("return window.pwned")
 
 
 def test_feed_filters_by_source_and_min_score(stack, driver):

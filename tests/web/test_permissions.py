@@ -146,7 +146,7 @@ def writes(app) -> dict:
 
 
 def gated(button: dict) -> dict:
-    """What the browser's click gate (callbacks/clicks.py) sends for a click on `button`."""
+    """What assets/rows.js sends for a click on `button`."""
     return {"id": button, "n": 1, "at": 1}
 
 
