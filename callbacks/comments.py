@@ -140,9 +140,10 @@ def register(app, s: Services) -> None:
         Output(ids.COMMENTS_SEEN, "data"),
         Input(ids.COMMENTS_VERSION, "data"),
         Input(ids.COMMENTS_CARD, "data"),
-        Input(ids.COMMENTS_TICK, "n_intervals"),
+        Input(ids.COMMENTS_TICK, "n_intervals"),  # a fallback
+        Input(ids.CARDS_VERSION, "data"),  # a new comment anywhere: pushed with the snapshot
         State(ids.COMMENTS_SEEN, "data"),
-    )(lambda version, card_id, tick, seen: comments_view(s, version, card_id, tick, seen))
+    )(lambda version, card_id, tick, _cards, seen: comments_view(s, version, card_id, tick, seen))
 
     # The drawer's own clock runs only while it is open.
     app.clientside_callback(

@@ -284,9 +284,10 @@ def register(app, s: Services) -> None:
         Output(ids.RESPOND_SEEN, "data"),
         Input(ids.RESPOND_VERSION, "data"),
         Input(ids.RESPOND_CARD, "data"),
-        Input(ids.RESPOND_TICK, "n_intervals"),  # not the screen's versions: that callback is nearly always out
+        Input(ids.RESPOND_TICK, "n_intervals"),  # expiries, and a fallback
+        Input(ids.CARDS_VERSION, "data"),  # an approval or a new draft anywhere: pushed with the snapshot
         State(ids.RESPOND_SEEN, "data"),
-    )(lambda version, card_id, tick, seen: drafts_view(s, version, card_id, tick, seen))
+    )(lambda version, card_id, tick, _cards, seen: drafts_view(s, version, card_id, tick, seen))
 
     # The drawer's own clock runs only while it is open (others' approvals and expiries show within seconds).
     app.clientside_callback(

@@ -108,7 +108,7 @@ RESPOND_REQUEST = (
 )
 RESPOND_EDITING = "respond-editing"  # dcc.Store: the draft whose text the form is editing, or None (a new draft)
 RESPOND_VERSION = "respond-version"  # dcc.Store: bumped after each write, so the drafts list redraws
-RESPOND_TICK = "respond-tick"  # the drawer's own clock (2 s, while open): the drafts list follows others' writes
+RESPOND_TICK = "respond-tick"  # the drawer's clock (2 s, while open): expiries; writes come with the cards version
 RESPOND_SEEN = "respond-seen"  # dcc.Store: what the drafts list last drew (unchanged: not redrawn)
 RESPOND_HEAD = "respond-head"
 RESPOND_NETWORK = "respond-network"
@@ -136,7 +136,7 @@ COMMENTS_DRAWER = "comments-drawer"
 COMMENTS_CARD = "comments-card"  # dcc.Store: the card the drawer discusses
 COMMENTS_REQUEST = "comments-request"  # dcc.Store: the card a link asked to open (/?comments=<card id>)
 COMMENTS_VERSION = "comments-version"  # dcc.Store: bumped after each comment, so the list redraws
-COMMENTS_TICK = "comments-tick"  # the drawer's own clock (2 s, while open): others' comments show within seconds
+COMMENTS_TICK = "comments-tick"  # the drawer's clock (2 s, while open): a fallback to the cards version
 COMMENTS_SEEN = "comments-seen"  # dcc.Store: what the list last drew (unchanged: not redrawn)
 COMMENTS_HEAD = "comments-head"
 COMMENTS_LIST = "comments-list"

@@ -174,14 +174,14 @@ def reads(app) -> dict:
         "response edit": ("sam", ids.RESPOND_EDIT, [[({"type": ids.RESPOND_EDIT, "draft": app.drafts["pending"]}, 1)]], [],
                           PENDING_TEXT),
         "open respond": ("sam", ids.RESPOND_OPEN, [[({"type": ids.RESPOND_OPEN, "card": "c1"}, 1)]], [], "Dunk in the dark"),
-        "response drafts": ("ann", ids.RESPOND_VERSION, [0, "c1", 1], [None], PENDING_TEXT),
+        "response drafts": ("ann", ids.RESPOND_VERSION, [0, "c1", 1, 3], [None], PENDING_TEXT),
         "open respond link": ("sam", ids.RESPOND_REQUEST, ["c1"], [], "Dunk in the dark"),
         # the Discussion drawer and the header's mentions: strategists, approvers and admins
         "open comments": ("sam", ids.COMMENTS_OPEN, [[({"type": ids.COMMENTS_OPEN, "card": "c1"}, 1)]], [], "Dunk in the dark"),
         "open comments link": ("sam", ids.COMMENTS_REQUEST, ["c1"], [], "Dunk in the dark"),
         "open a mention": ("sam", ids.MENTION_OPEN,
                            [[({"type": ids.MENTION_OPEN, "card": "c1", "comment": app.comment_id}, 1)]], [], "Dunk in the dark"),
-        "comments": ("sam", ids.COMMENTS_VERSION, [0, "c1", 1], [None], "can you look"),
+        "comments": ("sam", ids.COMMENTS_VERSION, [0, "c1", 1, 3], [None], "can you look"),
         "comment hint": ("sam", ids.COMMENT_TEXT, ["@brand and @ada please"], [], "(through @brand)"),
         "mention count": ("sam", ids.MENTIONS_TICK, [1], [], "not yet read"),
     }  # fmt: skip
