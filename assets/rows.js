@@ -97,7 +97,7 @@
       var cc = window.dash_clientside.callback_context || {};
       var store = ((cc.triggered || [])[0] || {}).prop_id || "";
       var container = document.querySelector("[data-rows='" + store.split(".")[0] + "']");
-      if (container) { draw(container, rows); }
+      if (container) { draw(container, typeof rows === "string" ? JSON.parse(rows) : rows); }  // rows_json
       return window.dash_clientside.no_update;
     }
   };

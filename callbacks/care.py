@@ -17,6 +17,7 @@ from auth.web import base_url, current_identity
 from callbacks.clicks import gate, gated
 from layouts import care as ui
 from layouts import ids
+from layouts.render import rows_json
 from publish import outbox
 from publish.errors import PublishError
 from publish.publisher import publisher_for
@@ -61,7 +62,10 @@ def lane(s: Services, _version, selected: str | None) -> tuple:
     care = (snap or {}).get("care") or {}
     return s.snapshots.memo(
         ("care-lane", version, selected),
-        lambda: (ui.metrics_line(care.get("metrics") or {}), ui.lane_rows(care.get("cases") or [], selected)),
+        lambda: (
+            ui.metrics_line(care.get("metrics") or {}),
+            rows_json(ui.lane_rows(care.get("cases") or [], selected)),
+        ),
     )
 
 

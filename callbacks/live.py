@@ -26,6 +26,7 @@ from layouts import ids
 from layouts.command_center import TICK_MS, forbidden_page, make_page
 from layouts.feed import feed_items, filter_posts, trending_rows
 from layouts.pages import page_for
+from layouts.render import rows_json
 from layouts.status import alert_rows, freshness, learning_line, paused_line, pipeline_line, sources_rows
 from layouts.storylines import storyline_rows
 from layouts.volume import sentiment_figure, volume_figure
@@ -122,8 +123,13 @@ def refilter(s: Services, source, min_score, pathname: str | None):
     if not snap:
         return no_update
     view = screen_view(pathname)
-    return feed_items(
-        filter_posts(snap, source, min_score), time.time(), view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)
+    return rows_json(
+        feed_items(
+            filter_posts(snap, source, min_score),
+            time.time(),
+            view.can(table.POST_FRAME),
+            view.can(table.POST_SENTIMENT),
+        )
     )
 
 
@@ -202,19 +208,23 @@ def render(s: Services, snap: dict, view: View, source: str, min_score: float, m
     """Every panel for one snapshot, view and filter: pure rendering of the snapshot (and the cards)."""
     now = time.time()
     return (
-        trending_rows(snap.get("trending", []), now),
+        rows_json(trending_rows(snap.get("trending", []), now)),
         sources_rows(snap.get("sources", {}), now),
         pipeline_line(snap),
         sentiment_figure(snap),
         (snap.get("clock") or {}).get("label", ""),
         header_status(s, snap, publishing_paused(s, snap.get("version", 0))),
         learning_line(snap.get("learning") or {}, snap.get("sentiment_learning") or {}),
-        alert_rows(
-            snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK), can_frame=view.can(table.POST_FRAME)
+        rows_json(
+            alert_rows(
+                snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK), can_frame=view.can(table.POST_FRAME)
+            )
         ),
-        storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME)),
-        feed_items(
-            filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)
+        rows_json(storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME))),
+        rows_json(
+            feed_items(
+                filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)
+            )
         ),
         volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=moment),
         *announce(snap),

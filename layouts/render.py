@@ -6,7 +6,9 @@ import re
 import time
 
 import dash_bootstrap_components as dbc
+import orjson
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from analytics.numbers import compact  # noqa: F401 - the panels import it from here
 from analytics.sentiment import label
@@ -33,6 +35,27 @@ def row_list(container: str, class_name: str = "") -> list:
         html.Div(id=container, className=class_name or None, **{"data-rows": ids.rows(container)}),
         dcc.Store(id=ids.rows(container)),
     ]
+
+
+# Instance attributes of a Dash component that are not its props.
+_NOT_PROPS = frozenset(
+    {"_prop_names", "_valid_wildcard_attributes", "available_properties", "available_wildcard_properties"}
+)
+
+
+def _plain(node):
+    if isinstance(node, Component):
+        props = {k: _plain(v) for k, v in vars(node).items() if k not in _NOT_PROPS}
+        return {"props": props, "type": node._type, "namespace": node._namespace}
+    if isinstance(node, list | tuple):
+        return [_plain(n) for n in node]
+    return node
+
+
+def rows_json(rows: list) -> str:
+    """A browser-drawn list's rows (Dash components) as the JSON assets/rows.js draws: Dash's own encoder
+    would walk every node of a hundred rows again, at about half of a strategist answer's time."""
+    return orjson.dumps(_plain(rows)).decode()
 
 
 def ago(at: float, before: str = "", after: str = "", class_name: str = "") -> html.Span:

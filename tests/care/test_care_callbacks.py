@@ -179,7 +179,7 @@ def test_the_care_panel_is_on_the_strategists_and_approvers_pages_only(r):
 
     settings = load_settings({})
     app = create_app(settings, r)
-    assert any("care-lane.children" in k for k in app.callback_map)
+    assert any("care-lane-rows.data" in k for k in app.callback_map)
     room = make_page(settings, view_for(DANA, "/"), DANA)
     approver = PEOPLE["alice"]
     theirs = make_page(settings, view_for(approver, "/"), approver)

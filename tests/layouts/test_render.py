@@ -7,11 +7,12 @@ from types import SimpleNamespace
 import orjson
 import pytest
 from dash import html
+from dash._utils import to_json
 
 from callbacks.response_cache import ResponseCache
 from layouts import ids
 from layouts.feed import feed_item, trending_rows
-from layouts.render import age
+from layouts.render import age, rows_json
 from layouts.status import freshness
 from layouts.volume import volume_figure
 from web.services import screen_cache
@@ -295,3 +296,25 @@ def test_the_walls_line_labels_never_sit_on_each_other():
     assert spread([1.5, 1.6, 14.0], 1.0) == [1.5, 2.5, 14.0]  # Milano and Chips Ahoy ended at the same height
     assert spread([3.0, 1.0, 1.2], 1.0) == [3.0, 1.0, 2.0]  # in order, the lower one stays
     assert spread([], 1.0) == []
+
+
+def test_rows_json_is_what_dashs_own_encoder_gives():
+    rows = [
+        feed_item(
+            {
+                "id": "x:1",
+                "text": "<b>hi</b>",
+                "author": {"handle": "a", "followers": 5},
+                "received_at": T0,
+                "score": 2.5,
+                "reasons": ["r"],
+                "url": "https://x.example/1",
+                "similar": 2,
+            },
+            T0 + 30,
+            True,
+            True,
+        ),
+        "a string row",
+    ]
+    assert orjson.loads(rows_json(rows)) == orjson.loads(to_json(rows))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import flask
 import orjson
@@ -127,7 +128,12 @@ def publish(s: Services, version: int = 3, **extra) -> dict:
 
 
 def pattern_ids(node, kind: str) -> list[dict]:
-    """The pattern-matching ids of type `kind` in a rendered component tree (or list of trees)."""
+    """The pattern-matching ids of type `kind` in a rendered component tree (or list of trees), or in a
+    browser-drawn list's rows (layouts.render.rows_json: components as JSON)."""
+    if isinstance(node, str) and node.startswith("["):
+        return pattern_ids(orjson.loads(node), kind)
+    if isinstance(node, dict) and "props" in node and "namespace" in node:
+        node = SimpleNamespace(**node["props"])
     if isinstance(node, list | tuple):
         return [i for child in node for i in pattern_ids(child, kind)]
     found = []
