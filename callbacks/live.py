@@ -122,15 +122,13 @@ def refilter(s: Services, source, min_score, pathname: str | None):
     _, snap = s.snapshots.get()
     if not snap:
         return no_update
-    view = screen_view(pathname)
-    return rows_json(
-        feed_items(
-            filter_posts(snap, source, min_score),
-            time.time(),
-            view.can(table.POST_FRAME),
-            view.can(table.POST_SENTIMENT),
-        )
-    )
+    return feed_rows(snap, screen_view(pathname), source, min_score, time.time())
+
+
+def feed_rows(snap: dict, view: View, source: str, min_score: float, now: float) -> str:
+    """The feed's rows for a view and filter (drawn by assets/rows.js)."""
+    posts = filter_posts(snap, source, min_score)
+    return rows_json(feed_items(posts, now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)))
 
 
 def focus_alert(s: Services, trigger: dict | None) -> tuple:
@@ -221,11 +219,7 @@ def render(s: Services, snap: dict, view: View, source: str, min_score: float, m
             )
         ),
         rows_json(storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME))),
-        rows_json(
-            feed_items(
-                filter_posts(snap, source, min_score), now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)
-            )
-        ),
+        feed_rows(snap, view, source, min_score, now),
         volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=moment),
         *announce(snap),
     )
