@@ -73,7 +73,6 @@
       append(wrap, row);
       var el = wrap.firstChild || document.createElement("div");
       el.__warroomRow = json;
-      if (window.warroomAges) { window.warroomAges.fill(el); }  // assets/warroom.js: its "12s"
       return el;
     });
     next.forEach(function (el, i) {  // in order, moving only what is out of place

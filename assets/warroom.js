@@ -16,7 +16,7 @@
 })();
 
 // Ages ("12s", "3m") of rows the server renders as <span class="age" data-at="epoch s">: written here every
-// second, on each new snapshot and as rows.js draws a row, against the server's clock (each screen answer says its time; the freshness
+// second, on each new snapshot and as a row is drawn (by Dash or rows.js), against the server's clock (each screen answer says its time; the freshness
 // callback keeps the difference), so a row does not change just because it got older.
 window.warroomAges = (function () {
   var skew = 0;  // browser clock minus server clock, in seconds
@@ -36,9 +36,20 @@ window.warroomAges = (function () {
     (root || document).querySelectorAll("span.age[data-at]").forEach(function (el) { write(el, now); });
   }
   setInterval(all, 1000);
+  // A panel Dash redraws (sources, cards) gets fresh empty spans: write them before the next paint, so an
+  // age never shows blank for up to a second.
+  new MutationObserver(function (records) {
+    var now = Date.now() / 1000 - skew;
+    records.forEach(function (r) {
+      r.addedNodes.forEach(function (n) {
+        if (n.nodeType !== 1) { return; }
+        if (n.matches("span.age[data-at]")) { write(n, now); }
+        n.querySelectorAll("span.age[data-at]").forEach(function (el) { write(el, now); });
+      });
+    });
+  }).observe(document.documentElement, {childList: true, subtree: true});
   return {
     serverTime: function (t) { if (t) { skew = Date.now() / 1000 - t; all(); } },  // each new snapshot
-    fill: all,  // a new row (rows.js), before it is shown
   };
 })();
 
