@@ -24,11 +24,11 @@ from layouts import admin as admin_layout
 from layouts import care as care_ui
 from layouts import ids
 from layouts.command_center import TICK_MS, forbidden_page, make_page
-from layouts.feed import feed_items, filter_posts, trending_rows
+from layouts.feed import feed_rows, filter_posts, trending_rows
 from layouts.pages import page_for
 from layouts.render import rows_json
-from layouts.status import alert_rows, freshness, learning_line, paused_line, pipeline_line, sources_rows
-from layouts.storylines import storyline_rows
+from layouts.status import alert_list, freshness, learning_line, paused_line, pipeline_line, sources_rows
+from layouts.storylines import storyline_list
 from layouts.volume import sentiment_figure, volume_figure
 from store import cards as card_store
 from web.roles import View, view_for
@@ -122,13 +122,13 @@ def refilter(s: Services, source, min_score, pathname: str | None):
     _, snap = s.snapshots.get()
     if not snap:
         return no_update
-    return feed_rows(snap, screen_view(pathname), source, min_score, time.time())
+    return feed_list(snap, screen_view(pathname), source, min_score)
 
 
-def feed_rows(snap: dict, view: View, source: str, min_score: float, now: float) -> str:
+def feed_list(snap: dict, view: View, source: str, min_score: float) -> str:
     """The feed's rows for a view and filter (drawn by assets/rows.js)."""
     posts = filter_posts(snap, source, min_score)
-    return rows_json(feed_items(posts, now, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT)))
+    return feed_rows(posts, view.can(table.POST_FRAME), view.can(table.POST_SENTIMENT))
 
 
 def focus_alert(s: Services, trigger: dict | None) -> tuple:
@@ -213,13 +213,9 @@ def render(s: Services, snap: dict, view: View, source: str, min_score: float, m
         (snap.get("clock") or {}).get("label", ""),
         header_status(s, snap, publishing_paused(s, snap.get("version", 0))),
         learning_line(snap.get("learning") or {}, snap.get("sentiment_learning") or {}),
-        rows_json(
-            alert_rows(
-                snap.get("alerts", []), now, can_ack=view.can(table.ALERT_ACK), can_frame=view.can(table.POST_FRAME)
-            )
-        ),
-        rows_json(storyline_rows(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME))),
-        feed_rows(snap, view, source, min_score, now),
+        alert_list(snap.get("alerts", []), can_ack=view.can(table.ALERT_ACK), can_frame=view.can(table.POST_FRAME)),
+        storyline_list(snap.get("storylines", []), can_frame=view.can(table.POST_FRAME)),
+        feed_list(snap, view, source, min_score),
         volume_figure(snap, card_store.all_cards(s.r, s.keys), focus=moment),
         *announce(snap),
     )

@@ -7,7 +7,16 @@ from dash import dcc, html
 
 from analytics.outcomes import words as outcome_words
 from layouts import ids
-from layouts.render import SENTIMENT_COLORS, ago, compact, row_list, safe_href, sentiment_badge, source_badge
+from layouts.render import (
+    SENTIMENT_COLORS,
+    ago,
+    compact,
+    memo_rows,
+    row_list,
+    safe_href,
+    sentiment_badge,
+    source_badge,
+)
 from model.post import SOURCES
 
 
@@ -51,10 +60,16 @@ def filter_posts(snap: dict, source: str, min_score: float, limit: int = 25) -> 
     return [p for p in posts if p.get("score", 0) >= (min_score or 0)][:limit]
 
 
-def feed_items(posts: list[dict], now: float, with_controls: bool = True, can_correct: bool = False) -> list:
-    if not posts:
-        return [html.Div("No posts match yet.", className="text-muted p-3")]
-    return [feed_item(p, now, with_controls, can_correct) for p in posts]
+NO_POSTS = html.Div("No posts match yet.", className="text-muted p-3")
+
+
+def feed_items(posts: list[dict], with_controls: bool = True, can_correct: bool = False) -> list:
+    return [feed_item(p, with_controls, can_correct) for p in posts] or [NO_POSTS]
+
+
+def feed_rows(posts: list[dict], with_controls: bool = True, can_correct: bool = False) -> str:
+    """feed_items as assets/rows.js draws them, each distinct post drawn once (layouts.render.memo_rows)."""
+    return memo_rows(posts, feed_item, with_controls, can_correct, empty=NO_POSTS)
 
 
 # The one-click sentiment correction: (label, button text, accessible name).
@@ -88,7 +103,7 @@ def sentiment_buttons(p: dict) -> list:
     ]
 
 
-def feed_item(p: dict, now: float, with_controls: bool, can_correct: bool = False) -> html.Div:
+def feed_item(p: dict, with_controls: bool, can_correct: bool = False) -> html.Div:
     # Every screen downloads this list twice a second: few elements per post, text joined where it can be.
     author = p.get("author", {})
     meta = " · ".join(
@@ -102,7 +117,10 @@ def feed_item(p: dict, now: float, with_controls: bool, can_correct: bool = Fals
     head = html.Div(
         [
             html.Span(author.get("name") or author.get("handle", "?"), className="fw-bold me-1 author-name"),
-            html.Span([meta, ago(p.get("received_at", now), before=" · ")], className="text-muted me-2 small"),
+            html.Span(
+                [meta, ago(p["received_at"], before=" · ")] if p.get("received_at") else meta,
+                className="text-muted me-2 small",
+            ),
             source_badge(p.get("source", "?")),
             *post_sentiment(p),
             dbc.Badge(f"score {p.get('score', 0):.1f}", color="warning", text_color="dark", className="me-1"),

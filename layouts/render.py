@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from functools import lru_cache
 
 import dash_bootstrap_components as dbc
 import orjson
@@ -56,6 +58,23 @@ def rows_json(rows: list) -> str:
     """A browser-drawn list's rows (Dash components) as the JSON assets/rows.js draws: Dash's own encoder
     would walk every node of a hundred rows again, at about half of a strategist answer's time."""
     return orjson.dumps(_plain(rows)).decode()
+
+
+ROW_CACHE = 4096  # drawn rows remembered, across views and filters: a few snapshots' worth of every list
+
+
+def memo_rows(items: list[dict], draw: Callable[..., Component], *flags, empty: Component | None = None) -> str:
+    """rows_json([draw(item, *flags) for item in items]) (or of [empty] when there are none), drawing each distinct
+    row once: from one snapshot to the next most rows are the same items with the same numbers (ages are written
+    in the browser), and drawing them was most of a strategist's answer. `draw` must be pure in (item, *flags)."""
+    if not items and empty is not None:
+        return rows_json([empty])
+    return "[" + ",".join(_row_json(draw, flags, orjson.dumps(item)) for item in items) + "]"
+
+
+@lru_cache(maxsize=ROW_CACHE)
+def _row_json(draw: Callable[..., Component], flags: tuple, item: bytes) -> str:
+    return orjson.dumps(_plain(draw(orjson.loads(item), *flags))).decode()
 
 
 def ago(at: float, before: str = "", after: str = "", class_name: str = "") -> html.Span:

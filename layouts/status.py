@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from layouts import ids
-from layouts.render import age, ago, compact
+from layouts.render import age, ago, compact, memo_rows
 
 STATE_COLORS = {
     "connected": "success",
@@ -95,63 +95,69 @@ def alert_post(a: dict) -> dict | None:
     return posts[0] if posts else None
 
 
-def alert_rows(alerts: list[dict], now: float, can_ack: bool, can_frame: bool = False) -> list:
-    if not alerts:
-        return [html.Div("No alerts.", className="text-muted")]
-    rows = []
-    for a in alerts[:12]:
-        acked = a.get("acked_by")
-        rows.append(
-            html.Div(
-                [
-                    dbc.Badge(
-                        a.get("severity", "medium"),
-                        color=SEVERITY_COLORS.get(a.get("severity"), "info"),
-                        className="me-2",
-                    ),
-                    html.Span(a.get("title", ""), className="alert-title"),
-                    ago(a["at"], before=" · ", after=" ago", class_name="small text-muted"),
-                    html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
-                    dbc.Button(
-                        "chart",
-                        id={"type": ids.FOCUS_ALERT, "alert": a["id"]},
-                        size="sm",
-                        color="link",
-                        className="py-0 px-1 focus-btn",
-                        n_clicks=0,
-                        title="Show this moment on the volume chart",
-                    ),
-                    dbc.Button(
-                        "Frame",
-                        id={"type": ids.FRAME_ALERT, "alert": a["id"]},
-                        size="sm",
-                        color="outline-info",
-                        className="ms-1 py-0 frame-alert-btn",
-                        n_clicks=0,
-                        title="Frame the post behind this alert as a card",
-                    )
-                    if can_frame and alert_post(a)
-                    else None,
-                    html.Span(f"✓ {acked}", className="small text-success")
-                    if acked
-                    else (
-                        dbc.Button(
-                            "Ack",
-                            id={"type": ids.ACK_ALERT, "alert": a["id"]},
-                            size="sm",
-                            color="outline-secondary",
-                            className="ms-1 py-0",
-                            n_clicks=0,
-                        )
-                        if can_ack
-                        else None
-                    ),
-                ],
-                className="alert-row" + (" acked" if acked else "") + f" sev-{a.get('severity', 'medium')}",
-                **{"data-alert-id": a["id"]},
+NO_ALERTS = html.Div("No alerts.", className="text-muted")
+SHOWN_ALERTS = 12
+
+
+def alert_rows(alerts: list[dict], can_ack: bool, can_frame: bool = False) -> list:
+    return [alert_row(a, can_ack, can_frame) for a in alerts[:SHOWN_ALERTS]] or [NO_ALERTS]
+
+
+def alert_list(alerts: list[dict], can_ack: bool, can_frame: bool = False) -> str:
+    """alert_rows as assets/rows.js draws them, each distinct alert drawn once (layouts.render.memo_rows)."""
+    return memo_rows(alerts[:SHOWN_ALERTS], alert_row, can_ack, can_frame, empty=NO_ALERTS)
+
+
+def alert_row(a: dict, can_ack: bool, can_frame: bool = False) -> html.Div:
+    acked = a.get("acked_by")
+    return html.Div(
+        [
+            dbc.Badge(
+                a.get("severity", "medium"),
+                color=SEVERITY_COLORS.get(a.get("severity"), "info"),
+                className="me-2",
+            ),
+            html.Span(a.get("title", ""), className="alert-title"),
+            ago(a["at"], before=" · ", after=" ago", class_name="small text-muted"),
+            html.Div(a.get("detail", ""), className="small text-muted alert-detail"),
+            dbc.Button(
+                "chart",
+                id={"type": ids.FOCUS_ALERT, "alert": a["id"]},
+                size="sm",
+                color="link",
+                className="py-0 px-1 focus-btn",
+                n_clicks=0,
+                title="Show this moment on the volume chart",
+            ),
+            dbc.Button(
+                "Frame",
+                id={"type": ids.FRAME_ALERT, "alert": a["id"]},
+                size="sm",
+                color="outline-info",
+                className="ms-1 py-0 frame-alert-btn",
+                n_clicks=0,
+                title="Frame the post behind this alert as a card",
             )
-        )
-    return rows
+            if can_frame and alert_post(a)
+            else None,
+            html.Span(f"✓ {acked}", className="small text-success")
+            if acked
+            else (
+                dbc.Button(
+                    "Ack",
+                    id={"type": ids.ACK_ALERT, "alert": a["id"]},
+                    size="sm",
+                    color="outline-secondary",
+                    className="ms-1 py-0",
+                    n_clicks=0,
+                )
+                if can_ack
+                else None
+            ),
+        ],
+        className="alert-row" + (" acked" if acked else "") + f" sev-{a.get('severity', 'medium')}",
+        **{"data-alert-id": a["id"]},
+    )
 
 
 def learning_line(learning: dict, sentiment: dict | None = None) -> str:

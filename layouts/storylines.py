@@ -6,12 +6,19 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from layouts import ids
+from layouts.render import memo_rows
+
+NO_STORYLINES = html.Div("Storylines form once relevant posts build up (every 30 s).", className="text-muted p-2")
+SHOWN = 6
 
 
 def storyline_rows(lines: list[dict], can_frame: bool) -> list:
-    if not lines:
-        return [html.Div("Storylines form once relevant posts build up (every 30 s).", className="text-muted p-2")]
-    return [storyline_item(line, can_frame) for line in lines[:6]]
+    return [storyline_item(line, can_frame) for line in lines[:SHOWN]] or [NO_STORYLINES]
+
+
+def storyline_list(lines: list[dict], can_frame: bool) -> str:
+    """storyline_rows as assets/rows.js draws them, each distinct storyline drawn once (layouts.render.memo_rows)."""
+    return memo_rows(lines[:SHOWN], storyline_item, can_frame, empty=NO_STORYLINES)
 
 
 def storyline_item(line: dict, can_frame: bool) -> html.Div:

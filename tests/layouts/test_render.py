@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 
 import orjson
@@ -11,9 +12,10 @@ from dash._utils import to_json
 
 from callbacks.response_cache import ResponseCache
 from layouts import ids
-from layouts.feed import feed_item, trending_rows
-from layouts.render import age, rows_json
-from layouts.status import freshness
+from layouts.feed import feed_item, feed_items, feed_rows, trending_rows
+from layouts.render import age, memo_rows, rows_json
+from layouts.status import alert_list, alert_rows, freshness
+from layouts.storylines import storyline_list, storyline_rows
 from layouts.volume import volume_figure
 from web.services import screen_cache
 
@@ -148,18 +150,18 @@ def feed_post(url: str | None) -> dict:
     ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>x</script>", " javascript:alert(1)", None],
 )
 def test_feed_item_never_links_unsafe_urls(url):
-    item = feed_item(feed_post(url), T0 + 5, with_controls=True)
+    item = feed_item(feed_post(url), with_controls=True)
     assert not [c for c in components(item) if isinstance(c, html.A)]
 
 
 def test_feed_item_links_http_urls_safely():
-    item = feed_item(feed_post("https://example.com/p/1"), T0 + 5, with_controls=False)
+    item = feed_item(feed_post("https://example.com/p/1"), with_controls=False)
     (link,) = [c for c in components(item) if isinstance(c, html.A)]
     assert link.href == "https://example.com/p/1" and "noopener" in link.rel
 
 
 def test_feed_item_keeps_hostile_text_as_plain_strings():
-    item = feed_item(feed_post(None), T0 + 5, with_controls=True)
+    item = feed_item(feed_post(None), with_controls=True)
     shown = texts(item)
     assert f"Oreo {HOSTILE}" in shown and HOSTILE in shown  # the text and the author name, as string children
     assert not [c for c in components(item) if getattr(c, "dangerously_allow_html", False)]
@@ -311,10 +313,48 @@ def test_rows_json_is_what_dashs_own_encoder_gives():
                 "url": "https://x.example/1",
                 "similar": 2,
             },
-            T0 + 30,
             True,
             True,
         ),
         "a string row",
     ]
     assert orjson.loads(rows_json(rows)) == orjson.loads(to_json(rows))
+
+
+def _counted_row(item: dict, tag: str) -> html.Div:
+    DRAWN.append(item["id"])
+    return html.Div([item["text"], html.Span(tag)], className="r")
+
+
+DRAWN: list = []
+
+
+def test_memo_rows_draws_each_distinct_row_once_and_gives_rows_json():
+    run = uuid.uuid4().hex  # rows are remembered process-wide: these are new in every run
+    a, b = {"id": "m:a", "text": "<i>a</i>", "run": run}, {"id": "m:b", "text": "b", "run": run}
+    assert memo_rows([a, b], _counted_row, "t") == rows_json([_counted_row(a, "t"), _counted_row(b, "t")])
+    DRAWN.clear()
+    changed = {**b, "text": "b, edited"}
+    out = memo_rows([a, b, changed], _counted_row, "t")
+    assert DRAWN == ["m:b"]  # only the edited row is drawn again: its JSON differs
+    assert orjson.loads(out)[2]["props"]["children"][0] == "b, edited"
+    memo_rows([a], _counted_row, "other flag")
+    assert DRAWN == ["m:b", "m:a"]  # flags are part of the row
+
+
+def test_feed_rows_are_the_feed_items():
+    posts = [feed_post("https://example.com/p/1"), {**feed_post(None), "id": "x:2", "received_at": None}]
+    assert orjson.loads(feed_rows(posts, True, True)) == orjson.loads(rows_json(feed_items(posts, True, True)))
+    assert orjson.loads(feed_rows([])) == orjson.loads(rows_json(feed_items([])))
+
+
+def test_alert_and_storyline_lists_are_their_rows():
+    alerts = [{"id": "a1", "severity": "high", "title": "<b>spike</b>", "at": T0, "detail": "d", "acked_by": "sam"}]
+    lines = [{"id": "s1", "label": ["lights", "out"], "size": 12, "growth": 2.0, "examples": []}]
+    for listed, drawn in (
+        (alert_list(alerts, True, True), alert_rows(alerts, True, True)),
+        (alert_list([], True), alert_rows([], True)),
+        (storyline_list(lines, True), storyline_rows(lines, True)),
+        (storyline_list([], False), storyline_rows([], False)),
+    ):
+        assert orjson.loads(listed) == orjson.loads(rows_json(drawn))

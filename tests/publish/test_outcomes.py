@@ -99,7 +99,7 @@ def test_the_feed_marks_our_response_with_its_outcome_and_the_posts_answering_it
     assert {feed[f.id]["answers"]["kind"] for f in fans if f.id in feed} <= {"replies"}
     assert any(f.id in feed for f in fans), "a reply to our response is in the feed"
     assert "ours" not in feed.get(other.id, {}) and "answers" not in feed.get(other.id, {})
-    drawn = str(feed_items(list(feed.values()), time.time()))
+    drawn = str(feed_items(list(feed.values())))
     assert "our response" in drawn and "2 replies (2 positive, 0 negative)" in drawn
     assert "replies to our response" in drawn
 

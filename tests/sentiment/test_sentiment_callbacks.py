@@ -89,7 +89,7 @@ def components(node):
 def test_the_feed_shows_the_correction_and_who_made_it_as_text():
     hostile = '<img src=x onerror="alert(1)">'
     fixed = {**POST, "sentiment_fix": {"label": "positive", "value": 0.6, "was": -0.51, "by": hostile, "at": NOW}}
-    item = feed_item(fixed, NOW, with_controls=True, can_correct=True)
+    item = feed_item(fixed, with_controls=True, can_correct=True)
     shown = [c.children for c in components(item) if isinstance(getattr(c, "children", None), str)]
     assert "positive ✎" in shown and f"corrected by {hostile}" in shown
     assert not any("negative -0.51" in t for t in shown), "the lexicon's label is replaced"
@@ -104,7 +104,7 @@ def test_the_feed_shows_the_correction_and_who_made_it_as_text():
 
 
 def test_no_buttons_without_the_permission_and_the_plain_badge_before_a_correction():
-    item = feed_item(POST, NOW, with_controls=True, can_correct=False)
+    item = feed_item(POST, with_controls=True, can_correct=False)
     assert not [c for c in components(item) if isinstance(c, html.Button) and c.id.get("type") == ids.SENTIMENT_POST]
     shown = [c.children for c in components(item) if isinstance(getattr(c, "children", None), str)]
     assert "negative -0.51" in shown

@@ -449,9 +449,9 @@ def test_framing_an_alert_frames_its_post_and_suggests_its_title_for_one_click_s
         assert framing_callbacks.pick_context(s, {"type": ids.FRAME_ALERT, "alert": "a2"}, None, "Mine")[2] is no_update
         _, said, _ = framing_callbacks.pick_context(s, {"type": ids.FRAME_ALERT, "alert": "gone"}, None)
     assert said == "That alert has moved on; pick another."
-    rows = alert_rows([influencer, {**ALERT, "why": {}}], NOW, can_ack=True, can_frame=True)
+    rows = alert_rows([influencer, {**ALERT, "why": {}}], can_ack=True, can_frame=True)
     assert pattern_ids(rows, ids.FRAME_ALERT) == [{"type": ids.FRAME_ALERT, "alert": "a2"}]
-    assert pattern_ids(alert_rows([influencer], NOW, can_ack=False), ids.FRAME_ALERT) == []
+    assert pattern_ids(alert_rows([influencer], can_ack=False), ids.FRAME_ALERT) == []
 
 
 @pytest.mark.parametrize("ident", READ_ONLY, ids=who)
