@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import struct
 import unicodedata
 from functools import lru_cache
 
@@ -35,6 +36,9 @@ _MENTION = re.compile(r"(?<![\w@])@[\w.\-]+")
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]+")
 _PERMUTATIONS = MinHash(num_perm=ROWS, seed=SEED, scheme=SCHEME).permutations
+_A, _B = ([int(x) for x in row] for row in _PERMUTATIONS)
+_M32 = 0xFFFFFFFF
+WORD_CACHE = 1 << 17  # distinct words whose MinHash values are remembered (an event's vocabulary is Zipfian)
 
 
 def normalise(text: str) -> list[str]:
@@ -49,10 +53,25 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=KEY_BYTES).hexdigest()
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def _word_values(word: str) -> tuple[int, ...]:
+    """One word's value under each permutation, exactly as datasketch's affine32 MinHash computes it (the low
+    32 bits of its SHA-1, the MurmurHash3 finalizer, then a * h + b mod 2**32): a text's key is the minimum of
+    its words' values, so remembering them per word makes a new text cost a few dict lookups, not a MinHash."""
+    h = int.from_bytes(hashlib.sha1(word.encode()).digest()[:4], "little")
+    h ^= h >> 16
+    h = h * 0x85EBCA6B & _M32
+    h ^= h >> 13
+    h = h * 0xC2B2AE35 & _M32
+    h ^= h >> 16
+    return tuple((a * h + b) & _M32 for a, b in zip(_A, _B, strict=True))
+
+
 def _minhash_key(words: list[str]) -> str:
-    m = MinHash(num_perm=ROWS, seed=SEED, permutations=_PERMUTATIONS, scheme=SCHEME)
-    m.update_batch([w.encode() for w in set(words)])
-    return "m" + _digest(m.hashvalues.tobytes())[1:]
+    """The key of datasketch's MinHash(ROWS, SEED, affine32) over the set of words (tests/analytics/test_dedupe.py
+    checks they agree)."""
+    mins = [min(column) for column in zip(*map(_word_values, set(words)), strict=True)]
+    return "m" + _digest(struct.pack(f"<{ROWS}I", *mins))[1:]
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -155,3 +155,18 @@ def test_normalise_keeps_words_only():
 )
 def test_spammy_burst_needs_unfollowed_or_repeating_accounts(authors, posts, median_followers, spammy):
     assert is_spammy_burst(authors, posts, median_followers) is spammy
+
+
+def test_minhash_keys_are_datasketchs():
+    """The per-word values (analytics.dedupe._word_values) give the key datasketch's own MinHash gives."""
+    from datasketch import MinHash
+
+    from analytics.dedupe import _PERMUTATIONS, ROWS, SCHEME, SEED, _digest, _minhash_key
+
+    rng = random.Random(5)
+    vocabulary = [w for t in TEXTS for w in normalise(t)] + ["café", "東京", "x" * 40]
+    for _ in range(200):
+        words = rng.sample(vocabulary, rng.randint(1, 20))
+        m = MinHash(num_perm=ROWS, seed=SEED, permutations=_PERMUTATIONS, scheme=SCHEME)
+        m.update_batch([w.encode() for w in set(words)])
+        assert _minhash_key(words) == "m" + _digest(m.hashvalues.tobytes())[1:]
