@@ -32,7 +32,7 @@ SPAM_MAX_MEDIAN_FOLLOWERS = 50.0
 SPAM_MIN_AUTHOR_SHARE = 0.2
 
 _RT = re.compile(r"^\s*(?:rt\s+@[\w.\-]+:?\s*)+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w@])@[\w.\-]+")
+_MENTION = re.compile(r"@(?<![\w@]@)[\w.\-]+")  # "@" first: searched for, the lookbehind tried only there
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]+")
 _PERMUTATIONS = MinHash(num_perm=ROWS, seed=SEED, scheme=SCHEME).permutations

@@ -39,7 +39,12 @@ class Matcher:
         # Longest first so "lights out" wins over "lights"; boundaries keep "ad" out of "bad".
         alternation = "|".join(re.escape(k) for k in sorted(spaced, key=len, reverse=True))
         suffix = "|".join(re.escape(s) for s in sorted(SUFFIXES, key=len, reverse=True))
-        self._regex = re.compile(rf"(?<!{_WORDISH})({alternation})({suffix})?(?!{_WORDISH})") if spaced else None
+        # The lookahead on the keywords' first letters comes first: without it the lookbehind is tried at every
+        # position of every text (3-4x slower).
+        lead = "".join(re.escape(c) for c in sorted({k[0] for k in spaced}))
+        self._regex = (
+            re.compile(rf"(?=[{lead}])(?<!{_WORDISH})({alternation})({suffix})?(?!{_WORDISH})") if spaced else None
+        )
         self._unspaced = (
             re.compile("|".join(re.escape(k) for k in sorted(unspaced, key=len, reverse=True))) if unspaced else None
         )

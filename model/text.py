@@ -8,7 +8,8 @@ import html
 import re
 import unicodedata
 
-HASHTAG = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
+# The "#" before the lookbehind: a pattern that starts with a literal is searched for it, not tried everywhere.
+HASHTAG = re.compile(r"#(?<![\w&]#)(\w{1,100})", re.UNICODE)
 MENTION = re.compile(r"(?<![\w@])@(\w{1,50}(?:\.[\w-]+)*)", re.UNICODE)
 LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 # Anything link-like (www. too), removed from a text before its words are compared, folded or learned from.
