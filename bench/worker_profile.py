@@ -41,6 +41,7 @@ def _stages(proc) -> dict[str, float]:
     for name in ("prepare", "write_batch"):
         setattr(module.aggregates, name, _timed(spent, name, getattr(module.aggregates, name)))
     module.post_store.read_batch = _timed(spent, "read_batch", module.post_store.read_batch)
+    module.feed.admit = _timed(spent, "feed admit", module.feed.admit)
     proc.enricher.batch = _timed(spent, "enrich", proc.enricher.batch)
     proc.triager.batch = _timed(spent, "care triage", proc.triager.batch)
     return spent
