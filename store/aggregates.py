@@ -262,13 +262,20 @@ def trim_feeds(r: redis.Redis, keys: Keys, sources: Iterable[str], size: int) ->
 
 
 def _trim_part(r: redis.Redis, keys: Keys, sources: list[str], size: int) -> int:
+    # A few round trips whatever the number of feeds: the tick runs this first, and at 10,000 posts/s on busy cores
+    # each round trip waits its turn for the CPU (see docs/benchmarks.md, "Freshness at 10,000 posts/s").
     names = [(keys.feed, size)] + [(keys.feed_source(s), SOURCE_FEED_SIZE) for s in sources]
-    dropped: set[bytes] = set()
-    for name, n in names:
-        over = r.zcard(name) - n
-        if over > 0:
-            dropped.update(r.zrange(name, 0, over - 1))
-            r.zremrangebyrank(name, 0, over - 1)
+    pipe = r.pipeline(transaction=False)
+    for name, _ in names:
+        pipe.zcard(name)
+    over = [(name, card - n) for (name, n), card in zip(names, pipe.execute(), strict=True) if card > n]
+    if not over:
+        return 0
+    pipe = r.pipeline(transaction=True)  # the members read are the members removed, whatever a worker adds meanwhile
+    for name, k in over:
+        pipe.zrange(name, 0, k - 1)
+        pipe.zremrangebyrank(name, 0, k - 1)
+    dropped: set[bytes] = set().union(*pipe.execute()[0::2])
     if not dropped:
         return 0
     members = list(dropped)
