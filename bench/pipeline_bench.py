@@ -73,6 +73,24 @@ def temp_server() -> Iterator[str]:
         shutil.rmtree(d, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def preloaded(posts: list[dict]) -> Iterator[tuple]:
+    """A fresh embedded Valkey whose stream holds `posts` (appended as the sources do, 5,000 per pipeline) and its
+    consumer group: yields (url, settings, client, keys). For the in-process probes (bench.worker_profile,
+    bench.tick_profile)."""
+    from store import posts as post_store
+    from store.keys import Keys
+    from store.server import connect
+
+    with temp_server() as url:
+        settings = _settings(url)
+        r, keys = connect(url), Keys.of(settings.event)
+        for i in range(0, len(posts), 5000):
+            post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]])
+        post_store.ensure_group(r, keys)
+        yield url, settings, r, keys
+
+
 def _settings(url: str):
     from config.settings import load_settings
 

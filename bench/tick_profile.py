@@ -10,25 +10,17 @@ from __future__ import annotations
 import sys
 import time
 
-from bench.pipeline_bench import _settings, scenario_posts, temp_server
+from bench.pipeline_bench import preloaded, scenario_posts
 
 
 def main(argv: list[str]) -> None:
     from store import posts as post_store
-    from store.keys import Keys
     from store.server import connect
     from streams import aggregator as module
     from streams.processor import BATCH, Processor
 
     n = int(next((a for a in argv if a.isdigit()), "50000"))
-    posts = scenario_posts(n)
-    with temp_server() as url:
-        settings = _settings(url)
-        r, keys = connect(url), Keys.of(settings.event)
-        now = time.time()
-        for i in range(0, n, 5000):
-            post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]], now)
-        post_store.ensure_group(r, keys)
+    with preloaded(scenario_posts(n)) as (url, settings, r, keys):
         proc = Processor(settings, connect(url, blocking=True), keys, consumer="profile")
         while entries := post_store.read_batch(proc.r, keys, "profile", BATCH, 100):
             proc.handle(entries)

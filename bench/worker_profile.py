@@ -12,7 +12,7 @@ import pstats
 import sys
 import time
 
-from bench.pipeline_bench import _settings, scenario_posts, temp_server
+from bench.pipeline_bench import preloaded, scenario_posts
 
 
 def _valkey_cpu(r) -> float:
@@ -49,18 +49,11 @@ def _stages(proc) -> dict[str, float]:
 
 def main(argv: list[str]) -> None:
     from store import posts as post_store
-    from store.keys import Keys
     from store.server import connect
     from streams.processor import BATCH, Processor
 
     n = int(next((a for a in argv if a.isdigit()), "40000"))
-    posts = scenario_posts(n)
-    with temp_server() as url:
-        settings = _settings(url)
-        r, keys = connect(url), Keys.of(settings.event)
-        for i in range(0, n, 5000):
-            post_store.append_dicts(r, keys, [dict(p) for p in posts[i : i + 5000]])
-        post_store.ensure_group(r, keys)
+    with preloaded(scenario_posts(n)) as (url, settings, r, keys):
         proc = Processor(settings, connect(url, blocking=True), keys, consumer="profile")
         proc.enricher.sentiment.compound("warm up the analyzer")
         prof = cProfile.Profile() if "--prof" in argv else None
