@@ -46,11 +46,14 @@ OUTPUTS = [
 
 
 def wall_screen(s: Services, seen, rem) -> list:
-    """Everything the wall shows for the current snapshot, in the order of OUTPUTS (PreventUpdate: nothing new)."""
+    """Everything the wall shows for the current snapshot, in the order of OUTPUTS (PreventUpdate: nothing new).
+
+    Nothing is drawn before the browser has said its rem: a chart drawn at a guessed text size would stay small
+    on a 4K wall until the next answer."""
     version, snap = s.snapshots.get()
-    if not snap or version == seen:
-        raise PreventUpdate
-    rem = round(float(rem or 28), 1)
+    if not snap or version == seen or not rem:
+        raise PreventUpdate  # no rem yet: assets/wall.js sends the page's text size on its first tick
+    rem = round(float(rem), 1)
     cfg = s.settings.event.wall
     views = [v for v in w.VIEWS if v in cfg.views]
     head = {

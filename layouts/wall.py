@@ -184,7 +184,7 @@ def volume_figure(snap: dict, rem: float, moment: float | None = None) -> dict:
                 "line": {"width": rem / 6 if i == 0 else rem / 10, "color": color, "dash": dashes[i % 4]},
             }
         )
-        if bx:
+        if binned:  # a brand with no series yet (named in the config, not heard) gets a line but no label
             notes.append(
                 {
                     "x": bx[-1],

@@ -22,6 +22,7 @@ from auth.identity import KIOSK, Identity
 from callbacks import alerts as alert_callbacks
 from callbacks import framing as framing_callbacks
 from callbacks import live as live_callbacks
+from callbacks import wall as wall_callbacks
 from config.settings import load_settings
 from layouts import ids
 from layouts.status import alert_rows
@@ -671,3 +672,15 @@ def test_the_header_warns_from_80_percent_of_the_audit_budget(s):
     s.audit_gauge = AuditGauge(s.r, s.keys, budget_bytes=used * 2, every_s=0)
     publish(s, version=5)
     assert "audit trail" not in str(screen(s, seen=4)[header_at])
+
+
+def test_the_wall_draws_nothing_until_its_browser_has_said_its_text_size(s):
+    s.snapshots = SnapshotReader(s.r, s.keys, min_interval_s=0)
+    publish(s)
+    with acting(WALL), pytest.raises(PreventUpdate):
+        wall_callbacks.wall_screen(s, 0, None)  # a 4K wall's chart must not be drawn at a guessed size first
+    with acting(WALL):
+        drawn = wall_callbacks.wall_screen(s, 0, 56)
+    assert drawn[0] == 3
+    figures = [v for (_, prop), v in zip(wall_callbacks.OUTPUTS, drawn, strict=True) if prop == "figure"]
+    assert all(f is no_update or f["layout"]["yaxis"]["tickfont"]["size"] == 56 for f in figures)
