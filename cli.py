@@ -86,14 +86,19 @@ def cmd_collect(settings: Settings, args) -> None:
 
 
 def cmd_process(settings: Settings, args) -> None:
+    from streams import idle_gc
     from streams.processor import Processor
 
-    Processor(settings, client(settings, blocking=True), Keys.of(settings.event)).run(stop_event())
+    proc = Processor(settings, client(settings, blocking=True), Keys.of(settings.event))
+    idle_gc.freeze()
+    proc.run(stop_event())
 
 
 def cmd_aggregate(settings: Settings, args) -> None:
+    from streams import idle_gc
     from streams.aggregator import lead
 
+    idle_gc.freeze()
     lead(settings, client(settings), Keys.of(settings.event), stop_event())
 
 

@@ -109,11 +109,13 @@ def _worker_main(url: str, name: str, ready, go, stop) -> None:
     _child_logging()
     from store.keys import Keys
     from store.server import connect
+    from streams import idle_gc
     from streams.processor import Processor
 
     settings = _settings(url)
     proc = Processor(settings, connect(url, blocking=True), Keys.of(settings.event), consumer=name)
     proc.enricher.sentiment.compound("warm up the analyzer")
+    idle_gc.freeze()  # as cli.py's process command
     ready.set()
     go.wait()
     proc.run(stop)
@@ -123,10 +125,12 @@ def _aggregator_main(url: str, ready, go, stop) -> None:
     _child_logging()
     from store.keys import Keys
     from store.server import connect
+    from streams import idle_gc
     from streams.aggregator import Aggregator
 
     settings = _settings(url)
     agg = Aggregator(settings, connect(url), Keys.of(settings.event))
+    idle_gc.freeze()  # as cli.py's aggregate command
     ready.set()
     go.wait()
     agg.run(stop)

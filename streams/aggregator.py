@@ -33,6 +33,7 @@ from store import posts as post_store
 from store import sentiment as sentiment_store
 from store.keys import AGGREGATOR_LEASE_S, Keys
 from store.lease import Lease, LeaseLost
+from streams.idle_gc import IdleGC
 from streams.notify import Notifier
 from streams.sources.base import REDIS_ERRORS, redis_backoff
 from streams.tick import ALERTS_SHOWN, Built, TickInputs, TickState, build
@@ -206,9 +207,13 @@ class Aggregator:
 
     def run(self, stop: threading.Event, lease: Lease | None = None) -> None:
         """Tick until `stop`; with a lease, renew it before each tick and return as soon as it is lost."""
-        backoff = redis_backoff()  # a restarted Redis is used again within a second
         logger.info("aggregator started, tick %.2fs", self.settings.tick_s)
         self.lease = lease
+        with IdleGC() as collector:
+            self._run(stop, lease, collector)
+
+    def _run(self, stop: threading.Event, lease: Lease | None, collector: IdleGC) -> None:
+        backoff = redis_backoff()  # a restarted Redis is used again within a second
         next_tick = time.time()
         while not stop.is_set():
             try:
@@ -228,6 +233,7 @@ class Aggregator:
                 logger.warning("Redis unavailable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 stop.wait(delay)
                 continue
+            collector.idle()  # after the snapshot is out, not inside the next tick
             next_tick += self.settings.tick_s
             if (wait := next_tick - time.time()) > 0:
                 stop.wait(wait)

@@ -103,6 +103,32 @@ def test_cases_fold_an_authors_posts_once_and_a_resolved_case_starts_over():
     assert fresh["id"] != c["id"] and len(fresh["posts"]) == 1
 
 
+def test_folding_a_ticks_posts_at_once_matches_one_by_one_and_leaves_the_read_cases_alone():
+    replied = {**care.fold(None, item("bluesky:1", "crushed pack", "complaint")), "state": care.REPLIED}
+    other = care.fold(None, item("bluesky:9", "where to buy", "question", handle="fan2"))
+    before = repr([replied, other])
+    items = [
+        item("bluesky:2", "still crushed", "complaint", T0 + 10),
+        item("bluesky:2", "still crushed", "complaint", T0 + 10),  # re-delivered in the same tick
+        item("bluesky:3", "and sharp", "safety", T0 + 20, safety=["sharp"]),
+        item("bluesky:4", "me too", "complaint", T0 + 30, handle="fan3"),
+        item("bluesky:5", "and another", "complaint", T0 + 40, handle="fan3"),
+    ]
+    by_id, changed = care.fold_all([replied, other], items)
+    assert repr([replied, other]) == before, "the cases read from the store are not changed in place"
+    one_by_one: dict = {}
+    for it in items:
+        handle = it["post"]["author"]["handle"]
+        current = one_by_one.get(handle) or {"fan1": replied, "fan2": other}.get(handle)
+        one_by_one[handle] = care.fold(current, it) or current
+    assert sorted(changed) == sorted(c["id"] for h, c in one_by_one.items() if h in ("fan1", "fan3"))
+    for c in one_by_one.values():
+        assert by_id[c["id"]] == c
+    mine = by_id[replied["id"]]
+    assert [p["id"] for p in mine["posts"]] == ["bluesky:1", "bluesky:2", "bluesky:3"]
+    assert mine["state"] == care.NEW and mine["kind"] == "safety"  # the customer wrote again after our reply
+
+
 def test_timer_warns_before_the_target_and_breaches_after():
     case = care.fold(None, item("bluesky:1", "crushed", "complaint"))  # 15 min target, warn at 70 %
     assert care.timer(case, CFG, T0 + 60)["status"] == "ok"
