@@ -123,9 +123,11 @@ def cmd_report(settings: Settings, args) -> None:
 
 def cmd_serve(settings: Settings, args) -> None:
     from app import create_app
+    from streams import idle_gc
     from webserver import Limits, serve
 
     app = create_app(settings, client(settings))
+    idle_gc.freeze()  # the app, its layouts and the models live as long as the process
     host, port = settings.get("HOST"), settings.port
     logger.info("dashboard on http://%s:%s", host, port)
     # One connection per open screen (or a few): the limits are per process; see docs/reliability.md.
@@ -144,6 +146,9 @@ def cmd_push(settings: Settings, args) -> None:
     if not settings.push_port:
         sys.stderr.write("warroom: screen push is off (WARROOM_PUSH_PORT=0)\n")
         raise SystemExit(2)
+    from streams import idle_gc
+
+    idle_gc.freeze()
     run(settings, client(settings), stop_event())
 
 

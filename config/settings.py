@@ -462,7 +462,7 @@ ENV_VARS: list[tuple[str, str, str]] = [
     ("WARROOM_EVENT", "config/superbowl.yaml", "event file to load"),
     ("WARROOM_VAR", "var", "folder for the embedded server's data and logs"),
     ("WARROOM_WORKERS", "2", "processor worker processes started by `up`"),
-    ("WARROOM_TICK_S", "0.5", "aggregator tick in seconds"),
+    ("WARROOM_TICK_S", "0.4", "aggregator tick in seconds"),
     ("WARROOM_AGGREGATORS", "1", "aggregators started by `up`: one writes snapshots, the others stand by for it"),
     ("WARROOM_WEB_PROCESSES", "1", "web processes started by `up`, sharing PORT (SO_REUSEPORT) and their answers"),
     ("WARROOM_INGEST_TOKEN", "", "bearer token for POST /api/ingest (ingest is off when empty)"),
