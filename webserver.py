@@ -5,6 +5,9 @@ total connection limit (beyond it new clients wait in the listen backlog) and an
 added here:
 
 - a per-address connection limit: one client (or one broken script) cannot take every connection;
+- keep-alive after a 204 or 304: waitress closes the connection after any response without a Content-Length,
+  and a response without a body may not carry one, so every "nothing new" answer of a polling screen (Dash's
+  PreventUpdate) cost a new connection for its next request;
 - a deadline for a request's head: a client has `header_timeout` seconds from connecting (or from the first
   byte of a later request on the same connection) to send its request line and headers, and
   `request_timeout` to send the whole request, so a client sending a byte a second (slowloris) is shed
@@ -32,7 +35,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +64,28 @@ def raise_open_files_limit() -> int:
     return soft
 
 
+class KeepAliveTask(WSGITask):
+    """A response without a body (204, 304) keeps an HTTP/1.1 connection open: nothing needs delimiting."""
+
+    _bodiless = False
+
+    def build_response_header(self):
+        asked_close = self.request.headers.get("CONNECTION", "").lower() == "close"
+        self._bodiless = self.version == "1.1" and not self.has_body and not asked_close and not self.close_on_finish
+        try:
+            return super().build_response_header()
+        finally:
+            self._bodiless = False
+
+    def set_close_on_finish(self) -> None:
+        if not self._bodiless:  # waitress's "no Content-Length, so close", which a bodiless answer never needs
+            super().set_close_on_finish()
+
+
 class GuardedChannel(HTTPChannel):
     """A waitress channel that knows when the request it is receiving began."""
+
+    task_class = KeepAliveTask
 
     def __init__(self, server, sock, addr, adj, map=None):
         super().__init__(server, sock, addr, adj, map=map)

@@ -186,3 +186,62 @@ def test_one_address_cannot_take_every_connection(web):
     finally:
         for s in mine:
             s.close()
+
+
+@pytest.fixture
+def quiet_server():
+    """The web's own server (webserver.GuardedServer, waitress on poll()) in this process, serving a Flask app that
+    answers 204 like Dash's PreventUpdate; yields its port."""
+    import collections
+
+    import flask
+    from waitress import wasyncore
+    from waitress.adjustments import Adjustments
+    from waitress.task import ThreadedTaskDispatcher
+
+    from webserver import GuardedServer, Limits
+
+    app = flask.Flask("quiet")
+    app.add_url_rule("/nothing-new", "nothing", lambda: flask.Response(status=204), methods=["POST"])
+    app.add_url_rule("/health", "health", lambda: "ok")
+    adj = Adjustments(host="127.0.0.1", port=0, threads=2, asyncore_use_poll=True)
+    socket_map: dict = {}
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(2)
+    server = GuardedServer(
+        app, Limits(), collections.Counter(), map=socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0]
+    )
+    loop = threading.Thread(
+        target=wasyncore.loop, kwargs={"timeout": 0.05, "map": socket_map, "use_poll": True}, daemon=True
+    )
+    loop.start()
+    yield server.effective_port
+    for channel in list(socket_map.values()):
+        channel.close()
+    loop.join(5)
+    dispatcher.shutdown()
+
+
+def test_an_answer_without_a_body_keeps_the_connection_open(quiet_server):
+    """A 204 (Dash's "nothing new") has no body and may not carry a Content-Length; waitress closed the
+    connection after it, so a polling screen paid a new connection for every quiet tick."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", quiet_server, timeout=5)
+    conn.request("GET", "/health")
+    first = conn.getresponse()
+    assert first.status == 200 and first.read() == b"ok"
+    local = conn.sock.getsockname()
+    for _ in range(3):
+        conn.request("POST", "/nothing-new", body=b"{}")
+        quiet = conn.getresponse()
+        assert quiet.status == 204 and quiet.read() == b"" and quiet.getheader("Connection") != "close"
+        assert conn.sock is not None, "the server closed the connection after the 204"
+    conn.request("GET", "/health")
+    again = conn.getresponse()
+    assert again.read() == b"ok" and conn.sock.getsockname() == local, "every request went over one connection"
+    conn.request("POST", "/nothing-new", body=b"{}", headers={"Connection": "close"})
+    closing = conn.getresponse()
+    closing.read()
+    assert closing.status == 204 and conn.sock is None, "a client that asks to close still gets it"
+    conn.close()

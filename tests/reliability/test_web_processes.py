@@ -249,7 +249,7 @@ def test_the_wall_never_goes_stale_when_the_web_process_it_talks_to_is_killed(st
         failed = driver.execute_script(FAILED_SCREEN_ANSWERS) - failed_before
         saw_stale = driver.execute_script("return window.__sawStale")
         gap_ms = driver.execute_script(  # the longest wait between new snapshots on the wall, across the kill
-            "const d = window.__warroom.answers.filter(a => a.screen && a.fresh).map(a => a.done).slice(arguments[0] - 2);"
+            "const d = window.__warroom.answers.filter(a => a.screen && a.fresh).map(a => a.done).slice(Math.max(0, arguments[0] - 2));"
             "return Math.max(...d.slice(1).map((t, i) => t - d[i]));",
             before,
         )
