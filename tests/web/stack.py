@@ -375,6 +375,19 @@ for (const el of all) {
 return null;"""
 
 
+def drawer_open(driver, css: str) -> None:
+    """The drawer `css` is open and has finished sliding in: `.show` comes at the start of the slide, while
+    its fields are still off screen and a person (or send_keys) cannot type in them yet."""
+    wait(driver).until(
+        lambda d: d.execute_script(
+            "const el = document.querySelector(arguments[0] + '.show'); if (!el) return false;"
+            "const r = el.getBoundingClientRect();"
+            "return r.width > 0 && r.left >= 0 && r.right <= innerWidth + 0.5 && !el.classList.contains('showing')",
+            css,
+        )
+    )
+
+
 def click(driver, css: str, attempts: int = 10) -> str:
     """A real click on the first match a person could click; returns the id of its row (alert, post or
     storyline). Found again if it was replaced or covered meanwhile (hold its panel first: `hold_still`)."""

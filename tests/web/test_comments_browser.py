@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from auth.identity import Identity
 from store import audit
 from store import cards as card_store
-from tests.web.stack import Stack, click, count, event_file, open_page, sign_in, text, wait
+from tests.web.stack import Stack, click, count, drawer_open, event_file, open_page, sign_in, text, wait
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def test_comment_with_a_mention_reaches_the_mentioned_approver(stack, driver):
     wait(driver).until(lambda d: count(d, button) > 0)
     assert text(driver, button) == "comments · 0"
     click(driver, button)
-    wait(driver).until(lambda d: count(d, "#comments-drawer.show") == 1)
+    drawer_open(driver, "#comments-drawer")
     box = driver.find_element(By.ID, "comment-text")
     box.send_keys("@Ann can we say this? <b>cookie</b> @nobody")
     until(driver, lambda d: "Tells @ann" in text(d, "#comment-hint") and "@nobody" in text(d, "#comment-hint"))
@@ -79,7 +79,7 @@ def test_comment_with_a_mention_reaches_the_mentioned_approver(stack, driver):
     open_page(driver, stack.url + "/")
     until(driver, lambda d: text(d, "#mentions-button .mentions-count") == "1")
     click(driver, "#mentions-button")
-    wait(driver).until(lambda d: count(d, "#comments-drawer.show") == 1)
+    drawer_open(driver, "#comments-drawer")
     until(driver, lambda d: "can we say this?" in text(d, "#mentions-list"))
     until(driver, lambda d: count(d, "#mentions-button .mentions-count") == 0)  # opened: read
     click(driver, '#mentions-list button[id*="mention-open"]')
@@ -87,7 +87,7 @@ def test_comment_with_a_mention_reaches_the_mentioned_approver(stack, driver):
     assert count(driver, "#comments-list .comment-mentions-me") == 1
 
     open_page(driver, stack.url + f"/?comments={card_id}")  # the link the webhook's message carries
-    wait(driver).until(lambda d: count(d, "#comments-drawer.show") == 1)
+    drawer_open(driver, "#comments-drawer")
     until(driver, lambda d: "can we say this?" in text(d, "#comments-list"))
 
     r, keys = stack.store()

@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import Select
 from auth.identity import Identity
 from store import audit
 from store import cards as card_store
-from tests.web.stack import ROOT, Stack, click, count, event_file, open_page, sign_in, text, wait
+from tests.web.stack import ROOT, Stack, click, count, drawer_open, event_file, open_page, sign_in, text, wait
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def open_respond(driver, stack, card_id: str) -> None:
     button = f'[data-card-id="{card_id}"] button[id*="respond-open"]'
     wait(driver).until(lambda d: count(d, button) > 0)
     click(driver, button)
-    wait(driver).until(lambda d: count(d, "#respond-drawer.show") == 1)
+    drawer_open(driver, "#respond-drawer")
 
 
 def until(driver, condition, timeout: float = 60) -> None:
@@ -101,7 +101,7 @@ def test_fast_lane_template_submit_approve_publish_dry_run(stack, driver):
     driver.delete_all_cookies()
     sign_in(driver, stack, "ann")
     open_page(driver, stack.url + f"/?respond={card_id}")  # the link the approvers' webhook message carries
-    wait(driver).until(lambda d: count(d, "#respond-drawer.show") == 1)
+    drawer_open(driver, "#respond-drawer")
     approve = '#respond-drafts button[id*="respond-approve"]'
     wait(driver).until(lambda d: count(d, approve) == 1)
     assert count(driver, "#respond-text") == 1 and count(driver, "#respond-submit:not([hidden])") <= 1
