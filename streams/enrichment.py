@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from functools import lru_cache
 
 import orjson
@@ -189,56 +190,81 @@ class Enricher:
         agg = Aggregates()
         learned = ctx.model.points([_model_view(p) for p in posts]) if ctx.model and ctx.model.ready else []
         enriched = []
+        folds, folds_low = agg.folds, agg.folds_low
         for i, p in enumerate(posts):
             e = self.enrich(p, p.received_at or now, ctx, learned[i] if learned else (0.0, ""), agg)
-            self._count(e, ctx, agg)
+            # A later post of the batch reads these (seen before, low-follower share), so they count as we go.
+            folds[e.fold] += 1
+            folds_low[e.fold] += _low(p.author.followers)
             enriched.append(e)
+        self._count(enriched, ctx, agg)
         return enriched, agg
 
-    def _count(self, e: Enriched, ctx: Context, agg: Aggregates) -> None:
-        sec = int(e.at)
-        minute = sec // 60 * 60
-        source = e.post.source
-        src = self._source_series.get(source) or self._source_series.setdefault(source, source_series(source))
-        volume, minutes = agg.volume, agg.minutes
-        for s in (ALL, src, *e.series):
-            volume[(sec, s)] += 1
-            minutes[(minute, s)] += 1
-            if s in self.sentiment_series:
-                agg.sentiment[(sec, s)] += e.sentiment
-        if not e.junk:  # giveaway spam rides on hot tags; it must not make its own tags trend
-            bucket = int(e.at // self.bucket_s)
-            tags = agg.tags
-            # The text's hashtags, phrases and words, cached with its other features (sources put every hashtag
-            # in the text: model.post.source_post).
-            for term in self._text(e.post.text)[6]:
-                tags[(bucket, term)] += 1
-        agg.folds[e.fold] += 1
-        agg.folds_low[e.fold] += _low(e.post.author.followers)
-        if not e.first and e.fold in ctx.in_feed:
-            agg.similar[e.fold] += 1
-        if handle := reposted_handle(e.post.text, e.post.repost_of):
-            agg.reposted[handle.lower()] += 1
-        for m in e.post.mentions:
-            agg.mentioned[m] += 1
-        if (
-            e.first
-            and not e.spam
-            and (e.score >= STORYLINE_MIN_SCORE or (e.series and e.score >= STORYLINE_SERIES_SCORE))
-        ):
-            agg.storyline.append(
-                orjson.dumps(
-                    {
-                        "id": e.post.id,
-                        "text": e.post.text,
-                        "score": e.score,
-                        "received_at": e.at,
-                        "hashtags": e.post.hashtags,
-                        "series": e.series,
-                        "author": {"handle": e.post.author.handle},
-                    }
-                )
-            )
+    def _count(self, enriched: list[Enriched], ctx: Context, agg: Aggregates) -> None:
+        """The rest of what a batch adds. The series and terms are gathered per second and per trend bucket and
+        counted in one go: a Counter increment per post and term was a third of the enricher's CPU."""
+        by_second: dict[int, list[str]] = {}
+        by_bucket: dict[int, list[str]] = {}
+        sentiment = agg.sentiment
+        sentiment_series = self.sentiment_series
+        for e in enriched:
+            post = e.post
+            sec = int(e.at)
+            source = post.source
+            src = self._source_series.get(source) or self._source_series.setdefault(source, source_series(source))
+            names = by_second.get(sec)
+            if names is None:
+                names = by_second[sec] = []
+            names.append(ALL)
+            names.append(src)
+            for s in e.series:
+                names.append(s)
+                if s in sentiment_series:
+                    sentiment[(sec, s)] += e.sentiment
+            if not e.junk:  # giveaway spam rides on hot tags; it must not make its own tags trend
+                # The text's hashtags, phrases and words, cached with its other features (sources put every
+                # hashtag in the text: model.post.source_post).
+                bucket = int(e.at // self.bucket_s)
+                terms = by_bucket.get(bucket)
+                if terms is None:
+                    terms = by_bucket[bucket] = []
+                terms.extend(self._text(post.text)[6])
+            if not e.first and e.fold in ctx.in_feed:
+                agg.similar[e.fold] += 1
+            if handle := reposted_handle(post.text, post.repost_of):
+                agg.reposted[handle.lower()] += 1
+            if post.mentions:
+                agg.mentioned.update(post.mentions)
+            if (
+                e.first
+                and not e.spam
+                and (e.score >= STORYLINE_MIN_SCORE or (e.series and e.score >= STORYLINE_SERIES_SCORE))
+            ):
+                agg.storyline.append(_storyline(e))
+        volume, minutes, tags = agg.volume, agg.minutes, agg.tags
+        for sec, names in by_second.items():
+            minute = sec // 60 * 60
+            for s, n in Counter(names).items():
+                volume[(sec, s)] += n
+                minutes[(minute, s)] += n
+        for bucket, terms in by_bucket.items():
+            for term, n in Counter(terms).items():
+                tags[(bucket, term)] += n
+
+
+def _storyline(e: Enriched) -> bytes:
+    """The compact form storylines cluster."""
+    return orjson.dumps(
+        {
+            "id": e.post.id,
+            "text": e.post.text,
+            "score": e.score,
+            "received_at": e.at,
+            "hashtags": e.post.hashtags,
+            "series": e.series,
+            "author": {"handle": e.post.author.handle},
+        }
+    )
 
 
 def _low(followers: int | None) -> bool:
