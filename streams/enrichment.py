@@ -146,15 +146,15 @@ class Enricher:
             short,
             len(post.links),
         )
-        seen_before = ctx.folds.get(key, 0) + agg.folds[key]
-        low = ctx.folds_low.get(key, 0) + agg.folds_low[key] + _low(author.followers)
+        seen_before = ctx.folds.get(key, 0) + agg.folds.get(key, 0)  # get: a Counter's miss is a Python call
+        low = ctx.folds_low.get(key, 0) + agg.folds_low.get(key, 0) + _low(author.followers)
         spam = is_spammy_burst(seen_before + 1, seen_before + 1, 0 if low * 2 > seen_before + 1 else 1000)
         if learned[1]:
             parts.append(learned)
         if spam:
             parts.append((-3.0, f"copy-paste burst ×{seen_before + 1}"))
         scored = relevance.score_parts(parts)
-        post.matched_terms = series
+        post.__dict__["matched_terms"] = series  # as pydantic would set it, without its Python-level __setattr__
         enriched = Enriched(
             post,
             None,
@@ -194,8 +194,8 @@ class Enricher:
         for i, p in enumerate(posts):
             e = self.enrich(p, p.received_at or now, ctx, learned[i] if learned else (0.0, ""), agg)
             # A later post of the batch reads these (seen before, low-follower share), so they count as we go.
-            folds[e.fold] += 1
-            folds_low[e.fold] += _low(p.author.followers)
+            folds[e.fold] = folds.get(e.fold, 0) + 1
+            folds_low[e.fold] = folds_low.get(e.fold, 0) + _low(p.author.followers)
             enriched.append(e)
         self._count(enriched, ctx, agg)
         return enriched, agg

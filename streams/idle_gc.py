@@ -1,11 +1,12 @@
-"""Python's cycle collector run between the aggregator's ticks, never inside one.
+"""Python's cycle collector run between the aggregator's ticks and the workers' batches, never inside one.
 
 Left automatic, a full collection (every generation, over the models, the trend state and scikit-learn's
 modules) starts whenever an allocation crosses the threshold, so about once every few seconds one tick took
 100 to 190 ms longer at 10,000 posts/s: that was the tick's p95. Here automatic collection is off while the
 aggregator runs; after each tick the young generations are collected (a few ms: only what the tick left), and a
 full collection runs every FULL_EVERY_S in the idle rest of a tick. Reference counting frees almost everything
-at once anyway: this only schedules the cycles.
+at once anyway: this only schedules the cycles. A worker (streams/processor.py) collects the same way after
+each batch: left automatic, collections fell inside its stream reads and doubled their CPU.
 
 The aggregator's and the workers' processes first `freeze` what exists when they start (modules, models, the
 analyzers' tables: it lives as long as the process), so a full collection walks only what came after: a worker's

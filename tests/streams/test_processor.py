@@ -1,5 +1,9 @@
 """Processor workers against the real embedded server: counts, feed, dead letters, crash re-delivery."""
 
+import gc
+import threading
+import time
+import weakref
 from datetime import UTC, datetime
 
 import pytest
@@ -159,3 +163,35 @@ def test_reposted_author_gains_influence(r, keys, settings):
     other = next(p for p in aggregates.top_feed(r, keys, 50) if p["id"] == "webhook:100")
     assert famous["score"] > other["score"]
     assert any("reposted 30x" in reason for reason in famous["reasons"])
+
+
+def test_a_running_worker_collects_cycles_between_batches_and_restores_the_collector(r, keys, settings):
+    """Automatic collection is off while the loop runs (it fell inside stream reads); cycles are freed after a
+    batch, and the collector is back on once the worker stops."""
+
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    stop = threading.Event()
+    proc = Processor(settings, r, keys, consumer="w1")
+    worker = threading.Thread(target=proc.run, args=(stop,), daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while gc.isenabled() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not gc.isenabled(), "the worker runs with automatic collection off"
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+        del a, b
+        post_store.append(r, keys, [post(1, "Dunking an Oreo in the dark")], now=1_000_000.0)
+        while (ref() is not None or proc.processed < 1) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.processed == 1
+        assert ref() is None, "the cycle is freed once the worker is between batches"
+    finally:
+        stop.set()
+        worker.join(10)
+    assert gc.isenabled()
